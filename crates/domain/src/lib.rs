@@ -1,0 +1,20 @@
+//! Pure types and rules of shouhu: no database, no web, no async.
+//!
+//! Every value that comes from outside (a form, JSON, an Excel cell, a CLI flag) is parsed into one of
+//! these types at the edge, so that inside the service a `Phone` is always a valid phone.
+
+pub mod id_number;
+pub mod mask;
+pub mod normalize;
+pub mod phone;
+pub mod plate;
+pub mod role;
+pub mod tags;
+pub mod unit_kind;
+
+pub use id_number::{IdNumber, IdNumberError, Sex};
+pub use phone::{Phone, PhoneError};
+pub use plate::{Plate, PlateError};
+pub use role::{Right, Role};
+pub use tags::{Tag, TagError, Tags};
+pub use unit_kind::UnitKind;

@@ -1,0 +1,116 @@
+//! Roles of MISSION.md and the rights they carry. Deny by default: a right not listed here is refused.
+//!
+//! The three system roles are separated (三权分立): the system admin runs accounts and units but cannot
+//! read the audit log, the security admin sets roles and scopes, the auditor only reads the audit log.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    StreetOfficer,
+    CommunityLeader,
+    GridWorker,
+    GateGuard,
+    TeamMember,
+    SystemAdmin,
+    SecurityAdmin,
+    Auditor,
+}
+
+/// What an account may do. Jurisdiction (which records) is a separate matter, applied in the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Right {
+    /// List and read residents and households of the jurisdiction, masked.
+    ReadRegistry,
+    /// Create, correct and delete residents and households.
+    EditRegistry,
+    /// See a full ID number or phone (after re-authentication; audited).
+    Unmask,
+    /// Assign staff of the jurisdiction to grids and teams.
+    ManageStaff,
+    /// Create, disable and reset accounts; manage org units.
+    ManageAccounts,
+    /// Grant roles and jurisdictions.
+    ManageRoles,
+    /// Read and export the audit log.
+    ReadAudit,
+    /// Scan passes at a gate.
+    ScanGate,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::StreetOfficer,
+        Role::CommunityLeader,
+        Role::GridWorker,
+        Role::GateGuard,
+        Role::TeamMember,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::StreetOfficer => "street_officer",
+            Role::CommunityLeader => "community_leader",
+            Role::GridWorker => "grid_worker",
+            Role::GateGuard => "gate_guard",
+            Role::TeamMember => "team_member",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn has(self, right: Right) -> bool {
+        use Right::*;
+        let rights: &[Right] = match self {
+            Role::StreetOfficer => &[ReadRegistry],
+            Role::CommunityLeader => &[ReadRegistry, EditRegistry, Unmask, ManageStaff],
+            Role::GridWorker => &[ReadRegistry, EditRegistry, Unmask],
+            Role::GateGuard => &[ScanGate],
+            Role::TeamMember => &[ReadRegistry],
+            Role::SystemAdmin => &[ManageAccounts],
+            Role::SecurityAdmin => &[ManageRoles],
+            Role::Auditor => &[ReadAudit],
+        };
+        rights.contains(&right)
+    }
+
+    /// System roles hold no jurisdiction: they never see residents.
+    pub fn is_system(self) -> bool {
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::Auditor
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn duties_are_separated() {
+        assert!(!Role::SystemAdmin.has(Right::ReadAudit));
+        assert!(!Role::Auditor.has(Right::EditRegistry));
+        assert!(!Role::Auditor.has(Right::ReadRegistry));
+        assert!(!Role::SecurityAdmin.has(Right::ReadAudit));
+        assert!(!Role::StreetOfficer.has(Right::Unmask));
+        assert!(!Role::GateGuard.has(Right::ReadRegistry));
+    }
+}

@@ -1,0 +1,67 @@
+//! Configuration: flags with environment fallbacks and defaults that need no file.
+
+use std::net::SocketAddr;
+
+/// Where the data lives. `sqlite://shouhu.db` (created if missing) or `postgres://…`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(
+        long = "database",
+        env = "SHOUHU_DATABASE_URL",
+        default_value = "sqlite://shouhu.db"
+    )]
+    pub url: String,
+}
+
+/// How the web service runs.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SHOUHU_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Time zone of the local day (reports, "due today").
+    #[arg(long, env = "SHOUHU_TIME_ZONE", default_value = "Asia/Shanghai")]
+    pub time_zone: chrono_tz::Tz,
+    /// Mark cookies Secure: set when served behind TLS.
+    #[arg(long, env = "SHOUHU_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+/// Settings the running service needs, resolved once at start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub time_zone: chrono_tz::Tz,
+    pub secure_cookies: bool,
+    /// Demo accounts skip the forced password change only when started by `shouhu demo`.
+    pub demo_mode: bool,
+}
+
+impl Settings {
+    pub fn from_serve(args: &ServeArgs, demo_mode: bool) -> Settings {
+        Settings {
+            time_zone: args.time_zone,
+            secure_cookies: args.secure_cookies,
+            demo_mode,
+        }
+    }
+
+    /// Today's date in the configured time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.time_zone)
+            .date_naive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            time_zone: chrono_tz::Asia::Shanghai,
+            secure_cookies: false,
+            demo_mode: false,
+        }
+    }
+}

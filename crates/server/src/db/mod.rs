@@ -1,0 +1,143 @@
+//! Storage: embedded SQLite for a community on a laptop, PostgreSQL for a city.
+//!
+//! Both are reached through sqlx's `Any` driver so that one set of SQL serves both wherever the two
+//! dialects agree (they share the `$1` placeholder style). Migrations are per backend and embedded.
+//! Values crossing the boundary are kept to what `Any` carries: integers, floats, text. Times are unix
+//! seconds, dates ISO text, flags 0/1.
+
+pub mod accounts;
+pub mod audit;
+pub mod bulk;
+pub mod households;
+pub mod registry;
+pub mod scope;
+pub mod units;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use scope::Scope;
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// Errors of the store, in the terms the web edge turns into answers.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Missing, deleted, or outside the caller's jurisdiction: the caller cannot tell which.
+    #[error("not found")]
+    NotFound,
+    /// Someone else changed the record since the caller read it.
+    #[error("the record was changed by someone else")]
+    Conflict,
+    /// A rule of the registry refused the change; `field` names the input at fault.
+    #[error("{field}: {code}")]
+    Invalid {
+        field: &'static str,
+        code: &'static str,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static MIGRATIONS_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Db {
+    /// Opens the database named by `url` (`sqlite://…` or `postgres://…`); a SQLite file is created
+    /// when missing. Does not migrate: call [`Db::migrate`].
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if url.starts_with("sqlite:") {
+            (Backend::Sqlite, sqlite_url_with_create(url))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            anyhow::bail!("the database URL must start with sqlite:// or postgres://");
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(match backend {
+                // One writer at a time in SQLite; readers run beside it in WAL mode.
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            });
+        let pool = match backend {
+            Backend::Sqlite => {
+                pool_options
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // FULL: an acknowledged write survives power loss (SECURITY.md F).
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => pool_options.connect_with(options).await?,
+        };
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => MIGRATIONS_SQLITE.run(&self.pool).await?,
+            Backend::Postgres => MIGRATIONS_POSTGRES.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A transaction that writes. SQLite takes its write lock at once (`BEGIN IMMEDIATE`), so that a
+    /// transaction which reads before it writes cannot fail half-way when another writer commits.
+    pub async fn begin_write(&self) -> StoreResult<Tx> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A flag read from a 0/1 integer column.
+pub fn flag(v: i64) -> bool {
+    v != 0
+}

@@ -1,0 +1,21 @@
+//! Jurisdiction scope. Every store query that reads or writes residents or households takes a `Scope`
+//! and joins it into its SQL, so no handler can forget it: a record outside the caller's jurisdiction
+//! is simply not found.
+
+use shouhu_domain::Role;
+
+/// Who is asking. The jurisdiction itself lives in `staff_units` and is resolved inside each query
+/// through the closure table.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub user_id: i64,
+    pub role: Role,
+}
+
+/// SQL: the grid ids within the jurisdiction of the user bound at `$1`. Used as `grid_id IN (...)`.
+/// Every query places the user id first so this one fragment serves all of them.
+pub const GRIDS_OF_USER: &str = "SELECT c.descendant_id FROM staff_units su \
+     JOIN unit_closure c ON c.ancestor_id = su.unit_id WHERE su.user_id = $1";
+
+/// SQL: the unit ids (of any level) within the jurisdiction of the user bound at `$1`.
+pub const UNITS_OF_USER: &str = GRIDS_OF_USER;

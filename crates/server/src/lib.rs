@@ -1,0 +1,8 @@
+//! The shouhu service: storage, web pages, JSON API and the command line.
+//! See ARCHITECTURE in the README for where things live.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod web;

@@ -1,0 +1,84 @@
+//! The JSON API under `/api/v1`, and its OpenAPI document.
+
+pub mod audit;
+pub mod households;
+pub mod paging;
+pub mod residents;
+pub mod session;
+pub mod staff;
+pub mod units;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use utoipa::OpenApi;
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "shouhu (守护) API", description = "Community epidemic prevention and resident care."),
+    paths(
+        session::create, session::show, session::delete, session::password, session::list, session::end,
+        units::list,
+        residents::list, residents::show, residents::create, residents::update, residents::delete,
+        residents::unmask,
+        households::list, households::show, households::create, households::update, households::delete,
+        staff::staff, staff::teams,
+        audit::list,
+    ),
+    components(schemas(crate::web::error::ErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/session",
+            post(session::create)
+                .get(session::show)
+                .delete(session::delete),
+        )
+        .route("/api/v1/session/password", post(session::password))
+        .route("/api/v1/sessions", get(session::list))
+        .route("/api/v1/sessions/{handle}", delete(session::end))
+        .route("/api/v1/units", get(units::list))
+        .route(
+            "/api/v1/residents",
+            get(residents::list).post(residents::create),
+        )
+        .route(
+            "/api/v1/residents/{id}",
+            get(residents::show)
+                .patch(residents::update)
+                .delete(residents::delete),
+        )
+        .route("/api/v1/residents/{id}/unmask", post(residents::unmask))
+        .route(
+            "/api/v1/households",
+            get(households::list).post(households::create),
+        )
+        .route(
+            "/api/v1/households/{id}",
+            get(households::show)
+                .patch(households::update)
+                .delete(households::delete),
+        )
+        .route("/api/v1/staff", get(staff::staff))
+        .route("/api/v1/teams", get(staff::teams))
+        .route("/api/v1/audit", get(audit::list))
+}

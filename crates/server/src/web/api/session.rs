@@ -1,0 +1,275 @@
+//! Signing in and out, changing one's password, and one's own sessions.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+use crate::db::accounts::{self, SessionInfo};
+use crate::db::audit::{self, NewEntry};
+use crate::web::AppState;
+use crate::web::auth::Caller;
+use crate::web::error::{ApiResult, AppError};
+use crate::web::json::ApiJson;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub must_change_password: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    /// Bearer token for `Authorization: Bearer …`. Shown once; only its hash is stored.
+    pub token: String,
+    pub user: Me,
+}
+
+fn me(caller_user: &accounts::User, must_change: bool) -> Me {
+    Me {
+        id: caller_user.id,
+        username: caller_user.username.clone(),
+        display_name: caller_user.display_name.clone(),
+        role: caller_user.role.as_str().to_string(),
+        must_change_password: must_change,
+    }
+}
+
+/// Outcome of checking a name and password, shared by the API and the sign-in page.
+pub enum SignInOutcome {
+    Ok {
+        token: String,
+        user: accounts::User,
+        must_change: bool,
+    },
+    Refused,
+    Throttled,
+}
+
+/// Checks credentials with throttling and audit, and opens a session on success.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    address: &str,
+    user_agent: &str,
+) -> ApiResult<SignInOutcome> {
+    let username: String = username.trim().chars().take(64).collect();
+    let entry = |action: &'static str, result: &'static str, actor_id: Option<i64>| NewEntry {
+        actor_id,
+        actor: username.clone(),
+        action,
+        object_kind: "user",
+        object_id: actor_id.map(|i| i.to_string()).unwrap_or_default(),
+        result,
+        address: address.to_string(),
+        detail: String::new(),
+    };
+    if accounts::is_throttled(&state.db, &username, address).await? {
+        audit::record(&state.db, &entry("session.sign_in", "throttled", None)).await?;
+        return Ok(SignInOutcome::Throttled);
+    }
+    let found = accounts::find_by_username(&state.db, &username).await?;
+    let hash = found
+        .as_ref()
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| accounts::dummy_hash().to_string());
+    let pw = password.to_string();
+    let verified = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &pw))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let user = match found {
+        Some((user, _)) if verified && !user.disabled => user,
+        other => {
+            accounts::record_failure(&state.db, &username, address).await?;
+            let id = other.map(|(u, _)| u.id);
+            audit::record(&state.db, &entry("session.sign_in", "refused", id)).await?;
+            return Ok(SignInOutcome::Refused);
+        }
+    };
+    accounts::clear_failures(&state.db, &username).await?;
+    let mut tx = state.db.begin_write().await?;
+    let token = accounts::create_session(&mut tx, user.id, address, user_agent).await?;
+    audit::append(
+        &mut tx,
+        state.db.backend,
+        &entry("session.sign_in", "ok", Some(user.id)),
+    )
+    .await?;
+    tx.commit().await?;
+    let must_change = user.must_change_password
+        && !(state.settings.demo_mode && crate::demo::is_demo_account(&user.username));
+    Ok(SignInOutcome::Ok {
+        token,
+        user,
+        must_change,
+    })
+}
+
+/// Sign in and receive a bearer token.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = SignIn,
+    responses((status = 200, body = SignedIn), (status = 401, body = crate::web::error::ErrorBody),
+              (status = 429, body = crate::web::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    ApiJson(body): ApiJson<SignIn>,
+) -> ApiResult<Json<SignedIn>> {
+    let address = crate::web::auth::client_address(&parts);
+    let ua = parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match sign_in(&state, &body.username, &body.password, &address, ua).await? {
+        SignInOutcome::Ok {
+            token,
+            user,
+            must_change,
+        } => Ok(Json(SignedIn {
+            token,
+            user: me(&user, must_change),
+        })),
+        SignInOutcome::Refused => Err(AppError::InvalidCredentials),
+        SignInOutcome::Throttled => Err(AppError::Throttled),
+    }
+}
+
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", responses((status = 200, body = Me)))]
+pub async fn show(State(state): State<AppState>, caller: Caller) -> Json<Me> {
+    Json(me(
+        &caller.session.user,
+        caller.must_change_password(&state),
+    ))
+}
+
+/// Sign out: the session ends on the server.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
+pub async fn delete(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    accounts::end_session(&state.db, &caller.session.token_hash).await?;
+    audit::record(
+        &state.db,
+        &caller.actor().entry(
+            "session.sign_out",
+            "user",
+            caller.session.user.id,
+            String::new(),
+        ),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Checks the current password, applies the policy and stores the new one; other sessions end.
+pub async fn change_password(
+    state: &AppState,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> ApiResult<()> {
+    let user = &caller.session.user;
+    let (_, hash) = accounts::find_by_id(&state.db, user.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let current = current.to_string();
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &current))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if !ok {
+        caller
+            .audit_refusal(
+                state,
+                "user.password_change",
+                &user.id.to_string(),
+                "refused",
+            )
+            .await;
+        return Err(AppError::invalid(
+            "current_password",
+            "invalid_credentials",
+            "the current password is wrong",
+        ));
+    }
+    accounts::check_password_policy(&user.username, new)
+        .map_err(|e| AppError::invalid("new_password", e.code(), e.to_string()))?;
+    let new = new.to_string();
+    let new_hash = tokio::task::spawn_blocking(move || accounts::hash_password(&new))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let mut tx = state.db.begin_write().await?;
+    accounts::set_password(&mut tx, user.id, &new_hash, false).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user.id)
+        .bind(&caller.session.token_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::db::StoreError::from)?;
+    audit::append(
+        &mut tx,
+        state.db.backend,
+        &caller
+            .actor()
+            .entry("user.password_change", "user", user.id, String::new()),
+    )
+    .await?;
+    tx.commit().await.map_err(crate::db::StoreError::from)?;
+    Ok(())
+}
+
+/// Change one's own password (required at first sign-in).
+#[utoipa::path(post, path = "/api/v1/session/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    change_password(&state, &caller, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub items: Vec<SessionInfo>,
+}
+
+/// One's own open sessions.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "session", responses((status = 200, body = SessionList)))]
+pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<SessionList>> {
+    Ok(Json(SessionList {
+        items: accounts::list_sessions(&state.db, caller.session.user.id).await?,
+    }))
+}
+
+/// End one of one's own sessions (e.g. a phone left behind).
+#[utoipa::path(delete, path = "/api/v1/sessions/{handle}", tag = "session",
+    params(("handle" = String, Path)), responses((status = 204), (status = 404)))]
+pub async fn end(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(handle): Path<String>,
+) -> ApiResult<StatusCode> {
+    if accounts::end_session_by_handle(&state.db, caller.session.user.id, &handle).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -1,0 +1,173 @@
+//! Who is calling: the session behind a bearer token (API clients) or a cookie (pages and their
+//! scripts), with the rules of SECURITY.md A applied on every request — expired sessions are gone,
+//! a password that must be changed blocks everything else, and a cookie-borne change needs the CSRF
+//! token.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use shouhu_domain::Right;
+
+use super::AppState;
+use super::error::AppError;
+use crate::db::Scope;
+use crate::db::accounts::{self, Session};
+use crate::db::audit::{self, NewEntry};
+use crate::db::registry::Actor;
+
+pub const SESSION_COOKIE: &str = "shouhu_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Paths a user who must change their password may still reach.
+const ALLOWED_BEFORE_CHANGE: &[&str] = &["/api/v1/session", "/api/v1/session/password"];
+
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub session: Session,
+    pub address: String,
+    pub via_cookie: bool,
+}
+
+pub fn client_address(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
+}
+
+pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let v = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+impl Caller {
+    /// Loads the session from a bearer token or the session cookie.
+    pub async fn from_parts_unchecked(
+        parts: &Parts,
+        state: &AppState,
+    ) -> Result<Option<Caller>, AppError> {
+        let (token, via_cookie) = match bearer(parts) {
+            Some(t) => (t, false),
+            None => match cookie_value(parts, SESSION_COOKIE) {
+                Some(t) => (t, true),
+                None => return Ok(None),
+            },
+        };
+        if token.is_empty() || token.len() > 100 {
+            return Ok(None);
+        }
+        let session = accounts::lookup_session(&state.db, &token).await?;
+        Ok(session.map(|session| Caller {
+            session,
+            address: client_address(parts),
+            via_cookie,
+        }))
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.session.scope()
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.session.user.id,
+            username: self.session.user.username.clone(),
+            address: self.address.clone(),
+        }
+    }
+
+    /// Whether the password must be changed before anything else. Demo accounts are exempt only
+    /// while the server runs as `shouhu demo`.
+    pub fn must_change_password(&self, state: &AppState) -> bool {
+        self.session.user.must_change_password
+            && !(state.settings.demo_mode
+                && crate::demo::is_demo_account(&self.session.user.username))
+    }
+
+    /// Refuses (403) and audits when the role lacks `right`.
+    pub async fn require(
+        &self,
+        state: &AppState,
+        right: Right,
+        what: &'static str,
+    ) -> Result<(), AppError> {
+        if self.session.user.role.has(right) {
+            return Ok(());
+        }
+        self.audit_refusal(state, what, "", "forbidden").await;
+        Err(AppError::Forbidden)
+    }
+
+    /// Records a refused access. A failure to write it is logged, never shown: the refusal stands.
+    pub async fn audit_refusal(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        object_id: &str,
+        result: &'static str,
+    ) {
+        let entry = NewEntry {
+            actor_id: Some(self.session.user.id),
+            actor: self.session.user.username.clone(),
+            action,
+            object_kind: "",
+            object_id: object_id.to_string(),
+            result,
+            address: self.address.clone(),
+            detail: String::new(),
+        };
+        if let Err(e) = audit::record(&state.db, &entry).await {
+            tracing::error!(error = %e, "could not audit a refused access");
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_parts_unchecked(parts, state)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        let safe = parts.method.is_safe();
+        if caller.via_cookie && !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(caller.session.csrf_token.as_str()) {
+                caller
+                    .audit_refusal(state, "csrf.refused", "", "forbidden")
+                    .await;
+                return Err(AppError::Forbidden);
+            }
+        }
+        if caller.must_change_password(state) && !ALLOWED_BEFORE_CHANGE.contains(&parts.uri.path())
+        {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(caller)
+    }
+}
+
+/// Re-authentication is fresh for 5 minutes: long enough to look at a few cards, short enough that
+/// a phone left on a table does not unmask anything.
+pub const REAUTH_FRESH_SECS: i64 = 5 * 60;

@@ -1,0 +1,159 @@
+//! The error policy of the web edge.
+//!
+//! Every failure becomes one `AppError` with a stable snake_case code, the field at fault when there
+//! is one, and a message in words. The API answers JSON `{"error", "field", "message"}`; pages show the
+//! message translated next to the field. A record outside the caller's jurisdiction is `not_found`,
+//! exactly like one that does not exist. Internal errors are logged with their detail and answered
+//! as a bare `internal` 500: nothing of the database reaches the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::db::StoreError;
+
+#[derive(Debug)]
+pub enum AppError {
+    Unauthorized,
+    InvalidCredentials,
+    PasswordChangeRequired,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Throttled,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    /// Input refused: field name, stable code, message.
+    Invalid {
+        field: String,
+        code: String,
+        message: String,
+    },
+    Internal(String),
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable snake_case code, e.g. `not_found`, `invalid_input`, `version_conflict`.
+    pub error: String,
+    /// The input field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn invalid(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> AppError {
+        AppError::Invalid {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::PasswordChangeRequired | AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict => StatusCode::CONFLICT,
+            AppError::Throttled => StatusCode::TOO_MANY_REQUESTS,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (error, field, message): (&str, Option<String>, String) = match self {
+            AppError::Unauthorized => ("unauthorized", None, "sign in first".into()),
+            AppError::InvalidCredentials => (
+                "invalid_credentials",
+                None,
+                "wrong user name or password".into(),
+            ),
+            AppError::PasswordChangeRequired => (
+                "password_change_required",
+                None,
+                "change your password before anything else".into(),
+            ),
+            AppError::Forbidden => ("forbidden", None, "your role may not do this".into()),
+            AppError::NotFound => ("not_found", None, "no such record".into()),
+            AppError::Conflict => (
+                "version_conflict",
+                Some("version".into()),
+                "someone else changed this record; reload it and apply your change again".into(),
+            ),
+            AppError::Throttled => (
+                "too_many_attempts",
+                None,
+                "too many failed sign-ins; wait 15 minutes".into(),
+            ),
+            AppError::UnsupportedMediaType => (
+                "unsupported_media_type",
+                None,
+                "send the body as application/json".into(),
+            ),
+            AppError::PayloadTooLarge => {
+                ("payload_too_large", None, "the request is too large".into())
+            }
+            AppError::Invalid {
+                field,
+                code,
+                message,
+            } => (code.as_str(), Some(field.clone()), message.clone()),
+            AppError::Internal(_) => (
+                "internal",
+                None,
+                "something went wrong on the server".into(),
+            ),
+        };
+        ErrorBody {
+            error: error.to_string(),
+            field,
+            message,
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict => AppError::Conflict,
+            StoreError::Invalid { field, code } => {
+                AppError::invalid(field, code, code.replace('_', " "))
+            }
+            StoreError::Database(e) => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> AppError {
+        AppError::Internal(format!("{e:#}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, AppError>;
