@@ -102,9 +102,7 @@ pub fn check_password_policy(username: &str, password: &str) -> Result<(), Passw
         return Err(PasswordError::TooShort);
     }
     let lower = password.to_lowercase();
-    if COMMON_PASSWORDS.contains(&lower.as_str())
-        || lower.chars().all(|c| lower.starts_with(c))
-    {
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.chars().all(|c| lower.starts_with(c)) {
         return Err(PasswordError::Common);
     }
     if lower == username.to_lowercase() {

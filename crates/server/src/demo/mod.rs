@@ -113,7 +113,9 @@ struct CommunityPlan {
     name: String,
     region: &'static str,
     households: u32,
-    /// Share of single-person households that are elderly living alone.
+    /// Grids of the community; a small demo keeps the seed's grids with fewer households each.
+    grids: u32,
+    /// Households of elderly people living alone.
     elderly_alone: u32,
 }
 
@@ -123,6 +125,8 @@ fn plan(total: u32) -> Vec<CommunityPlan> {
         (JINHUA, "650203100000", "金华社区", "650203", 600, 51),
         (WUTING, "650204001000", "五亭社区", "650204", 900, 15),
     ];
+    // Every seed community keeps at least two grids so grid-level access can be shown.
+    let grids_of = |hh: u32| hh.div_ceil(HOUSEHOLDS_PER_GRID).max(2);
     let mut out = Vec::new();
     let scale = if total < DEFAULT_HOUSEHOLDS {
         f64::from(total) / f64::from(DEFAULT_HOUSEHOLDS)
@@ -136,8 +140,9 @@ fn plan(total: u32) -> Vec<CommunityPlan> {
             street: street.into(),
             name: name.into(),
             region,
-            households,
-            elderly_alone: alone.min(households),
+            households: households.max(2),
+            grids: grids_of(hh),
+            elderly_alone: alone.min(households / 2),
         });
     }
     // Beyond the seed's communities: more of 2,400 households, spread over the four districts,
@@ -156,6 +161,7 @@ fn plan(total: u32) -> Vec<CommunityPlan> {
             name: format!("示范{}社区", n + 1),
             region: district,
             households,
+            grids: households.div_ceil(HOUSEHOLDS_PER_GRID),
             elderly_alone: households / 50,
         });
         left -= households;
@@ -278,9 +284,8 @@ async fn seed_units(tx: &mut Tx, plans: &[CommunityPlan]) -> anyhow::Result<Vec<
             units::create(tx, &p.street, &name, UnitKind::Street, Some(&p.street[..6])).await?;
         }
         units::create(tx, &p.code, &p.name, UnitKind::Community, Some(&p.street)).await?;
-        let grid_count = p.households.div_ceil(HOUSEHOLDS_PER_GRID).max(1);
         let mut grid_ids = Vec::new();
-        for g in 1..=grid_count {
+        for g in 1..=p.grids {
             let code = format!("{}{g:03}", p.code);
             let name = format!("{}第{g}网格", p.name);
             grid_ids.push(units::create(tx, &code, &name, UnitKind::Grid, Some(&p.code)).await?);
@@ -375,8 +380,9 @@ async fn seed_community(
     let mut residents_total = 0u64;
     let mut alone_left = plan.elderly_alone;
     let mut remaining = plan.households;
+    let per_grid = plan.households.div_ceil(plan.grids.max(1));
     for (grid_index, &grid) in grid_ids.iter().enumerate() {
-        let in_grid = remaining.min(HOUSEHOLDS_PER_GRID);
+        let in_grid = remaining.min(per_grid);
         remaining -= in_grid;
         let (mut buildings, mut bunits, mut households, mut residents) =
             (vec![], vec![], vec![], vec![]);

@@ -1,0 +1,247 @@
+//! Test support: a fresh database of each backend per test, a seeded small demo, and a running server.
+//!
+//! SQLite tests use a temporary file. PostgreSQL tests read `SHOUHU_TEST_POSTGRES_URL` and give each
+//! test a schema of its own, dropped when the test ends; when the variable is unset they are skipped
+//! and the run says so.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use shouhu_server::config::Settings;
+use shouhu_server::db::{Backend, Db};
+use shouhu_server::web::AppState;
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn name(&self) -> &'static str {
+        match self.db.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.pg_schema.take() {
+            // Drop from a detached thread: Drop cannot await, and blocking here would stall the
+            // test's runtime while its pool still holds connections. Schemas a finished process
+            // left behind are swept by `sweep_old_schemas` at the next run.
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(db) = Db::connect(&base).await {
+                            let sql = format!(
+                                "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {schema} CASCADE"
+                            );
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                .execute(&db.pool)
+                                .await;
+                            db.close().await;
+                        }
+                    });
+                }
+            });
+        }
+    }
+}
+
+/// Drops test schemas more than an hour old (named `shouhu_t_<unix seconds>_<random>`).
+async fn sweep_old_schemas(admin: &Db) {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'shouhu_t_%'",
+    )
+    .fetch_all(&admin.pool)
+    .await
+    .unwrap_or_default();
+    let cutoff = chrono::Utc::now().timestamp() - 3600;
+    for name in names {
+        let born: i64 = name
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        if born < cutoff {
+            let sql = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&admin.pool)
+                .await;
+        }
+    }
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    let db = Db::connect(&url).await.expect("open sqlite");
+    db.migrate().await.expect("migrate sqlite");
+    TestDb {
+        db,
+        url,
+        _dir: Some(dir),
+        pg_schema: None,
+    }
+}
+
+pub async fn postgres() -> Option<TestDb> {
+    let base = std::env::var("SHOUHU_TEST_POSTGRES_URL").ok()?;
+    let schema = format!(
+        "shouhu_t_{}_{}",
+        chrono::Utc::now().timestamp(),
+        uuid_like()
+    );
+    let admin = Db::connect(&base).await.expect("open postgres");
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let mut first = false;
+    SWEPT.call_once(|| first = true);
+    if first {
+        sweep_old_schemas(&admin).await;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin.pool)
+        .await
+        .expect("create schema");
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let db = Db::connect(&url).await.expect("open postgres schema");
+    db.migrate().await.expect("migrate postgres");
+    Some(TestDb {
+        db,
+        url,
+        _dir: None,
+        pg_schema: Some((base, schema)),
+    })
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut r = rand::rng();
+    (0..16)
+        .map(|_| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[r.random_range(0..36)]))
+        .collect()
+}
+
+/// A fresh database of each available backend.
+pub async fn each_backend() -> Vec<TestDb> {
+    let mut out = vec![sqlite().await];
+    match postgres().await {
+        Some(pg) => out.push(pg),
+        None => eprintln!("SHOUHU_TEST_POSTGRES_URL unset: PostgreSQL tests SKIPPED"),
+    }
+    out
+}
+
+/// Seeds a small demo (about 120 households over the three communities).
+pub async fn seed_demo(db: &Db) {
+    shouhu_server::demo::seed(
+        db,
+        &shouhu_server::demo::Options {
+            households: 120,
+            seed: 7,
+            progress: false,
+        },
+    )
+    .await
+    .expect("seed demo");
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub const PW: &str = "shouhu-demo-2020";
+
+/// Serves `db` on a free loopback port. `demo_mode` exempts the demo accounts from the forced change.
+pub async fn spawn_app(db: TestDb, demo_mode: bool) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState {
+        db: db.db.clone(),
+        settings: Arc::new(Settings {
+            demo_mode,
+            ..Settings::default()
+        }),
+    };
+    tokio::spawn(async move {
+        let _ = shouhu_server::web::serve(state, listener).await;
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        db,
+    }
+}
+
+/// Each backend, seeded with the small demo and served in demo mode.
+pub async fn each_demo_app() -> Vec<TestApp> {
+    let mut out = Vec::new();
+    for db in each_backend().await {
+        seed_demo(&db.db).await;
+        out.push(spawn_app(db, true).await);
+    }
+    out
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn login(&self, user: &str) -> String {
+        let r = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"username": user, "password": PW}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(r.status(), 200, "{user} signs in");
+        let v: serde_json::Value = r.json().await.expect("json");
+        v["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    pub async fn send(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let r = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}

@@ -1,0 +1,437 @@
+//! Store tests: each runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use shouhu_domain::{IdNumber, Phone, Role, Tags, UnitKind};
+use shouhu_server::db::audit::{self, Verdict};
+use shouhu_server::db::registry::{self, Actor, Changes, NewResident, Search};
+use shouhu_server::db::{Scope, StoreError, accounts, households, units};
+
+async fn user_scope(db: &shouhu_server::db::Db, username: &str) -> (Scope, Actor) {
+    let (u, _) = accounts::find_by_username(db, username)
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        Scope {
+            user_id: u.id,
+            role: u.role,
+        },
+        Actor {
+            user_id: u.id,
+            username: u.username,
+            address: "127.0.0.1".into(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_grid_worker_finds_only_residents_of_its_own_grid() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (grid1, _) = user_scope(&t.db, "nanquan-grid1").await;
+        let (leader, _) = user_scope(&t.db, "nanquan-leader").await;
+        let (mine, mine_total) = registry::search(&t.db, &grid1, &Search::default(), 1000, 0)
+            .await
+            .unwrap();
+        let (all, all_total) = registry::search(&t.db, &leader, &Search::default(), 5000, 0)
+            .await
+            .unwrap();
+        assert!(mine_total > 0, "{}", t.name());
+        assert!(all_total > mine_total, "{}", t.name());
+        assert!(
+            mine.iter().all(|r| r.grid_code == "650203002005001"),
+            "{}",
+            t.name()
+        );
+        let other = all
+            .iter()
+            .find(|r| r.grid_code != "650203002005001")
+            .unwrap();
+        assert!(matches!(
+            registry::get(&t.db, &grid1, other.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(registry::get(&t.db, &grid1, mine[0].id).await.is_ok());
+        // Units: the grid worker's jurisdiction is its grid alone.
+        let us = units::list(&t.db, &grid1).await.unwrap();
+        assert_eq!(us.len(), 1, "{}", t.name());
+        assert_eq!(us[0].kind, "grid");
+        assert_eq!(us[0].parent_code.as_deref(), Some("650203002005"));
+    }
+}
+
+#[tokio::test]
+async fn leaders_of_one_community_cannot_reach_another() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (jinhua, _) = user_scope(&t.db, "jinhua-leader").await;
+        let (nanquan, _) = user_scope(&t.db, "nanquan-leader").await;
+        let (theirs, _) = registry::search(&t.db, &nanquan, &Search::default(), 1, 0)
+            .await
+            .unwrap();
+        assert!(matches!(
+            registry::get(&t.db, &jinhua, theirs[0].id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            households::get(&t.db, &jinhua, theirs[0].household_id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            units::get_by_code(&t.db, &jinhua, "650203002005").await,
+            Err(StoreError::NotFound)
+        ));
+        // A system role has no jurisdiction at all.
+        let (admin, _) = user_scope(&t.db, "admin").await;
+        let (none, total) = registry::search(&t.db, &admin, &Search::default(), 10, 0)
+            .await
+            .unwrap();
+        assert!(none.is_empty() && total == 0, "{}", t.name());
+    }
+}
+
+#[tokio::test]
+async fn search_finds_by_name_last_four_phone_and_address() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, _) = user_scope(&t.db, "nanquan-leader").await;
+        let (all, _) = registry::search(&t.db, &leader, &Search::default(), 5, 0)
+            .await
+            .unwrap();
+        let r = &all[0];
+        let by = |q: String| Search {
+            q,
+            ..Search::default()
+        };
+        for q in [
+            r.name.clone(),
+            r.id_number[14..].to_string(),
+            r.address.clone(),
+        ] {
+            let (found, _) = registry::search(&t.db, &leader, &by(q.clone()), 500, 0)
+                .await
+                .unwrap();
+            assert!(
+                found.iter().any(|f| f.id == r.id),
+                "{}: search {q}",
+                t.name()
+            );
+        }
+        let with_phone = all.iter().find(|r| r.phone.is_some()).unwrap();
+        let suffix = with_phone.phone.as_ref().unwrap()[7..].to_string();
+        let (found, _) = registry::search(&t.db, &leader, &by(suffix), 500, 0)
+            .await
+            .unwrap();
+        assert!(found.iter().any(|f| f.id == with_phone.id), "{}", t.name());
+        // LIKE wildcards typed by a user match themselves, not everything.
+        let (found, total) = registry::search(&t.db, &leader, &by("%".into()), 500, 0)
+            .await
+            .unwrap();
+        assert!(found.is_empty() && total == 0, "{}", t.name());
+    }
+}
+
+#[tokio::test]
+async fn a_stale_version_is_refused_and_changes_nothing() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (scope, actor) = user_scope(&t.db, "nanquan-grid1").await;
+        let (rs, _) = registry::search(&t.db, &scope, &Search::default(), 1, 0)
+            .await
+            .unwrap();
+        let r = &rs[0];
+        let first = Changes {
+            phone: Some(Some(Phone::parse("13800138000").unwrap())),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &scope, &actor, r.id, r.version, &first)
+            .await
+            .unwrap();
+        let second = Changes {
+            name: Some("覆盖者".into()),
+            ..Changes::default()
+        };
+        let stale = registry::update(&t.db, &scope, &actor, r.id, r.version, &second).await;
+        assert!(matches!(stale, Err(StoreError::Conflict)), "{}", t.name());
+        let now = registry::get(&t.db, &scope, r.id).await.unwrap();
+        assert_eq!(now.version, r.version + 1);
+        assert_eq!(now.name, r.name);
+        assert_eq!(now.phone.as_deref(), Some("13800138000"));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_edits_of_one_version_let_exactly_one_through() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (scope, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let (rs, _) = registry::search(&t.db, &scope, &Search::default(), 1, 0)
+            .await
+            .unwrap();
+        let (id, version) = (rs[0].id, rs[0].version);
+        let mut tasks = Vec::new();
+        for i in 0..8 {
+            let (db, scope, actor) = (t.db.clone(), scope.clone(), actor.clone());
+            tasks.push(tokio::spawn(async move {
+                let c = Changes {
+                    note: Some(format!("edit {i}")),
+                    ..Changes::default()
+                };
+                registry::update(&db, &scope, &actor, id, version, &c).await
+            }));
+        }
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => ok += 1,
+                Err(StoreError::Conflict) => {}
+                Err(e) => panic!("{}: unexpected {e}", t.name()),
+            }
+        }
+        assert_eq!(ok, 1, "{}", t.name());
+        assert_eq!(
+            registry::get(&t.db, &scope, id).await.unwrap().version,
+            version + 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn residents_are_created_deleted_softly_and_moved_only_within_scope() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (scope, actor) = user_scope(&t.db, "nanquan-grid1").await;
+        let (hs, _) = households::search(&t.db, &scope, "", None, 1, 0)
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let new = NewResident {
+            household_id: hs[0].id,
+            name: "倪业勤".into(),
+            id_number: IdNumber::parse("130503670401001", today).unwrap(),
+            phone: None,
+            relation: "子女".into(),
+            tags: Tags::parse_list(&["chronic_illness"]).unwrap(),
+            family_contacts: vec![],
+            emergency_contact_name: String::new(),
+            emergency_contact_phone: None,
+            note: String::new(),
+        };
+        let id = registry::create(&t.db, &scope, &actor, &new).await.unwrap();
+        let r = registry::get(&t.db, &scope, id).await.unwrap();
+        assert_eq!(r.id_number, "130503196704010016", "{}", t.name());
+        assert_eq!(r.sex, "male");
+        assert_eq!(r.birth_date, "1967-04-01");
+        // Moving into a household of another grid is refused as unknown.
+        let (leader, _) = user_scope(&t.db, "nanquan-leader").await;
+        let (all, _) = households::search(&t.db, &leader, "", None, 500, 0)
+            .await
+            .unwrap();
+        let elsewhere = all
+            .iter()
+            .find(|h| h.grid_code != "650203002005001")
+            .unwrap();
+        let mv = Changes {
+            household_id: Some(elsewhere.id),
+            ..Changes::default()
+        };
+        let refused = registry::update(&t.db, &scope, &actor, id, r.version, &mv).await;
+        assert!(matches!(
+            refused,
+            Err(StoreError::Invalid {
+                field: "household_id",
+                ..
+            })
+        ));
+        registry::delete(&t.db, &scope, &actor, id, r.version)
+            .await
+            .unwrap();
+        assert!(matches!(
+            registry::get(&t.db, &scope, id).await,
+            Err(StoreError::NotFound)
+        ));
+        let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM residents WHERE id = $1")
+            .bind(id)
+            .fetch_one(&t.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 1, "soft delete keeps the row");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_and_finds_a_row_altered_by_hand() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (scope, actor) = user_scope(&t.db, "nanquan-grid1").await;
+        let (rs, _) = registry::search(&t.db, &scope, &Search::default(), 3, 0)
+            .await
+            .unwrap();
+        for r in &rs {
+            let c = Changes {
+                note: Some("checked".into()),
+                ..Changes::default()
+            };
+            registry::update(&t.db, &scope, &actor, r.id, r.version, &c)
+                .await
+                .unwrap();
+        }
+        let Verdict::Intact { entries } = audit::verify(&t.db).await.unwrap() else {
+            panic!("{}: chain should be intact", t.name());
+        };
+        assert!(entries >= 4);
+        let (list, _) = audit::search(
+            &t.db,
+            &audit::Filter {
+                action: Some("resident.update".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .unwrap();
+        assert_eq!(list.len(), 3);
+        assert!(
+            list.iter()
+                .all(|e| e.detail == "changed: note" && e.actor == "nanquan-grid1")
+        );
+        let victim = list[1].id;
+        sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE id = $1")
+            .bind(victim)
+            .execute(&t.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            audit::verify(&t.db).await.unwrap(),
+            Verdict::Broken {
+                id: victim,
+                reason: "content altered"
+            },
+            "{}",
+            t.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_audit_appends_keep_one_unbroken_chain() {
+    for t in common::each_backend().await {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let db = t.db.clone();
+            tasks.push(tokio::spawn(async move {
+                let e = audit::NewEntry {
+                    actor: format!("worker{i}"),
+                    action: "test.append",
+                    result: "ok",
+                    ..Default::default()
+                };
+                audit::record(&db, &e).await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            audit::verify(&t.db).await.unwrap(),
+            Verdict::Intact { entries: 20 },
+            "{}",
+            t.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn units_fit_their_parents_and_codes_are_unique() {
+    for t in common::each_backend().await {
+        let mut tx = t.db.begin_write().await.unwrap();
+        units::create(&mut tx, "650200", "克拉玛依市", UnitKind::City, None)
+            .await
+            .unwrap();
+        let wrong = units::create(
+            &mut tx,
+            "650203002000",
+            "街道",
+            UnitKind::Street,
+            Some("650200"),
+        )
+        .await;
+        assert!(
+            matches!(wrong, Err(StoreError::Invalid { field: "kind", .. })),
+            "{}",
+            t.name()
+        );
+        units::create(
+            &mut tx,
+            "650203",
+            "克拉玛依区",
+            UnitKind::District,
+            Some("650200"),
+        )
+        .await
+        .unwrap();
+        let dup = units::create(
+            &mut tx,
+            "650203",
+            "again",
+            UnitKind::District,
+            Some("650200"),
+        )
+        .await;
+        assert!(matches!(
+            dup,
+            Err(StoreError::Invalid { field: "code", .. })
+        ));
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_end_on_disable() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (u, _) = accounts::find_by_username(&t.db, "nanquan-grid2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.role, Role::GridWorker);
+        let mut tx = t.db.begin_write().await.unwrap();
+        let token = accounts::create_session(&mut tx, u.id, "127.0.0.1", "test")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            accounts::lookup_session(&t.db, &token)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - $1")
+            .bind(accounts::IDLE_TIMEOUT_SECS + 5)
+            .execute(&t.db.pool)
+            .await
+            .unwrap();
+        assert!(
+            accounts::lookup_session(&t.db, &token)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}",
+            t.name()
+        );
+        let mut tx = t.db.begin_write().await.unwrap();
+        let token = accounts::create_session(&mut tx, u.id, "127.0.0.1", "test")
+            .await
+            .unwrap();
+        accounts::set_disabled(&mut tx, u.id, true).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            accounts::lookup_session(&t.db, &token)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
