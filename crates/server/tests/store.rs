@@ -1,4 +1,5 @@
 //! Store tests: each runs on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
