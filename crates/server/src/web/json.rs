@@ -64,11 +64,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         } else {
             (None, "invalid_type")
         };
-        let field = match (field, path.as_str()) {
-            (Some(f), "." | "") => f,
-            (Some(f), p) => format!("{p}.{f}"),
-            (None, p) if p != "." => p.to_string(),
-            (None, _) => "body".to_string(),
+        let field = match (field, path.as_str(), code) {
+            // serde_path_to_error already ends the path with an unknown field's name.
+            (_, p, "unknown_field") if p != "." => p.to_string(),
+            (Some(f), "." | "", _) => f,
+            (Some(f), p, _) => format!("{p}.{f}"),
+            (None, p, _) if p != "." => p.to_string(),
+            (None, _, _) => "body".to_string(),
         };
         AppError::invalid(field, code, msg)
     })
