@@ -1,9 +1,217 @@
-//! Server-rendered pages.
+//! Server-rendered pages for phones: semantic forms that work without script, Chinese by default.
+//! Handlers reuse the API's store calls and validation, so a page can do nothing the API refuses.
+
+mod account;
+mod audit;
+mod home;
+mod registry;
+mod staff;
 
 use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use shouhu_domain::Right;
 
 use super::AppState;
+use super::auth::{Caller, cookie_value};
+use super::error::AppError;
+use super::i18n::{Lang, Tr};
+
+pub const LANG_COOKIE: &str = "shouhu_lang";
+
+/// What every signed-in page shows around its content.
+pub struct Chrome {
+    pub t: Tr,
+    pub display_name: String,
+    pub role: String,
+    pub csrf: String,
+    pub can_read_registry: bool,
+    pub can_read_audit: bool,
+    pub other_lang: &'static str,
+}
+
+/// A signed-in caller on a page; without a session the browser is sent to sign in.
+pub struct PageCaller {
+    pub caller: Caller,
+    pub chrome: Chrome,
+}
+
+impl PageCaller {
+    pub fn t(&self) -> Tr {
+        self.chrome.t
+    }
+
+    /// Checks a form's CSRF token against the session's.
+    pub async fn check_csrf(&self, state: &AppState, sent: &str) -> Result<(), PageError> {
+        if sent == self.caller.session.csrf_token {
+            Ok(())
+        } else {
+            self.caller
+                .audit_refusal(state, "csrf.refused", "", "forbidden")
+                .await;
+            Err(PageError::new(self.t(), AppError::Forbidden).csrf())
+        }
+    }
+
+    pub async fn require(
+        &self,
+        state: &AppState,
+        right: Right,
+        what: &'static str,
+    ) -> Result<(), PageError> {
+        self.caller
+            .require(state, right, what)
+            .await
+            .map_err(|e| PageError::new(self.t(), e))
+    }
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    Lang::from_cookie(cookie_value(parts, LANG_COOKIE).as_deref())
+}
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let t = Tr::new(lang_of(parts));
+        let caller = match Caller::from_parts_unchecked(parts, state).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(Redirect::to("/login").into_response()),
+            Err(e) => return Err(PageError::new(t, e).into_response()),
+        };
+        if caller.must_change_password(state)
+            && parts.uri.path() != "/password"
+            && parts.uri.path() != "/logout"
+        {
+            return Err(Redirect::to("/password").into_response());
+        }
+        let user = &caller.session.user;
+        let chrome = Chrome {
+            t,
+            display_name: user.display_name.clone(),
+            role: t.t(&format!("role.{}", user.role.as_str())).to_string(),
+            csrf: caller.session.csrf_token.clone(),
+            can_read_registry: user.role.has(Right::ReadRegistry),
+            can_read_audit: user.role.has(Right::ReadAudit),
+            other_lang: t.lang.other().code(),
+        };
+        Ok(PageCaller { caller, chrome })
+    }
+}
+
+/// An error shown as a page, in the user's language.
+pub struct PageError {
+    t: Tr,
+    error: AppError,
+    csrf: bool,
+}
+
+impl PageError {
+    pub fn new(t: Tr, error: AppError) -> PageError {
+        PageError {
+            t,
+            error,
+            csrf: false,
+        }
+    }
+    fn csrf(mut self) -> PageError {
+        self.csrf = true;
+        self
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: Tr,
+    message: &'a str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self.error {
+            tracing::error!(%detail, "internal error on a page");
+        }
+        let key = match (&self.error, self.csrf) {
+            (_, true) => "error.csrf",
+            (AppError::NotFound, _) => "error.not_found",
+            (AppError::Forbidden, _) => "error.forbidden",
+            _ => "error.title",
+        };
+        let message = self.t.t(key).to_string();
+        let page = ErrorPage {
+            t: self.t,
+            message: &message,
+        };
+        html(self.error.status(), askama::Template::render(&page))
+    }
+}
+
+/// Renders a template result as an HTML response; a rendering failure is a logged 500.
+pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
+    match rendered {
+        Ok(body) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn page<T: askama::Template>(t: &T) -> Response {
+    html(StatusCode::OK, t.render())
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../../../static/app.css"),
+    )
+        .into_response()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(account::login_page).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/password",
+            get(account::password_page).post(account::password),
+        )
+        .route("/lang/{code}", get(account::switch_lang))
+        .route("/account", get(account::account))
+        .route("/account/sessions/{handle}/end", post(account::end_session))
+        .route("/", get(home::home))
+        .route("/units", get(home::units))
+        .route("/residents", get(registry::residents))
+        .route(
+            "/residents/{id}",
+            get(registry::resident).post(registry::resident_save),
+        )
+        .route("/residents/{id}/unmask", post(registry::resident_unmask))
+        .route("/households/{id}", get(registry::household))
+        .route("/staff", get(staff::staff))
+        .route("/audit", get(audit::audit))
 }

@@ -1,0 +1,84 @@
+//! Home ("due today") and the jurisdiction tree.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::{Chrome, PageCaller, PageError, page};
+use crate::db::units;
+use crate::web::AppState;
+
+#[derive(askama::Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+    units: Vec<UnitRow>,
+}
+
+pub struct UnitRow {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub depth: usize,
+    pub residents: i64,
+}
+
+/// The caller's units with resident counts, each indented under its parent.
+async fn unit_rows(state: &AppState, pc: &PageCaller) -> Result<Vec<UnitRow>, PageError> {
+    let scope = pc.caller.scope();
+    let list = units::list(&state.db, &scope)
+        .await
+        .map_err(|e| PageError::new(pc.t(), e.into()))?;
+    let counts: HashMap<i64, i64> = units::resident_counts(&state.db, &scope)
+        .await
+        .map_err(|e| PageError::new(pc.t(), e.into()))?
+        .into_iter()
+        .collect();
+    let mut depth_of: HashMap<String, usize> = HashMap::new();
+    let mut rows = Vec::with_capacity(list.len());
+    for u in list {
+        let depth = u
+            .parent_code
+            .as_ref()
+            .and_then(|p| depth_of.get(p))
+            .map_or(0, |d| d + 1);
+        depth_of.insert(u.code.clone(), depth);
+        rows.push(UnitRow {
+            residents: counts.get(&u.id).copied().unwrap_or(0),
+            code: u.code,
+            name: u.name,
+            kind: u.kind,
+            depth,
+        });
+    }
+    Ok(rows)
+}
+
+pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
+    let units = match unit_rows(&state, &pc).await {
+        Ok(rows) => rows.into_iter().filter(|r| r.depth == 0).collect(),
+        Err(e) => return e.into_response(),
+    };
+    page(&HomePage {
+        c: pc.chrome,
+        units,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "units.html")]
+struct UnitsPage {
+    c: Chrome,
+    units: Vec<UnitRow>,
+}
+
+pub async fn units(State(state): State<AppState>, pc: PageCaller) -> Response {
+    match unit_rows(&state, &pc).await {
+        Ok(units) => page(&UnitsPage {
+            c: pc.chrome,
+            units,
+        }),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,428 @@
+//! Residents list, resident card with edit and unmask, household card.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shouhu_domain::Right;
+
+use super::{Chrome, PageCaller, PageError, html, page};
+use crate::db::registry::{self, Search};
+use crate::db::units;
+use crate::web::AppState;
+use crate::web::api::households::{HouseholdView, household_view};
+use crate::web::api::paging::Paging;
+use crate::web::api::residents::{
+    ResidentPatch, ResidentView, fetch, reauthenticate, unit_filter, view,
+};
+use crate::web::error::AppError;
+use crate::web::validate;
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    unit: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "residents.html")]
+struct ResidentsPage {
+    c: Chrome,
+    q: String,
+    unit: String,
+    units: Vec<(String, String)>,
+    items: Vec<ResidentView>,
+    total: i64,
+    page: i64,
+    pages: i64,
+    prev: Option<String>,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+fn page_link(q: &str, unit: &str, page: i64) -> String {
+    let query =
+        serde_urlencoded::to_string([("q", q), ("unit", unit), ("page", &page.to_string())])
+            .unwrap_or_default();
+    format!("/residents?{query}")
+}
+
+pub async fn residents(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    if let Err(e) = pc
+        .require(&state, Right::ReadRegistry, "resident.list")
+        .await
+    {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let page_no = lq
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 1_000_000);
+    let paging = Paging {
+        page: page_no,
+        per_page: 20,
+    };
+    let q = lq.q.unwrap_or_default();
+    let unit = lq.unit.unwrap_or_default();
+    let mut error = None;
+    let unit_id = match unit_filter(&state, &pc.caller, Some(&unit)).await {
+        Ok(u) => u,
+        Err(AppError::Invalid { code, .. }) => {
+            error = Some(t.invalid(&code));
+            None
+        }
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let q_clean = match validate::search_text(Some(&q)) {
+        Ok(q) => q,
+        Err(_) => {
+            error = Some(t.invalid("too_long"));
+            String::new()
+        }
+    };
+    let scope = pc.caller.scope();
+    let search = Search {
+        q: q_clean,
+        unit_id,
+        ..Search::default()
+    };
+    let (rows, total) =
+        match registry::search(&state.db, &scope, &search, paging.limit(), paging.offset()).await {
+            Ok(r) => r,
+            Err(e) => return PageError::new(t, e.into()).into_response(),
+        };
+    let grids = units::list(&state.db, &scope).await.unwrap_or_default();
+    let today = state.settings.today();
+    let pages = ((total + 19) / 20).max(1);
+    page(&ResidentsPage {
+        items: rows.iter().map(|r| view(r, today)).collect(),
+        units: grids.into_iter().map(|u| (u.code, u.name)).collect(),
+        prev: (page_no > 1).then(|| page_link(&q, &unit, page_no - 1)),
+        next: (page_no < pages).then(|| page_link(&q, &unit, page_no + 1)),
+        c: pc.chrome,
+        q,
+        unit,
+        total,
+        page: page_no,
+        pages,
+        error,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "resident.html")]
+struct ResidentPage {
+    c: Chrome,
+    r: ResidentView,
+    can_edit: bool,
+    can_unmask: bool,
+    tags_text: String,
+    /// (field, message) of a refused save.
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    unmasked: Option<(String, String)>,
+}
+
+impl ResidentPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+async fn resident_page(
+    state: &AppState,
+    pc: PageCaller,
+    id: &str,
+    status: StatusCode,
+    extra: Extra,
+) -> Response {
+    let t = pc.t();
+    let id = match validate::path_id(id) {
+        Ok(id) => id,
+        Err(_) => return PageError::new(t, AppError::NotFound).into_response(),
+    };
+    let r = match fetch(state, &pc.caller, id).await {
+        Ok(r) => r,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let v = view(&r, state.settings.today());
+    let role = pc.caller.session.user.role;
+    html(
+        status,
+        askama::Template::render(&ResidentPage {
+            tags_text: v.tags.join(" "),
+            r: v,
+            can_edit: role.has(Right::EditRegistry),
+            can_unmask: role.has(Right::Unmask),
+            c: pc.chrome,
+            errors: extra.errors,
+            notice: extra.notice,
+            unmasked: extra.unmasked,
+        }),
+    )
+}
+
+#[derive(Default)]
+struct Extra {
+    errors: Vec<(String, String)>,
+    notice: Option<String>,
+    unmasked: Option<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoticeQuery {
+    saved: Option<String>,
+}
+
+pub async fn resident(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Query(nq): Query<NoticeQuery>,
+) -> Response {
+    if let Err(e) = pc
+        .require(&state, Right::ReadRegistry, "resident.read")
+        .await
+    {
+        return e.into_response();
+    }
+    let notice = nq.saved.map(|_| pc.t().t("resident.saved").to_string());
+    resident_page(
+        &state,
+        pc,
+        &id,
+        StatusCode::OK,
+        Extra {
+            notice,
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct ResidentForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    tags: String,
+    #[serde(default)]
+    emergency_contact_name: String,
+    #[serde(default)]
+    emergency_contact_phone: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn resident_save(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<ResidentForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc
+        .require(&state, Right::EditRegistry, "resident.update")
+        .await
+    {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(rid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    let current = match fetch(&state, &pc.caller, rid).await {
+        Ok(r) => r,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let patch = ResidentPatch {
+        version: f.version.parse().unwrap_or(-1),
+        household_id: None,
+        name: Some(f.name),
+        id_number: Some(f.id_number),
+        phone: Some(f.phone),
+        relation: Some(f.relation),
+        tags: Some(f.tags.split_whitespace().map(str::to_string).collect()),
+        family_contacts: None,
+        emergency_contact_name: Some(f.emergency_contact_name),
+        emergency_contact_phone: Some(f.emergency_contact_phone),
+        note: Some(f.note),
+    };
+    let outcome = match validate::resident_changes(&patch, &current, state.settings.today()) {
+        Ok(changes) => registry::update(
+            &state.db,
+            &pc.caller.scope(),
+            &pc.caller.actor(),
+            rid,
+            patch.version,
+            &changes,
+        )
+        .await
+        .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(()) => Redirect::to(&format!("/residents/{rid}?saved=1")).into_response(),
+        Err(AppError::Invalid { field, code, .. }) => {
+            let errors = vec![(field, t.invalid(&code))];
+            resident_page(
+                &state,
+                pc,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Extra {
+                    errors,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(AppError::Conflict) => {
+            let notice = Some(t.t("resident.conflict").to_string());
+            resident_page(
+                &state,
+                pc,
+                &id,
+                StatusCode::CONFLICT,
+                Extra {
+                    notice,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => PageError::new(t, e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UnmaskForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn resident_unmask(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<UnmaskForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc.require(&state, Right::Unmask, "resident.unmask").await {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(rid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    let r = match fetch(&state, &pc.caller, rid).await {
+        Ok(r) => r,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    if let Err(AppError::Invalid { field, code, .. }) =
+        reauthenticate(&state, &pc.caller, Some(&f.password)).await
+    {
+        let errors = vec![(field, t.invalid(&code))];
+        return resident_page(
+            &state,
+            pc,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Extra {
+                errors,
+                ..Extra::default()
+            },
+        )
+        .await;
+    }
+    let entry = pc
+        .caller
+        .actor()
+        .entry("resident.unmask", "resident", rid, String::new());
+    if let Err(e) = crate::db::audit::record(&state.db, &entry).await {
+        return PageError::new(t, e.into()).into_response();
+    }
+    let unmasked = Some((r.id_number.clone(), r.phone.clone().unwrap_or_default()));
+    resident_page(
+        &state,
+        pc,
+        &id,
+        StatusCode::OK,
+        Extra {
+            unmasked,
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+#[derive(askama::Template)]
+#[template(path = "household.html")]
+struct HouseholdPage {
+    c: Chrome,
+    h: HouseholdView,
+    members: Vec<ResidentView>,
+}
+
+pub async fn household(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+) -> Response {
+    if let Err(e) = pc
+        .require(&state, Right::ReadRegistry, "household.read")
+        .await
+    {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(hid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    let h = match crate::web::api::households::fetch(&state, &pc.caller, hid).await {
+        Ok(h) => h,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let search = Search {
+        household_id: Some(hid),
+        ..Search::default()
+    };
+    let members = match registry::search(&state.db, &pc.caller.scope(), &search, 100, 0).await {
+        Ok((m, _)) => m,
+        Err(e) => return PageError::new(t, e.into()).into_response(),
+    };
+    let today = state.settings.today();
+    page(&HouseholdPage {
+        h: household_view(&h),
+        members: members.iter().map(|r| view(r, today)).collect(),
+        c: pc.chrome,
+    })
+}

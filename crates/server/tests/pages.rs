@@ -1,0 +1,227 @@
+//! The server-rendered pages, driven as a browser would (forms and cookies), on both backends.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use reqwest::redirect::Policy;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
+    let c = browser();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", user), ("password", common::PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "{user} signs in");
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    c
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_grid_worker_signs_in_and_sees_only_its_grid() {
+    for app in common::each_demo_app().await {
+        let anon = browser().get(app.url("/residents")).send().await.unwrap();
+        assert_eq!(anon.status(), 303);
+        assert_eq!(anon.headers()["location"], "/login");
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let r = c.get(app.url("/residents")).send().await.unwrap();
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let html = r.text().await.unwrap();
+        let grids: Vec<&str> = html
+            .split("data-grid=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .collect();
+        assert_eq!(grids.len(), 20, "a full first page");
+        assert!(grids.iter().all(|g| *g == "650203002005001"));
+        assert!(html.contains("650203********"), "ID numbers are masked");
+        let wrong = browser()
+            .post(app.url("/login"))
+            .form(&[
+                ("username", "nanquan-grid1"),
+                ("password", "not-the-password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        assert!(wrong.text().await.unwrap().contains("用户名或密码错误"));
+    }
+}
+
+#[tokio::test]
+async fn a_resident_is_corrected_in_the_page_and_bad_input_is_named() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let list = c
+            .get(app.url("/residents"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let at = list.find("href=\"/residents/").unwrap() + 17;
+        let id: String = list[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        let card = c
+            .get(app.url(&format!("/residents/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&card);
+        let field = |name: &str| {
+            let at = card.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+            card[at..].split('"').next().unwrap().to_string()
+        };
+        let mut form = vec![
+            ("csrf", csrf.clone()),
+            ("version", field("version")),
+            ("name", field("name")),
+            ("id_number", field("id_number")),
+            ("relation", field("relation")),
+            ("emergency_contact_name", String::new()),
+            ("phone", "12345".into()),
+            ("emergency_contact_phone", String::new()),
+            ("tags", "elderly_alone".into()),
+            ("note", "腿脚不便，需送菜上门".into()),
+        ];
+        let bad = c
+            .post(app.url(&format!("/residents/{id}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+        assert!(bad.text().await.unwrap().contains("手机号应为 11 位"));
+        form[6].1 = field("phone");
+        let ok = c
+            .post(app.url(&format!("/residents/{id}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 303);
+        let card = c
+            .get(app.url(&format!("/residents/{id}?saved=1")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            card.contains("腿脚不便，需送菜上门")
+                && card.contains("独居老人")
+                && card.contains("已保存")
+        );
+        // Without the page's token the same form is refused.
+        form[0].1 = "forged".into();
+        let forged = c
+            .post(app.url(&format!("/residents/{id}")))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+        // Unmasking in the page needs the password and shows the full number.
+        let un = c
+            .post(app.url(&format!("/residents/{id}/unmask")))
+            .form(&[("csrf", csrf.as_str()), ("password", common::PW)])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(un.contains("id=\"unmasked\""));
+    }
+}
+
+#[tokio::test]
+async fn english_is_one_switch_away_and_the_auditor_searches_the_log() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "auditor").await;
+        let r = c.get(app.url("/lang/en")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let home = c
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(home.contains("What is due today") && home.contains("Audit log"));
+        let log = c
+            .get(app.url("/audit?actor=auditor"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(log.contains("session.sign_in"));
+        let residents = c.get(app.url("/residents")).send().await.unwrap();
+        assert_eq!(residents.status(), 403, "the auditor sees no residents");
+        let admin = sign_in(&app, "admin").await;
+        assert_eq!(
+            admin.get(app.url("/audit")).send().await.unwrap().status(),
+            403
+        );
+    }
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_on_the_server() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-leader").await;
+        let home = c
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&home);
+        let out = c
+            .post(app.url("/logout"))
+            .form(&[("csrf", csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 303);
+        let after = c.get(app.url("/residents")).send().await.unwrap();
+        assert_eq!(after.headers()["location"], "/login");
+    }
+}
