@@ -95,7 +95,7 @@ impl Tr {
     }
 
     /// A known tag's label, or the tag itself for a community's own tags.
-    pub fn tag<'a>(&self, tag: &'a str) -> String {
+    pub fn tag(&self, tag: &str) -> String {
         let key = format!("tag.{tag}");
         let label = self.t(&key);
         if label == key {
