@@ -532,3 +532,71 @@ async fn the_openapi_document_is_pinned() {
     let h = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(h.status(), 200);
 }
+
+#[tokio::test]
+async fn hostile_input_gets_a_4xx_never_a_500() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let auditor = app.login("auditor").await;
+        for path in [
+            "/api/v1/residents?q=%00",
+            "/api/v1/residents?unit=%00",
+            "/api/v1/residents?unit=650203002005%27%20OR%201=1--",
+            "/api/v1/residents?page=99999999999999999999",
+            "/api/v1/residents?per_page=-1",
+            "/api/v1/residents?household_id=abc",
+            "/api/v1/residents/-1",
+            "/api/v1/residents/99999999999999999999",
+            "/api/v1/households?q=%00",
+            "/api/v1/nothing-here",
+        ] {
+            let (s, _) = app.get(&leader, path).await;
+            assert!((400..500).contains(&s), "{path} -> {s}");
+        }
+        for path in [
+            "/api/v1/audit?actor=%00",
+            "/api/v1/audit?from=2020-13-01",
+            "/api/v1/audit?extra=1",
+        ] {
+            let (s, _) = app.get(&auditor, path).await;
+            assert!((400..500).contains(&s), "{path} -> {s}");
+        }
+        let r = app
+            .client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "admin\u{0}", "password": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/residents",
+                json!({"household_id": 1, "name": "a\u{0}b", "id_number": "11010519491231002X"}),
+            )
+            .await;
+        assert!((400..500).contains(&s));
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/households",
+                json!({"grid_code": "\u{0}", "address": "x"}),
+            )
+            .await;
+        assert!((400..500).contains(&s));
+        let big = "x".repeat(3 * 1024 * 1024);
+        let r = app
+            .client
+            .post(app.url("/api/v1/households"))
+            .bearer_auth(&leader)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error(), "{}", r.status());
+    }
+}

@@ -24,7 +24,20 @@ pub fn search_text(q: Option<&str>) -> Result<String, AppError> {
             "search for at most 50 characters",
         ));
     }
+    plain("q", &q)?;
     Ok(q)
+}
+
+/// Refuses control characters (a NUL byte would be refused by PostgreSQL itself, as a 500).
+pub fn plain(field: &str, v: &str) -> Result<(), AppError> {
+    if v.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            "control_characters",
+            format!("{field} holds control characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// A short free text: trimmed, no control characters, at most `max` characters.

@@ -57,6 +57,14 @@ pub fn local_day_bound(
 }
 
 pub fn filter_from(p: &AuditParams, tz: chrono_tz::Tz) -> Result<Filter, AppError> {
+    for (field, v) in [
+        ("actor", &p.actor),
+        ("action", &p.action),
+        ("object_kind", &p.object_kind),
+        ("object_id", &p.object_id),
+    ] {
+        crate::web::validate::plain(field, v.as_deref().unwrap_or(""))?;
+    }
     let s = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)

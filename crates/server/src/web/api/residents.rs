@@ -125,6 +125,9 @@ pub async fn unit_filter(
 ) -> ApiResult<Option<i64>> {
     match unit.map(str::trim).filter(|u| !u.is_empty()) {
         None => Ok(None),
+        Some(code) if code.chars().any(char::is_control) || code.len() > 40 => Err(
+            AppError::invalid("unit", "unknown_unit", "no such unit in your jurisdiction"),
+        ),
         Some(code) => match units::get_by_code(&state.db, &caller.scope(), code).await {
             Ok(u) => Ok(Some(u.id)),
             Err(crate::db::StoreError::NotFound) => Err(AppError::invalid(

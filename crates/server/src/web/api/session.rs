@@ -64,7 +64,15 @@ pub async fn sign_in(
     address: &str,
     user_agent: &str,
 ) -> ApiResult<SignInOutcome> {
-    let username: String = username.trim().chars().take(64).collect();
+    // A name no account can have (control characters, e.g. a NUL that PostgreSQL would refuse)
+    // is refused like a wrong password, and counted the same.
+    let bad_name = username.chars().any(char::is_control);
+    let username: String = username
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect();
     let entry = |action: &'static str, result: &'static str, actor_id: Option<i64>| NewEntry {
         actor_id,
         actor: username.clone(),
@@ -79,7 +87,11 @@ pub async fn sign_in(
         audit::record(&state.db, &entry("session.sign_in", "throttled", None)).await?;
         return Ok(SignInOutcome::Throttled);
     }
-    let found = accounts::find_by_username(&state.db, &username).await?;
+    let found = if bad_name {
+        None
+    } else {
+        accounts::find_by_username(&state.db, &username).await?
+    };
     let hash = found
         .as_ref()
         .map(|(_, h)| h.clone())
