@@ -49,6 +49,9 @@ pub async fn insert_rows(
     rows: &[Vec<Val>],
 ) -> StoreResult<()> {
     let per_batch = (MAX_BINDS / columns.len().max(1)).clamp(1, MAX_ROWS);
+    // Binding a named SQLite parameter (`$N`, `?N`) looks its name up in a list, so a statement of
+    // 14,000 of them costs quadratic time; anonymous `?` in order does not. PostgreSQL knows `$N`.
+    let anonymous = tx.backend_name() == "SQLite";
     for chunk in rows.chunks(per_batch) {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
         let mut n = 0;
@@ -62,8 +65,12 @@ pub async fn insert_rows(
                     sql.push(',');
                 }
                 n += 1;
-                sql.push('$');
-                sql.push_str(&n.to_string());
+                if anonymous {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
             }
             sql.push(')');
         }

@@ -48,7 +48,7 @@ pub async fn search(
     let q = q.trim();
     let pattern = format!("%{}%", like_escape(q));
     let items: Vec<Household> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{HOUSEHOLD_SELECT} WHERE {where_} ORDER BY h.id DESC LIMIT $5 OFFSET $6"
+        "{HOUSEHOLD_SELECT} WHERE {where_} ORDER BY h.grid_id DESC, h.id DESC LIMIT $5 OFFSET $6"
     )))
     .bind(scope.user_id)
     .bind(q)

@@ -55,7 +55,7 @@ const RESIDENT_SELECT: &str = "SELECT r.id, r.household_id, r.grid_id, g.code AS
      h.address, r.version, r.created_at, r.updated_at \
      FROM residents r JOIN org_units g ON g.id = r.grid_id JOIN households h ON h.id = r.household_id";
 
-/// A search of residents, newest registered first (what a worker just entered is on top).
+/// A search of residents.
 #[derive(Clone, Debug, Default)]
 pub struct Search {
     pub q: String,
@@ -71,19 +71,58 @@ pub fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-// $1 user, $2 q, $3 name prefix, $4 phone suffix, $5 address infix, $6 unit (-1 all),
-// $7 household (-1 all), $8 tag pattern ('' all).
-const SEARCH_WHERE: &str = "r.deleted_at IS NULL AND r.grid_id IN (GRIDS) \
-     AND ($2 = '' OR r.name LIKE $3 ESCAPE '\\' OR r.id_last4 = $2 OR r.phone LIKE $4 ESCAPE '\\' \
-          OR h.address LIKE $5 ESCAPE '\\') \
-     AND ($6 = -1 OR r.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = $6)) \
-     AND ($7 = -1 OR r.household_id = $7) \
-     AND ($8 = '' OR (',' || r.tags || ',') LIKE $8 ESCAPE '\\')";
-
-fn search_where() -> String {
-    SEARCH_WHERE.replace("GRIDS", GRIDS_OF_USER)
+/// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
+/// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
+/// the clause, the text values to bind after the user id (`$2`…) and whether it needs `households h`.
+fn search_where(s: &Search) -> (String, Vec<SearchBind>, bool) {
+    let mut sql = format!("r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})");
+    let mut binds: Vec<SearchBind> = Vec::new();
+    let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
+        binds.push(b);
+        format!("${}", binds.len() + 1)
+    };
+    let q = s.q.trim();
+    let mut needs_household = false;
+    if !q.is_empty() {
+        let e = like_escape(q);
+        let name = next(SearchBind::Text(format!("{e}%")), &mut binds);
+        let last4 = next(SearchBind::Text(q.to_uppercase()), &mut binds);
+        let phone = next(SearchBind::Text(format!("%{e}")), &mut binds);
+        let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
+        sql.push_str(&format!(
+            " AND (r.name LIKE {name} ESCAPE '\\' OR r.id_last4 = {last4} \
+             OR r.phone LIKE {phone} ESCAPE '\\' OR h.address LIKE {address} ESCAPE '\\')"
+        ));
+        needs_household = true;
+    }
+    if let Some(unit) = s.unit_id {
+        let p = next(SearchBind::Int(unit), &mut binds);
+        sql.push_str(&format!(
+            " AND r.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = {p})"
+        ));
+    }
+    if let Some(h) = s.household_id {
+        let p = next(SearchBind::Int(h), &mut binds);
+        sql.push_str(&format!(" AND r.household_id = {p}"));
+    }
+    if let Some(tag) = s.tag.as_deref().filter(|t| !t.is_empty()) {
+        let p = next(
+            SearchBind::Text(format!("%,{},%", like_escape(tag))),
+            &mut binds,
+        );
+        sql.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
+    }
+    (sql, binds, needs_household)
 }
 
+enum SearchBind {
+    Int(i64),
+    Text(String),
+}
+
+/// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
+/// first) and newest first within a grid — the order of the `(grid_id, id)` index, so a page is
+/// read straight from it without sorting a community's residents on every request.
 pub async fn search(
     db: &Db,
     scope: &Scope,
@@ -91,41 +130,29 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<Resident>, i64)> {
-    let q = s.q.trim().to_string();
-    let e = like_escape(&q);
-    let tag = s
-        .tag
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(|t| format!("%,{},%", like_escape(t)))
-        .unwrap_or_default();
-    let where_ = search_where();
-    let list_sql =
-        format!("{RESIDENT_SELECT} WHERE {where_} ORDER BY r.id DESC LIMIT $9 OFFSET $10");
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM residents r JOIN households h ON h.id = r.household_id WHERE {where_}"
+    let (where_, binds, needs_household) = search_where(s);
+    let n = binds.len() + 1;
+    let list_sql = format!(
+        "{RESIDENT_SELECT} WHERE {where_} ORDER BY r.grid_id DESC, r.id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
     );
-    macro_rules! binds {
-        ($query:expr) => {
-            $query
-                .bind(scope.user_id)
-                .bind(&q)
-                .bind(format!("{e}%"))
-                .bind(format!("%{e}"))
-                .bind(format!("%{e}%"))
-                .bind(s.unit_id.unwrap_or(-1))
-                .bind(s.household_id.unwrap_or(-1))
-                .bind(&tag)
+    let join = if needs_household {
+        " JOIN households h ON h.id = r.household_id"
+    } else {
+        ""
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM residents r{join} WHERE {where_}");
+    let mut list = sqlx::query_as(sqlx::AssertSqlSafe(list_sql)).bind(scope.user_id);
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).bind(scope.user_id);
+    for b in &binds {
+        (list, count) = match b {
+            SearchBind::Int(i) => (list.bind(*i), count.bind(*i)),
+            SearchBind::Text(t) => (list.bind(t.clone()), count.bind(t.clone())),
         };
     }
-    let items: Vec<Resident> = binds!(sqlx::query_as(sqlx::AssertSqlSafe(list_sql)))
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&db.pool)
-        .await?;
-    let total: i64 = binds!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)))
-        .fetch_one(&db.pool)
-        .await?;
+    let items: Vec<Resident> = list.bind(limit).bind(offset).fetch_all(&db.pool).await?;
+    let total: i64 = count.fetch_one(&db.pool).await?;
     Ok((items, total))
 }
 

@@ -224,11 +224,26 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     let mut ids = people::IdNumbers::new(chrono::Utc::now().date_naive());
     let mut next = Ids::default();
     let mut residents = 0u64;
+    // Loading a city into indexed tables costs a random index write per row and index; building
+    // the indexes once after the load is several times faster. Small demos keep them.
+    let bulk = opts.households > 20_000;
+    let indexes = if bulk {
+        drop_indexes(db).await?
+    } else {
+        Vec::new()
+    };
     for (plan, grid_ids) in plans.iter().zip(&grids) {
         residents +=
             seed_community(db, &mut rng, &mut ids, &mut next, plan, grid_ids, &bar).await?;
     }
     bar.finish_and_clear();
+    for definition in indexes {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(definition))
+            .execute(&db.pool)
+            .await?;
+    }
+    // Fresh statistics, so the planners know a grid is a small part of a city.
+    sqlx::raw_sql("ANALYZE").execute(&db.pool).await?;
     if db.backend == Backend::Postgres {
         // Rows were inserted with explicit ids; move the identity sequences past them.
         for table in ["households", "residents", "buildings", "building_units"] {
@@ -245,6 +260,38 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
         residents,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Drops the secondary indexes of the registry tables and returns the statements that rebuild them,
+/// read from the database's own catalogue so they always match the migrations.
+async fn drop_indexes(db: &Db) -> anyhow::Result<Vec<String>> {
+    let rows: Vec<(String, String)> = match db.backend {
+        Backend::Sqlite => {
+            sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('residents', 'households')",
+            )
+            .fetch_all(&db.pool)
+            .await?
+        }
+        Backend::Postgres => {
+            sqlx::query_as(
+                "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND tablename IN ('residents', 'households') AND indexname NOT LIKE '%_pkey'",
+            )
+            .fetch_all(&db.pool)
+            .await?
+        }
+    };
+    let mut definitions = Vec::new();
+    for (name, definition) in rows {
+        let sql = format!("DROP INDEX {name}");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&db.pool)
+            .await?;
+        definitions.push(definition);
+    }
+    Ok(definitions)
 }
 
 pub struct SeedReport {
