@@ -49,7 +49,7 @@ CREATE TABLE households (
     updated_at INTEGER NOT NULL,
     deleted_at INTEGER
 );
-CREATE INDEX households_grid ON households(grid_id, id) WHERE deleted_at IS NULL;
+CREATE INDEX households_grid ON households(grid_id, deleted_at, id);
 
 CREATE TABLE residents (
     id INTEGER PRIMARY KEY,
@@ -72,7 +72,8 @@ CREATE TABLE residents (
     updated_at INTEGER NOT NULL,
     deleted_at INTEGER
 );
-CREATE INDEX residents_grid ON residents(grid_id, id) WHERE deleted_at IS NULL;
+-- (grid, deleted, id): lists read a page in index order and counts never touch the table.
+CREATE INDEX residents_grid ON residents(grid_id, deleted_at, id);
 CREATE INDEX residents_household ON residents(household_id);
 CREATE INDEX residents_id_number ON residents(id_number);
 CREATE INDEX residents_id_last4 ON residents(id_last4);

@@ -75,7 +75,7 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .max_connections(match backend {
                 // One writer at a time in SQLite; readers run beside it in WAL mode.
-                Backend::Sqlite => 8,
+                Backend::Sqlite => 16,
                 Backend::Postgres => 16,
             });
         let pool = match backend {
