@@ -108,7 +108,9 @@ async fn search_finds_by_name_last_four_phone_and_address() {
         for q in [
             r.name.clone(),
             r.id_number[14..].to_string(),
+            r.id_number.to_lowercase(),
             r.address.clone(),
+            r.address.chars().skip(4).take(5).collect(),
         ] {
             let (found, _) = registry::search(&t.db, &leader, &by(q.clone()), 500, 0)
                 .await

@@ -61,6 +61,8 @@ CREATE TABLE residents (
     sex TEXT NOT NULL,
     birth_date TEXT NOT NULL,
     phone TEXT,
+    -- Last 4 digits of the phone (手机尾号), searched as often as the ID number's.
+    phone_last4 TEXT,
     relation TEXT NOT NULL DEFAULT '',
     tags TEXT NOT NULL DEFAULT '',
     family_contacts TEXT NOT NULL DEFAULT '[]',
@@ -78,6 +80,7 @@ CREATE INDEX residents_household ON residents(household_id);
 CREATE INDEX residents_id_number ON residents(id_number);
 CREATE INDEX residents_id_last4 ON residents(id_last4);
 CREATE INDEX residents_phone ON residents(phone);
+CREATE INDEX residents_phone_last4 ON residents(phone_last4);
 CREATE INDEX residents_name ON residents(name);
 
 CREATE TABLE users (

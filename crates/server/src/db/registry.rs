@@ -64,6 +64,18 @@ pub struct Search {
     pub tag: Option<String>,
 }
 
+/// The last 4 digits of a stored phone, kept in their own indexed column for 手机尾号 searches.
+pub fn phone_last4(phone: &str) -> String {
+    phone
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect()
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
 pub fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
@@ -73,8 +85,8 @@ pub fn like_escape(s: &str) -> String {
 
 /// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
 /// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
-/// the clause, the text values to bind after the user id (`$2`…) and whether it needs `households h`.
-fn search_where(s: &Search) -> (String, Vec<SearchBind>, bool) {
+/// the clause and the values to bind after the user id (`$2`…).
+fn search_where(s: &Search) -> (String, Vec<SearchBind>) {
     let mut sql = format!("r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})");
     let mut binds: Vec<SearchBind> = Vec::new();
     let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
@@ -82,18 +94,37 @@ fn search_where(s: &Search) -> (String, Vec<SearchBind>, bool) {
         format!("${}", binds.len() + 1)
     };
     let q = s.q.trim();
-    let mut needs_household = false;
     if !q.is_empty() {
+        // What a worker types says what they look for; each kind gets the cheapest condition.
         let e = like_escape(q);
-        let name = next(SearchBind::Text(format!("{e}%")), &mut binds);
-        let last4 = next(SearchBind::Text(q.to_uppercase()), &mut binds);
-        let phone = next(SearchBind::Text(format!("%{e}")), &mut binds);
-        let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
-        sql.push_str(&format!(
-            " AND (r.name LIKE {name} ESCAPE '\\' OR r.id_last4 = {last4} \
-             OR r.phone LIKE {phone} ESCAPE '\\' OR h.address LIKE {address} ESCAPE '\\')"
-        ));
-        needs_household = true;
+        let idish = q
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'X' || c == 'x');
+        let len = q.chars().count();
+        if idish && len == 4 {
+            // 身份证后四位 or 手机尾号.
+            // Both are indexed: a few hundred rows city-wide, then the jurisdiction.
+            let last4 = next(SearchBind::Text(q.to_uppercase()), &mut binds);
+            sql.push_str(&format!(
+                " AND (r.id_last4 = {last4} OR r.phone_last4 = {last4})"
+            ));
+        } else if idish && (len == 15 || len == 18) {
+            let id = next(SearchBind::Text(q.to_uppercase()), &mut binds);
+            sql.push_str(&format!(" AND r.id_number = {id}"));
+        } else if q.chars().all(|c| c.is_ascii_digit()) {
+            let phone = next(SearchBind::Text(format!("%{e}%")), &mut binds);
+            sql.push_str(&format!(" AND r.phone LIKE {phone} ESCAPE '\\'"));
+        } else {
+            // A name (prefix) or an address (any part), the address looked up among the
+            // jurisdiction's households rather than joined row by row.
+            let name = next(SearchBind::Text(format!("{e}%")), &mut binds);
+            let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
+            sql.push_str(&format!(
+                " AND (r.name LIKE {name} ESCAPE '\\' OR r.household_id IN (SELECT hs.id FROM households hs \
+                 WHERE hs.deleted_at IS NULL AND hs.grid_id IN ({GRIDS_OF_USER}) \
+                 AND hs.address LIKE {address} ESCAPE '\\'))"
+            ));
+        }
     }
     if let Some(unit) = s.unit_id {
         let p = next(SearchBind::Int(unit), &mut binds);
@@ -112,7 +143,7 @@ fn search_where(s: &Search) -> (String, Vec<SearchBind>, bool) {
         );
         sql.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
     }
-    (sql, binds, needs_household)
+    (sql, binds)
 }
 
 enum SearchBind {
@@ -130,19 +161,14 @@ pub async fn search(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<Resident>, i64)> {
-    let (where_, binds, needs_household) = search_where(s);
+    let (where_, binds) = search_where(s);
     let n = binds.len() + 1;
     let list_sql = format!(
         "{RESIDENT_SELECT} WHERE {where_} ORDER BY r.grid_id DESC, r.id DESC LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
     );
-    let join = if needs_household {
-        " JOIN households h ON h.id = r.household_id"
-    } else {
-        ""
-    };
-    let count_sql = format!("SELECT COUNT(*) FROM residents r{join} WHERE {where_}");
+    let count_sql = format!("SELECT COUNT(*) FROM residents r WHERE {where_}");
     let mut list = sqlx::query_as(sqlx::AssertSqlSafe(list_sql)).bind(scope.user_id);
     let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)).bind(scope.user_id);
     for b in &binds {
@@ -250,8 +276,8 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> S
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO residents (household_id, grid_id, name, id_number, id_last4, sex, birth_date, \
          phone, relation, tags, family_contacts, emergency_contact_name, emergency_contact_phone, \
-         note, version, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,1,$15,$15) RETURNING id",
+         note, version, created_at, updated_at, phone_last4) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,1,$15,$15,$16) RETURNING id",
     )
     .bind(r.household_id)
     .bind(grid_id)
@@ -272,6 +298,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> S
     )
     .bind(&r.note)
     .bind(t)
+    .bind(r.phone.as_ref().map(|p| phone_last4(p.as_str())))
     .fetch_one(&mut *tx)
     .await?;
     if r.relation == "户主" || r.relation == "self" {
@@ -397,11 +424,13 @@ pub async fn update(
             cur.birth_date.clone(),
         ),
     };
+    let phone4 = phone.as_deref().map(phone_last4);
     let done = sqlx::query(
         "UPDATE residents SET household_id = $1, grid_id = $2, name = $3, id_number = $4, \
          id_last4 = $5, sex = $6, birth_date = $7, phone = $8, relation = $9, tags = $10, \
          family_contacts = $11, emergency_contact_name = $12, emergency_contact_phone = $13, \
-         note = $14, version = version + 1, updated_at = $15 WHERE id = $16 AND version = $17",
+         note = $14, version = version + 1, updated_at = $15, phone_last4 = $18 \
+         WHERE id = $16 AND version = $17",
     )
     .bind(household_id)
     .bind(grid_id)
@@ -420,6 +449,7 @@ pub async fn update(
     .bind(now())
     .bind(id)
     .bind(version)
+    .bind(phone4)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
