@@ -95,7 +95,22 @@ impl Db {
                     .connect_with(options)
                     .await?
             }
-            Backend::Postgres => pool_options.connect_with(options).await?,
+            Backend::Postgres => {
+                pool_options
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // The queries are prepared once per connection and their shapes are
+                            // fixed; re-planning each execution (PostgreSQL's default for the
+                            // first runs, and forever when it doubts the generic plan) cost more
+                            // than running them.
+                            conn.execute("SET plan_cache_mode = force_generic_plan")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
         };
         Ok(Db { pool, backend })
     }

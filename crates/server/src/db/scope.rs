@@ -19,3 +19,11 @@ pub const GRIDS_OF_USER: &str = "SELECT c.descendant_id FROM staff_units su \
 
 /// SQL: the unit ids (of any level) within the jurisdiction of the user bound at `$1`.
 pub const UNITS_OF_USER: &str = GRIDS_OF_USER;
+
+/// The grid ids within the caller's jurisdiction, for queries that list them as values.
+pub async fn grids(db: &super::Db, scope: &Scope) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(GRIDS_OF_USER)
+        .bind(scope.user_id)
+        .fetch_all(&db.pool)
+        .await
+}
