@@ -208,15 +208,6 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
     crate::web::serve(state, listener).await
 }
 
-fn one_time_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
-    let mut rng = rand::rng();
-    (0..16)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
-        .collect()
-}
-
 fn cli_entry(action: &'static str, id: i64, detail: String) -> audit::NewEntry {
     audit::NewEntry {
         actor: "cli".into(),
@@ -261,7 +252,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("no unit {code}"))?;
                 unit_ids.push(u.id);
             }
-            let password = one_time_password();
+            let password = accounts::one_time_password();
             let hash = accounts::hash_password(&password)?;
             let mut tx = db.begin_write().await?;
             let id =
@@ -288,7 +279,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             let (user, _) = accounts::find_by_username(&db, &username)
                 .await?
                 .with_context(|| format!("no user {username}"))?;
-            let password = one_time_password();
+            let password = accounts::one_time_password();
             let hash = accounts::hash_password(&password)?;
             let mut tx = db.begin_write().await?;
             accounts::set_password(&mut tx, user.id, &hash, true).await?;

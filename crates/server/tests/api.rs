@@ -600,3 +600,141 @@ async fn hostile_input_gets_a_4xx_never_a_500() {
         assert!(r.status().is_client_error(), "{}", r.status());
     }
 }
+
+#[tokio::test]
+async fn accounts_are_run_under_separated_duties() {
+    for app in common::each_demo_app().await {
+        let admin = app.login("admin").await;
+        let security = app.login("security").await;
+        let leader = app.login("nanquan-leader").await;
+        let body = json!({"username": "nanquan-grid9", "display_name": "刘敏", "role": "grid_worker", "unit_codes": ["650203002005002"]});
+        let (s, _) = app
+            .send(&security, Method::POST, "/api/v1/users", body.clone())
+            .await;
+        assert_eq!(s, 403, "the security admin does not create accounts");
+        let (s, _) = app
+            .send(&leader, Method::POST, "/api/v1/users", body.clone())
+            .await;
+        assert_eq!(s, 403);
+        let (s, bad) = app
+            .send(
+                &admin,
+                Method::POST,
+                "/api/v1/users",
+                json!({"username": "x", "display_name": "x", "role": "auditor", "unit_codes": []}),
+            )
+            .await;
+        assert_eq!(
+            (s, bad["field"].as_str()),
+            (422, Some("role")),
+            "system roles only from the command line"
+        );
+        let (s, created) = app.send(&admin, Method::POST, "/api/v1/users", body).await;
+        assert_eq!(s, 201, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let r = app
+            .client
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"username": "nanquan-grid9", "password": created["one_time_password"]}))
+            .send()
+            .await
+            .unwrap();
+        let t: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(t["user"]["must_change_password"], true);
+        let token = t["token"].as_str().unwrap().to_string();
+        // The security admin moves the account to grid 1; its session ends at once.
+        let (s, _) = app
+            .send(
+                &admin,
+                Method::PUT,
+                &format!("/api/v1/users/{id}/access"),
+                json!({"role": "grid_worker", "unit_codes": ["650203002005001"]}),
+            )
+            .await;
+        assert_eq!(s, 403, "the system admin does not grant access");
+        let (s, u) = app
+            .send(
+                &security,
+                Method::PUT,
+                &format!("/api/v1/users/{id}/access"),
+                json!({"role": "grid_worker", "unit_codes": ["650203002005001"]}),
+            )
+            .await;
+        assert_eq!((s, u["units"].as_str()), (200, Some("650203002005001")));
+        let (s, _) = app.get(&token, "/api/v1/session").await;
+        assert_eq!(s, 401, "sessions end when access changes");
+        let (s, _) = app
+            .send(
+                &admin,
+                Method::PUT,
+                &format!("/api/v1/users/{id}/disabled"),
+                json!({"disabled": true}),
+            )
+            .await;
+        assert_eq!(s, 204);
+        let (_, me) = app.get(&admin, "/api/v1/session").await;
+        let (s, _) = app
+            .send(
+                &admin,
+                Method::PUT,
+                &format!("/api/v1/users/{}/disabled", me["id"]),
+                json!({"disabled": true}),
+            )
+            .await;
+        assert_eq!(s, 403, "no one disables themselves or a system account");
+        let (s, list) = app.get(&security, "/api/v1/users").await;
+        assert_eq!(s, 200);
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["username"] == "nanquan-grid9" && u["disabled"] == 1)
+        );
+        let auditor = app.login("auditor").await;
+        let (_, log) = app
+            .get(
+                &auditor,
+                &format!("/api/v1/audit?object_kind=user&object_id={id}"),
+            )
+            .await;
+        let actions: Vec<&str> = log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in ["user.create", "user.access", "user.disable"] {
+            assert!(actions.contains(&a), "{a}: {actions:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_auditor_exports_the_log_as_csv_and_the_export_is_audited() {
+    for app in common::each_demo_app().await {
+        let auditor = app.login("auditor").await;
+        let r = app
+            .client
+            .get(app.url("/api/v1/audit?format=csv&action=session.sign_in"))
+            .bearer_auth(&auditor)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/csv")
+        );
+        let text = r.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("id,at,actor,action"));
+        assert!(lines.len() >= 2 && lines[1..].iter().all(|l| l.contains("session.sign_in")));
+        let (_, log) = app.get(&auditor, "/api/v1/audit?action=audit.export").await;
+        assert_eq!(log["total"], 1);
+        let (s, _) = app.get(&auditor, "/api/v1/audit?format=pdf").await;
+        assert_eq!(s, 422);
+    }
+}

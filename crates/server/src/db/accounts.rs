@@ -125,6 +125,17 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .is_ok()
 }
 
+/// A password handed over once (new account, reset): 16 characters without look-alikes; the
+/// account must change it at its next sign-in.
+pub fn one_time_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
 /// A hash of a password nobody knows, verified against when the account does not exist, so that
 /// sign-in takes as long for a wrong name as for a wrong password.
 pub fn dummy_hash() -> &'static str {
@@ -248,6 +259,59 @@ pub async fn assign_unit(tx: &mut Tx, user_id: i64, unit_id: i64) -> StoreResult
             .await?;
     }
     Ok(())
+}
+
+/// Every account with the codes of the units it serves, for the administrators.
+pub async fn list_users(db: &Db) -> StoreResult<Vec<StaffMember>> {
+    let rows: Vec<(i64, String, String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, u.role, u.disabled, o.code FROM users u \
+         LEFT JOIN staff_units su ON su.user_id = u.id LEFT JOIN org_units o ON o.id = su.unit_id \
+         ORDER BY u.username, o.code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: Vec<StaffMember> = Vec::new();
+    for (id, username, display_name, role, disabled, code) in rows {
+        if out.last().map(|u| u.id) != Some(id) {
+            out.push(StaffMember {
+                id,
+                username,
+                display_name,
+                role,
+                disabled,
+                units: String::new(),
+            });
+        }
+        if let (Some(code), Some(last)) = (code, out.last_mut()) {
+            if !last.units.is_empty() {
+                last.units.push(',');
+            }
+            last.units.push_str(&code);
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces an account's role and units; its sessions end so the new access applies at once.
+pub async fn set_access(
+    tx: &mut Tx,
+    user_id: i64,
+    role: Role,
+    unit_ids: &[i64],
+) -> StoreResult<()> {
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM staff_units WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    for u in unit_ids {
+        assign_unit(tx, user_id, *u).await?;
+    }
+    end_all_sessions(tx, user_id).await
 }
 
 // ---- sessions ----

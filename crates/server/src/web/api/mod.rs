@@ -7,9 +7,10 @@ pub mod residents;
 pub mod session;
 pub mod staff;
 pub mod units;
+pub mod users;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use utoipa::OpenApi;
 
 use super::AppState;
@@ -25,6 +26,7 @@ use super::AppState;
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
+        users::list, users::create, users::set_access, users::set_disabled, users::reset_password,
     ),
     components(schemas(crate::web::error::ErrorBody)),
     modifiers(&BearerAuth),
@@ -81,4 +83,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route("/api/v1/users/{id}/access", put(users::set_access))
+        .route("/api/v1/users/{id}/disabled", put(users::set_disabled))
+        .route(
+            "/api/v1/users/{id}/password-reset",
+            post(users::reset_password),
+        )
 }
