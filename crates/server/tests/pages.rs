@@ -225,3 +225,66 @@ async fn signing_out_ends_the_session_on_the_server() {
         assert_eq!(after.headers()["location"], "/login");
     }
 }
+
+#[tokio::test]
+async fn administrators_run_accounts_in_the_page() {
+    for app in common::each_demo_app().await {
+        let admin = sign_in(&app, "admin").await;
+        let page = admin
+            .get(app.url("/users"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = csrf_of(&page);
+        let made = admin
+            .post(app.url("/users"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "wuting-grid2"),
+                ("display_name", "陈静"),
+                ("role", "grid_worker"),
+                ("units", "650204001002002"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 201);
+        let text = made.text().await.unwrap();
+        assert!(
+            text.contains("wuting-grid2 的一次性密码"),
+            "the password is shown once"
+        );
+        let bad = admin
+            .post(app.url("/users"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "x y"),
+                ("display_name", "x"),
+                ("role", "grid_worker"),
+                ("units", "1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+        assert!(bad.text().await.unwrap().contains("用户名只能包含"));
+        let leader = sign_in(&app, "nanquan-leader").await;
+        assert_eq!(
+            leader.get(app.url("/users")).send().await.unwrap().status(),
+            403
+        );
+        let security = sign_in(&app, "security").await;
+        let page = security
+            .get(app.url("/users"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("保存角色和范围") && !page.contains("新建账号"));
+    }
+}

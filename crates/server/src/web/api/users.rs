@@ -114,6 +114,17 @@ pub async fn create(
     caller: Caller,
     ApiJson(b): ApiJson<NewUser>,
 ) -> ApiResult<(axum::http::StatusCode, Json<OneTimePassword>)> {
+    let made = create_user(&state, &caller, &b).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(made)))
+}
+
+/// Creates a staff account; shared by the API and the accounts page.
+pub async fn create_user(
+    state: &AppState,
+    caller: &Caller,
+    b: &NewUser,
+) -> ApiResult<OneTimePassword> {
+    let state = state.clone();
     caller
         .require(&state, Right::ManageAccounts, "user.create")
         .await?;
@@ -151,14 +162,11 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(OneTimePassword {
-            id,
-            username,
-            one_time_password: password,
-        }),
-    ))
+    Ok(OneTimePassword {
+        id,
+        username,
+        one_time_password: password,
+    })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -177,10 +185,21 @@ pub async fn set_access(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Access>,
 ) -> ApiResult<Json<StaffMember>> {
+    grant_access(&state, &caller, &id, &b).await.map(Json)
+}
+
+/// Grants a role and units; shared by the API and the accounts page.
+pub async fn grant_access(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: &Access,
+) -> ApiResult<StaffMember> {
+    let state = state.clone();
     caller
         .require(&state, Right::ManageRoles, "user.access")
         .await?;
-    let user = target(&state, &caller, &id).await?;
+    let user = target(&state, caller, id).await?;
     let role = staff_role(&b.role)?;
     let units = unit_ids(&state, &b.unit_codes, role).await?;
     let mut tx = state.db.begin_write().await?;
@@ -196,7 +215,6 @@ pub async fn set_access(
     let all = accounts::list_users(&state.db).await?;
     all.into_iter()
         .find(|u| u.id == user.id)
-        .map(Json)
         .ok_or(AppError::NotFound)
 }
 
@@ -215,25 +233,27 @@ pub async fn set_disabled(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<Disabled>,
 ) -> ApiResult<axum::http::StatusCode> {
+    disable(&state, &caller, &id, b.disabled).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Disables or enables an account; shared by the API and the accounts page.
+pub async fn disable(state: &AppState, caller: &Caller, id: &str, disabled: bool) -> ApiResult<()> {
     caller
-        .require(&state, Right::ManageAccounts, "user.disable")
+        .require(state, Right::ManageAccounts, "user.disable")
         .await?;
-    let user = target(&state, &caller, &id).await?;
+    let user = target(state, caller, id).await?;
     let mut tx = state.db.begin_write().await?;
-    accounts::set_disabled(&mut tx, user.id, b.disabled).await?;
-    let action = if b.disabled {
+    accounts::set_disabled(&mut tx, user.id, disabled).await?;
+    let action = if disabled {
         "user.disable"
     } else {
         "user.enable"
     };
-    audit::append(
-        &mut tx,
-        state.db.backend,
-        &caller.actor().entry(action, "user", user.id, String::new()),
-    )
-    .await?;
+    let entry = caller.actor().entry(action, "user", user.id, String::new());
+    audit::append(&mut tx, state.db.backend, &entry).await?;
     tx.commit().await?;
-    Ok(axum::http::StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 /// Reset an account's password to a one-time one (system administrator). Its sessions end.
@@ -244,10 +264,15 @@ pub async fn reset_password(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OneTimePassword>> {
+    reset(&state, &caller, &id).await.map(Json)
+}
+
+/// Resets an account's password; shared by the API and the accounts page.
+pub async fn reset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<OneTimePassword> {
     caller
-        .require(&state, Right::ManageAccounts, "user.password_reset")
+        .require(state, Right::ManageAccounts, "user.password_reset")
         .await?;
-    let user = target(&state, &caller, &id).await?;
+    let user = target(state, caller, id).await?;
     let password = accounts::one_time_password();
     let pw = password.clone();
     let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
@@ -256,18 +281,14 @@ pub async fn reset_password(
     let mut tx = state.db.begin_write().await?;
     accounts::set_password(&mut tx, user.id, &hash, true).await?;
     accounts::end_all_sessions(&mut tx, user.id).await?;
-    audit::append(
-        &mut tx,
-        state.db.backend,
-        &caller
-            .actor()
-            .entry("user.password_reset", "user", user.id, String::new()),
-    )
-    .await?;
+    let entry = caller
+        .actor()
+        .entry("user.password_reset", "user", user.id, String::new());
+    audit::append(&mut tx, state.db.backend, &entry).await?;
     tx.commit().await?;
-    Ok(Json(OneTimePassword {
+    Ok(OneTimePassword {
         id: user.id,
         username: user.username,
         one_time_password: password,
-    }))
+    })
 }

@@ -6,6 +6,7 @@ mod audit;
 mod home;
 mod registry;
 mod staff;
+mod users;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -30,6 +31,7 @@ pub struct Chrome {
     pub csrf: String,
     pub can_read_registry: bool,
     pub can_read_audit: bool,
+    pub can_manage_accounts: bool,
     pub other_lang: &'static str,
 }
 
@@ -100,6 +102,8 @@ impl FromRequestParts<AppState> for PageCaller {
             csrf: caller.session.csrf_token.clone(),
             can_read_registry: user.role.has(Right::ReadRegistry),
             can_read_audit: user.role.has(Right::ReadAudit),
+            can_manage_accounts: user.role.has(Right::ManageAccounts)
+                || user.role.has(Right::ManageRoles),
             other_lang: t.lang.other().code(),
         };
         Ok(PageCaller { caller, chrome })
@@ -214,4 +218,8 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(registry::household))
         .route("/staff", get(staff::staff))
         .route("/audit", get(audit::audit))
+        .route("/users", get(users::users).post(users::create))
+        .route("/users/{id}/disabled", post(users::set_disabled))
+        .route("/users/{id}/reset", post(users::reset))
+        .route("/users/{id}/access", post(users::access))
 }
