@@ -233,11 +233,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
             let username = username.trim().to_string();
             anyhow::ensure!(
-                !username.is_empty()
-                    && username.len() <= 64
-                    && username
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                accounts::valid_username(&username),
                 "a user name is 1 to 64 letters, digits, '-', '_' or '.'"
             );
             anyhow::ensure!(

@@ -136,6 +136,26 @@ pub fn one_time_password() -> String {
         .collect()
 }
 
+/// argon2 off the async threads: a hash takes tens of milliseconds by design.
+pub async fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
+    let pw = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&pw)).await?
+}
+
+pub async fn verify_password_blocking(hash: &str, password: &str) -> anyhow::Result<bool> {
+    let (hash, pw) = (hash.to_string(), password.to_string());
+    Ok(tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await?)
+}
+
+/// A user name: 1 to 64 ASCII letters, digits, `-`, `_` or `.` (typed on any phone keyboard).
+pub fn valid_username(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
 /// A hash of a password nobody knows, verified against when the account does not exist, so that
 /// sign-in takes as long for a wrong name as for a wrong password.
 pub fn dummy_hash() -> &'static str {

@@ -384,12 +384,7 @@ pub async fn reauthenticate(
             let (_, hash) = crate::db::accounts::find_by_id(&state.db, caller.session.user.id)
                 .await?
                 .ok_or(AppError::Unauthorized)?;
-            let pw = pw.to_string();
-            let ok = tokio::task::spawn_blocking(move || {
-                crate::db::accounts::verify_password(&hash, &pw)
-            })
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            let ok = crate::db::accounts::verify_password_blocking(&hash, pw).await?;
             if !ok {
                 caller
                     .audit_refusal(state, "session.reauth", "", "refused")

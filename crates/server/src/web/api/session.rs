@@ -96,10 +96,7 @@ pub async fn sign_in(
         .as_ref()
         .map(|(_, h)| h.clone())
         .unwrap_or_else(|| accounts::dummy_hash().to_string());
-    let pw = password.to_string();
-    let verified = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &pw))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let verified = accounts::verify_password_blocking(&hash, password).await?;
     let user = match found {
         Some((user, _)) if verified && !user.disabled => user,
         other => {
@@ -201,10 +198,7 @@ pub async fn change_password(
     let (_, hash) = accounts::find_by_id(&state.db, user.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let current = current.to_string();
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&hash, &current))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let ok = accounts::verify_password_blocking(&hash, current).await?;
     if !ok {
         caller
             .audit_refusal(
@@ -222,10 +216,7 @@ pub async fn change_password(
     }
     accounts::check_password_policy(&user.username, new)
         .map_err(|e| AppError::invalid("new_password", e.code(), e.to_string()))?;
-    let new = new.to_string();
-    let new_hash = tokio::task::spawn_blocking(move || accounts::hash_password(&new))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let new_hash = accounts::hash_password_blocking(new).await?;
     let mut tx = state.db.begin_write().await?;
     accounts::set_password(&mut tx, user.id, &new_hash, false).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")

@@ -129,12 +129,7 @@ pub async fn create_user(
         .require(&state, Right::ManageAccounts, "user.create")
         .await?;
     let username = b.username.trim().to_string();
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
+    if !accounts::valid_username(&username) {
         return Err(AppError::invalid(
             "username",
             "invalid_username",
@@ -145,10 +140,7 @@ pub async fn create_user(
     let role = staff_role(&b.role)?;
     let units = unit_ids(&state, &b.unit_codes, role).await?;
     let password = accounts::one_time_password();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = accounts::hash_password_blocking(&password).await?;
     let mut tx = state.db.begin_write().await?;
     let id = accounts::create_user(&mut tx, &username, &display_name, role, &hash, true).await?;
     for u in units {
@@ -274,10 +266,7 @@ pub async fn reset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<One
         .await?;
     let user = target(state, caller, id).await?;
     let password = accounts::one_time_password();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&pw))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+    let hash = accounts::hash_password_blocking(&password).await?;
     let mut tx = state.db.begin_write().await?;
     accounts::set_password(&mut tx, user.id, &hash, true).await?;
     accounts::end_all_sessions(&mut tx, user.id).await?;
