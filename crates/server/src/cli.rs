@@ -35,6 +35,23 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a consistent backup of the database to a new file (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump's custom format).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The backup file to write; it must not exist.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup into a new, empty database (a new SQLite file or PostgreSQL database).
+    Restore {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The backup file to read.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -169,6 +186,16 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("migrations applied");
         }
         Command::User { command } => user(command).await?,
+        Command::Backup { database, out } => {
+            let db = open(&database.url).await?;
+            crate::db::backup::backup(&db, &database.url, &out).await?;
+            println!("backup written to {}", out.display());
+        }
+        Command::Restore { database, from } => {
+            crate::db::backup::restore(&database.url, &from)?;
+            open(&database.url).await?;
+            println!("restored {} into {}", from.display(), database.url);
+        }
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => {
