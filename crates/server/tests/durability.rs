@@ -18,7 +18,7 @@ fn free_port() -> u16 {
 }
 
 async fn start(url: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_shouhu"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shouhu"))
         .args([
             "demo",
             "--database",
@@ -39,6 +39,8 @@ async fn start(url: &str, port: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
