@@ -288,3 +288,109 @@ async fn administrators_run_accounts_in_the_page() {
         assert!(page.contains("保存角色和范围") && !page.contains("新建账号"));
     }
 }
+
+#[tokio::test]
+async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let form = c
+            .get(app.url("/households/new"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            !form.contains("650203002005002"),
+            "only the worker's own grid is offered"
+        );
+        let csrf = csrf_of(&form);
+        let made = c
+            .post(app.url("/households"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("grid_code", "650203002005001"),
+                ("building", "12号楼"),
+                ("building_unit", "1单元"),
+                ("room", "301"),
+                ("address", "南泉社区12号楼1单元301室"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 303);
+        let card_url = made.headers()["location"].to_str().unwrap().to_string();
+        let member = |id_number: &'static str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("name", "倪业勤".to_string()),
+                ("id_number", id_number.to_string()),
+                ("phone", "13909901234".to_string()),
+                ("relation", "户主".to_string()),
+                ("tags", String::new()),
+            ]
+        };
+        let bad = c
+            .post(app.url(&format!("{card_url}/residents")))
+            .form(&member("110105194912310021"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+        assert!(bad.text().await.unwrap().contains("校验位不对"));
+        let ok = c
+            .post(app.url(&format!("{card_url}/residents")))
+            .form(&member("130503670401001"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 303);
+        let resident_url = ok.headers()["location"]
+            .to_str()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        let card = c
+            .get(app.url(&card_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            card.contains("倪业勤") && card.contains("倪**"),
+            "member listed, head masked"
+        );
+        let page = c
+            .get(app.url(&resident_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let version = page
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let del = c
+            .post(app.url(&format!("{resident_url}/delete")))
+            .form(&[("csrf", csrf.as_str()), ("version", version.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(del.status(), 303);
+        assert_eq!(
+            c.get(app.url(&resident_url)).send().await.unwrap().status(),
+            404
+        );
+    }
+}

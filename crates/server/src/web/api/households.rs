@@ -168,8 +168,19 @@ pub async fn create(
     caller: Caller,
     ApiJson(b): ApiJson<NewHouseholdBody>,
 ) -> ApiResult<(StatusCode, Json<HouseholdView>)> {
+    let id = create_household(&state, &caller, &b).await?;
+    let h = fetch(&state, &caller, id).await?;
+    Ok((StatusCode::CREATED, Json(household_view(&h))))
+}
+
+/// Creates a household in a grid of the caller's jurisdiction; shared by the API and the pages.
+pub async fn create_household(
+    state: &AppState,
+    caller: &Caller,
+    b: &NewHouseholdBody,
+) -> ApiResult<i64> {
     caller
-        .require(&state, Right::EditRegistry, "household.create")
+        .require(state, Right::EditRegistry, "household.create")
         .await?;
     let grid = units::get_by_code(&state.db, &caller.scope(), b.grid_code.trim())
         .await
@@ -191,8 +202,7 @@ pub async fn create(
         note: validate::text("note", &b.note, 500, false)?,
     };
     let id = households::create(&state.db, &caller.scope(), &caller.actor(), &new).await?;
-    let h = fetch(&state, &caller, id).await?;
-    Ok((StatusCode::CREATED, Json(household_view(&h))))
+    Ok(id)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -284,13 +284,22 @@ pub async fn create(
     caller: Caller,
     ApiJson(b): ApiJson<NewResidentBody>,
 ) -> ApiResult<(StatusCode, Json<ResidentView>)> {
-    caller
-        .require(&state, Right::EditRegistry, "resident.create")
-        .await?;
-    let new = validate::new_resident(&b, state.settings.today())?;
-    let id = registry::create(&state.db, &caller.scope(), &caller.actor(), &new).await?;
+    let id = create_resident(&state, &caller, &b).await?;
     let r = fetch(&state, &caller, id).await?;
     Ok((StatusCode::CREATED, Json(view(&r, state.settings.today()))))
+}
+
+/// Registers a resident; shared by the API and the pages.
+pub async fn create_resident(
+    state: &AppState,
+    caller: &Caller,
+    b: &NewResidentBody,
+) -> ApiResult<i64> {
+    caller
+        .require(state, Right::EditRegistry, "resident.create")
+        .await?;
+    let new = validate::new_resident(b, state.settings.today())?;
+    Ok(registry::create(&state.db, &caller.scope(), &caller.actor(), &new).await?)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

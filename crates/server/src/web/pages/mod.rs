@@ -215,7 +215,11 @@ pub fn router() -> Router<AppState> {
             get(registry::resident).post(registry::resident_save),
         )
         .route("/residents/{id}/unmask", post(registry::resident_unmask))
+        .route("/households/new", get(registry::new_household))
+        .route("/households", post(registry::create_household))
         .route("/households/{id}", get(registry::household))
+        .route("/households/{id}/residents", post(registry::add_member))
+        .route("/residents/{id}/delete", post(registry::delete_resident))
         .route("/staff", get(staff::staff))
         .route("/audit", get(audit::audit))
         .route("/users", get(users::users).post(users::create))

@@ -11,10 +11,11 @@ use super::{Chrome, PageCaller, PageError, html, page};
 use crate::db::registry::{self, Search};
 use crate::db::units;
 use crate::web::AppState;
-use crate::web::api::households::{HouseholdView, household_view};
+use crate::web::api::households::{HouseholdView, NewHouseholdBody, household_view};
 use crate::web::api::paging::Paging;
 use crate::web::api::residents::{
-    ResidentPatch, ResidentView, fetch, reauthenticate, unit_filter, view,
+    NewResidentBody, ResidentPatch, ResidentView, create_resident, fetch, reauthenticate,
+    unit_filter, view,
 };
 use crate::web::error::AppError;
 use crate::web::validate;
@@ -30,6 +31,7 @@ pub struct ListQuery {
 #[template(path = "residents.html")]
 struct ResidentsPage {
     c: Chrome,
+    can_edit: bool,
     q: String,
     unit: String,
     units: Vec<(String, String)>,
@@ -104,6 +106,7 @@ pub async fn residents(
     let today = state.settings.today();
     let pages = ((total + 19) / 20).max(1);
     page(&ResidentsPage {
+        can_edit: pc.caller.session.user.role.has(Right::EditRegistry),
         items: rows.iter().map(|r| view(r, today)).collect(),
         units: grids.into_iter().map(|u| (u.code, u.name)).collect(),
         prev: (page_no > 1).then(|| page_link(&q, &unit, page_no - 1)),
@@ -390,6 +393,17 @@ struct HouseholdPage {
     c: Chrome,
     h: HouseholdView,
     members: Vec<ResidentView>,
+    can_edit: bool,
+    errors: Vec<(String, String)>,
+}
+
+impl HouseholdPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 pub async fn household(
@@ -397,17 +411,27 @@ pub async fn household(
     pc: PageCaller,
     Path(id): Path<String>,
 ) -> Response {
+    household_page(&state, pc, &id, StatusCode::OK, Vec::new()).await
+}
+
+async fn household_page(
+    state: &AppState,
+    pc: PageCaller,
+    id: &str,
+    status: StatusCode,
+    errors: Vec<(String, String)>,
+) -> Response {
     if let Err(e) = pc
-        .require(&state, Right::ReadRegistry, "household.read")
+        .require(state, Right::ReadRegistry, "household.read")
         .await
     {
         return e.into_response();
     }
     let t = pc.t();
-    let Ok(hid) = validate::path_id(&id) else {
+    let Ok(hid) = validate::path_id(id) else {
         return PageError::new(t, AppError::NotFound).into_response();
     };
-    let h = match crate::web::api::households::fetch(&state, &pc.caller, hid).await {
+    let h = match crate::web::api::households::fetch(state, &pc.caller, hid).await {
         Ok(h) => h,
         Err(e) => return PageError::new(t, e).into_response(),
     };
@@ -420,9 +444,207 @@ pub async fn household(
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
     let today = state.settings.today();
-    page(&HouseholdPage {
-        h: household_view(&h),
-        members: members.iter().map(|r| view(r, today)).collect(),
-        c: pc.chrome,
-    })
+    html(
+        status,
+        askama::Template::render(&HouseholdPage {
+            h: household_view(&h),
+            members: members.iter().map(|r| view(r, today)).collect(),
+            can_edit: pc.caller.session.user.role.has(Right::EditRegistry),
+            c: pc.chrome,
+            errors,
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    tags: String,
+}
+
+/// Adds a member to a household from its card.
+pub async fn add_member(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<MemberForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(hid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    let body = NewResidentBody {
+        household_id: hid,
+        name: f.name,
+        id_number: f.id_number,
+        phone: Some(f.phone),
+        relation: f.relation,
+        tags: f.tags.split_whitespace().map(str::to_string).collect(),
+        family_contacts: Vec::new(),
+        emergency_contact_name: String::new(),
+        emergency_contact_phone: None,
+        note: String::new(),
+    };
+    match create_resident(&state, &pc.caller, &body).await {
+        Ok(rid) => Redirect::to(&format!("/residents/{rid}?saved=1")).into_response(),
+        Err(AppError::Invalid { field, code, .. }) => {
+            let errors = vec![(field, t.invalid(&code))];
+            household_page(&state, pc, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
+        Err(e) => PageError::new(t, e).into_response(),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "new_household.html")]
+struct NewHouseholdPage {
+    c: Chrome,
+    grids: Vec<(String, String)>,
+    error: Option<String>,
+}
+
+async fn new_household_page(
+    state: &AppState,
+    pc: PageCaller,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    if let Err(e) = pc
+        .require(state, Right::EditRegistry, "household.create")
+        .await
+    {
+        return e.into_response();
+    }
+    let grids = match units::grids(&state.db, &pc.caller.scope()).await {
+        Ok(g) => g.into_iter().map(|u| (u.code, u.name)).collect(),
+        Err(e) => return PageError::new(pc.t(), e.into()).into_response(),
+    };
+    html(
+        status,
+        askama::Template::render(&NewHouseholdPage {
+            c: pc.chrome,
+            grids,
+            error,
+        }),
+    )
+}
+
+pub async fn new_household(State(state): State<AppState>, pc: PageCaller) -> Response {
+    new_household_page(&state, pc, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+pub struct HouseholdForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    grid_code: String,
+    #[serde(default)]
+    building: String,
+    #[serde(default)]
+    building_unit: String,
+    #[serde(default)]
+    room: String,
+    #[serde(default)]
+    address: String,
+}
+
+pub async fn create_household(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<HouseholdForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let body = NewHouseholdBody {
+        grid_code: f.grid_code,
+        building: f.building,
+        building_unit: f.building_unit,
+        room: f.room,
+        address: f.address,
+        note: String::new(),
+    };
+    match crate::web::api::households::create_household(&state, &pc.caller, &body).await {
+        Ok(hid) => Redirect::to(&format!("/households/{hid}")).into_response(),
+        Err(AppError::Invalid { code, .. }) => {
+            let error = Some(pc.t().invalid(&code));
+            new_household_page(&state, pc, StatusCode::UNPROCESSABLE_ENTITY, error).await
+        }
+        Err(e) => PageError::new(pc.t(), e).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// Soft-deletes a resident from the card (the page asks once before sending).
+pub async fn delete_resident(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<DeleteForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc
+        .require(&state, Right::EditRegistry, "resident.delete")
+        .await
+    {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(rid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    let r = match fetch(&state, &pc.caller, rid).await {
+        Ok(r) => r,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let version = f.version.parse().unwrap_or(-1);
+    match registry::delete(
+        &state.db,
+        &pc.caller.scope(),
+        &pc.caller.actor(),
+        rid,
+        version,
+    )
+    .await
+    {
+        Ok(()) => Redirect::to(&format!("/households/{}", r.household_id)).into_response(),
+        Err(crate::db::StoreError::Conflict) => {
+            let notice = Some(t.t("resident.conflict").to_string());
+            resident_page(
+                &state,
+                pc,
+                &id,
+                StatusCode::CONFLICT,
+                Extra {
+                    notice,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => PageError::new(t, e.into()).into_response(),
+    }
 }
