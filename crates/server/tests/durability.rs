@@ -30,7 +30,7 @@ async fn start(url: &str, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..200 {
+    for _ in 0..600 {
         if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
             .await
             .is_ok_and(|r| r.status() == 200)
@@ -71,9 +71,19 @@ async fn acknowledged_writes_survive_a_sigkill() {
             .json()
             .await
             .unwrap();
-        // Write concurrently, and kill the server while writes are still arriving.
+        // One write acknowledged for certain, then concurrent ones still arriving at the kill.
+        let first = &list["items"][0];
+        let resp = client
+            .patch(format!("{base}/api/v1/residents/{}", first["id"]))
+            .bearer_auth(&token)
+            .json(&json!({"note": "visited first", "version": first["version"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut acknowledged = vec![(first["id"].as_i64().unwrap(), "visited first".to_string())];
         let mut tasks = Vec::new();
-        for (i, r) in list["items"].as_array().unwrap().iter().enumerate() {
+        for (i, r) in list["items"].as_array().unwrap().iter().enumerate().skip(1) {
             let (client, base, token) = (client.clone(), base.clone(), token.clone());
             let (id, version) = (r["id"].as_i64().unwrap(), r["version"].as_i64().unwrap());
             tasks.push(tokio::spawn(async move {
@@ -93,17 +103,11 @@ async fn acknowledged_writes_survive_a_sigkill() {
         tokio::time::sleep(Duration::from_millis(45)).await;
         server.kill().unwrap();
         server.wait().unwrap();
-        let mut acknowledged = Vec::new();
         for task in tasks {
             if let Some(done) = task.await.unwrap() {
                 acknowledged.push(done);
             }
         }
-        assert!(
-            !acknowledged.is_empty(),
-            "{}: some writes were acknowledged before the kill",
-            t.name()
-        );
         let mut server = start(&t.url, port).await;
         let token = {
             let v: serde_json::Value = client
