@@ -473,6 +473,44 @@ async fn households_are_created_with_residents_and_deleted_only_when_empty() {
             )
             .await;
         assert_eq!(s, 422, "a household with members is not deleted");
+        let (s, body) = app
+            .send(
+                &g1,
+                Method::PATCH,
+                &format!("/api/v1/households/{hid}"),
+                json!({"head_resident_id": 1, "version": card["version"]}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["field"].as_str()),
+            (422, Some("head_resident_id")),
+            "the head is a member"
+        );
+        let (s, cleared) = app
+            .send(
+                &g1,
+                Method::PATCH,
+                &format!("/api/v1/households/{hid}"),
+                json!({"head_resident_id": null, "room": "102", "version": card["version"]}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(
+            (
+                cleared["head_resident_id"].is_null(),
+                cleared["room"].as_str()
+            ),
+            (true, Some("102"))
+        );
+        let (s, _) = app
+            .send(
+                &g1,
+                Method::PATCH,
+                &format!("/api/v1/households/{hid}"),
+                json!({"room": "103", "version": card["version"]}),
+            )
+            .await;
+        assert_eq!(s, 409, "a stale household version");
         let (s, _) = app
             .send(
                 &g1,

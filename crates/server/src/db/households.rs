@@ -206,7 +206,11 @@ pub async fn update(
     let mut tx = db.begin_write().await?;
     household_grid(&mut tx, scope, id)
         .await
-        .map_err(|_| StoreError::NotFound)?;
+        .map_err(|e| match e {
+            // Here the household is the record itself, not an input pointing at one.
+            StoreError::Invalid { .. } => StoreError::NotFound,
+            other => other,
+        })?;
     let cur: (String, String, String, Option<i64>, i64) = sqlx::query_as(
         "SELECT address, room, note, head_resident_id, version FROM households WHERE id = $1",
     )
