@@ -1,7 +1,6 @@
 //! The command line: `serve`, `demo`, `migrate`, `user`, `audit verify`.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -228,10 +227,7 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, "serving");
-    let state = AppState {
-        db,
-        settings: Arc::new(Settings::from_serve(args, demo_mode)),
-    };
+    let state = AppState::new(db, Settings::from_serve(args, demo_mode));
     crate::web::serve(state, listener).await
 }
 

@@ -17,6 +17,7 @@ async fn user_scope(db: &shouhu_server::db::Db, username: &str) -> (Scope, Actor
         Scope {
             user_id: u.id,
             role: u.role,
+            grids: None,
         },
         Actor {
             user_id: u.id,

@@ -336,7 +336,7 @@ pub async fn set_access(
 
 // ---- sessions ----
 
-fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -362,6 +362,7 @@ impl Session {
         Scope {
             user_id: self.user.id,
             role: self.user.role,
+            grids: None,
         }
     }
 }

@@ -10,6 +10,9 @@ use shouhu_domain::Role;
 pub struct Scope {
     pub user_id: i64,
     pub role: Role,
+    /// The jurisdiction's grids when the caller already resolved them (from the database, at most
+    /// a session-cache lifetime ago); None makes the store look them up.
+    pub grids: Option<std::sync::Arc<Vec<i64>>>,
 }
 
 /// SQL: the grid ids within the jurisdiction of the user bound at `$1`. Used as `grid_id IN (...)`.
@@ -21,9 +24,18 @@ pub const GRIDS_OF_USER: &str = "SELECT c.descendant_id FROM staff_units su \
 pub const UNITS_OF_USER: &str = GRIDS_OF_USER;
 
 /// The grid ids within the caller's jurisdiction, for queries that list them as values.
-pub async fn grids(db: &super::Db, scope: &Scope) -> Result<Vec<i64>, sqlx::Error> {
+pub async fn grids(db: &super::Db, scope: &Scope) -> Result<std::sync::Arc<Vec<i64>>, sqlx::Error> {
+    match &scope.grids {
+        Some(g) => Ok(g.clone()),
+        None => grids_of_user(db, scope.user_id)
+            .await
+            .map(std::sync::Arc::new),
+    }
+}
+
+pub async fn grids_of_user(db: &super::Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(GRIDS_OF_USER)
-        .bind(scope.user_id)
+        .bind(user_id)
         .fetch_all(&db.pool)
         .await
 }

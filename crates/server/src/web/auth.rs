@@ -16,6 +16,7 @@ use crate::db::Scope;
 use crate::db::accounts::{self, Session};
 use crate::db::audit::{self, NewEntry};
 use crate::db::registry::Actor;
+use crate::web::session_cache::Cached;
 
 pub const SESSION_COOKIE: &str = "shouhu_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -28,6 +29,8 @@ pub struct Caller {
     pub session: Session,
     pub address: String,
     pub via_cookie: bool,
+    /// The jurisdiction's grids, resolved with the session.
+    pub grids: std::sync::Arc<Vec<i64>>,
 }
 
 pub fn client_address(parts: &Parts) -> String {
@@ -74,16 +77,35 @@ impl Caller {
         if token.is_empty() || token.len() > 100 {
             return Ok(None);
         }
-        let session = accounts::lookup_session(&state.db, &token).await?;
-        Ok(session.map(|session| Caller {
-            session,
+        let hash = accounts::token_hash(&token);
+        let cached = match state.sessions.get(&hash) {
+            Some(c) => c,
+            None => {
+                let Some(session) = accounts::lookup_session(&state.db, &token).await? else {
+                    return Ok(None);
+                };
+                let grids = crate::db::scope::grids_of_user(&state.db, session.user.id).await?;
+                let cached = Cached {
+                    session,
+                    grids: std::sync::Arc::new(grids),
+                };
+                state.sessions.put(hash, cached.clone());
+                cached
+            }
+        };
+        Ok(Some(Caller {
+            session: cached.session,
+            grids: cached.grids,
             address: client_address(parts),
             via_cookie,
         }))
     }
 
     pub fn scope(&self) -> Scope {
-        self.session.scope()
+        Scope {
+            grids: Some(self.grids.clone()),
+            ..self.session.scope()
+        }
     }
 
     pub fn actor(&self) -> Actor {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod json;
 pub mod pages;
+pub mod session_cache;
 pub mod validate;
 
 use std::sync::Arc;
@@ -28,6 +29,17 @@ use crate::db::Db;
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub sessions: Arc<session_cache::SessionCache>,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> AppState {
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            sessions: Arc::default(),
+        }
+    }
 }
 
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {

@@ -5,7 +5,6 @@
 //! and the run says so.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 
 use shouhu_server::config::Settings;
 use shouhu_server::db::{Backend, Db};
@@ -169,13 +168,13 @@ pub async fn spawn_app(db: TestDb, demo_mode: bool) -> TestApp {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState {
-        db: db.db.clone(),
-        settings: Arc::new(Settings {
+    let state = AppState::new(
+        db.db.clone(),
+        Settings {
             demo_mode,
             ..Settings::default()
-        }),
-    };
+        },
+    );
     tokio::spawn(async move {
         let _ = shouhu_server::web::serve(state, listener).await;
     });

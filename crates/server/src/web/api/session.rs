@@ -167,6 +167,7 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Json<Me> {
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204)))]
 pub async fn delete(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     accounts::end_session(&state.db, &caller.session.token_hash).await?;
+    state.sessions.forget_user(caller.session.user.id);
     audit::record(
         &state.db,
         &caller.actor().entry(
@@ -234,6 +235,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await.map_err(crate::db::StoreError::from)?;
+    state.sessions.forget_user(user.id);
     Ok(())
 }
 
@@ -271,6 +273,7 @@ pub async fn end(
     Path(handle): Path<String>,
 ) -> ApiResult<StatusCode> {
     if accounts::end_session_by_handle(&state.db, caller.session.user.id, &handle).await? {
+        state.sessions.forget_user(caller.session.user.id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound)

@@ -204,6 +204,7 @@ pub async fn grant_access(
     )
     .await?;
     tx.commit().await?;
+    state.sessions.forget_user(user.id);
     let all = accounts::list_users(&state.db).await?;
     all.into_iter()
         .find(|u| u.id == user.id)
@@ -245,6 +246,7 @@ pub async fn disable(state: &AppState, caller: &Caller, id: &str, disabled: bool
     let entry = caller.actor().entry(action, "user", user.id, String::new());
     audit::append(&mut tx, state.db.backend, &entry).await?;
     tx.commit().await?;
+    state.sessions.forget_user(user.id);
     Ok(())
 }
 
@@ -275,6 +277,7 @@ pub async fn reset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<One
         .entry("user.password_reset", "user", user.id, String::new());
     audit::append(&mut tx, state.db.backend, &entry).await?;
     tx.commit().await?;
+    state.sessions.forget_user(user.id);
     Ok(OneTimePassword {
         id: user.id,
         username: user.username,

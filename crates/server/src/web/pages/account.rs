@@ -116,6 +116,7 @@ pub async fn logout(
         return e.into_response();
     }
     let _ = accounts::end_session(&state.db, &pc.caller.session.token_hash).await;
+    state.sessions.forget_user(pc.caller.session.user.id);
     let entry = pc.caller.actor().entry(
         "session.sign_out",
         "user",
@@ -270,7 +271,10 @@ pub async fn end_session(
         return e.into_response();
     }
     match accounts::end_session_by_handle(&state.db, pc.caller.session.user.id, &handle).await {
-        Ok(_) => Redirect::to("/account").into_response(),
+        Ok(_) => {
+            state.sessions.forget_user(pc.caller.session.user.id);
+            Redirect::to("/account").into_response()
+        }
         Err(e) => PageError::new(pc.t(), e.into()).into_response(),
     }
 }

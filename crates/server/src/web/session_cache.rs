@@ -1,0 +1,51 @@
+//! A two-second memory of live sessions and their jurisdiction's grids, so that a burst of requests
+//! from one phone costs the database one session lookup rather than one each.
+//!
+//! Everything that ends or changes a session in this process (sign-out, password change, disable,
+//! new role or units, reset) forgets the user's entries at once. Another process (a second server
+//! on the same PostgreSQL, or the command line) is seen within the two seconds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::db::accounts::Session;
+
+const TTL: Duration = Duration::from_secs(2);
+const MAX_ENTRIES: usize = 50_000;
+
+#[derive(Clone)]
+pub struct Cached {
+    pub session: Session,
+    pub grids: Arc<Vec<i64>>,
+}
+
+#[derive(Default)]
+pub struct SessionCache {
+    map: Mutex<HashMap<String, (Cached, Instant)>>,
+}
+
+impl SessionCache {
+    pub fn get(&self, token_hash: &str) -> Option<Cached> {
+        let map = self.map.lock().ok()?;
+        map.get(token_hash)
+            .filter(|(_, at)| at.elapsed() < TTL)
+            .map(|(c, _)| c.clone())
+    }
+
+    pub fn put(&self, token_hash: String, cached: Cached) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.retain(|_, (_, at)| at.elapsed() < TTL);
+            }
+            map.insert(token_hash, (cached, Instant::now()));
+        }
+    }
+
+    /// Forgets every cached session of `user_id`.
+    pub fn forget_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.map.lock() {
+            map.retain(|_, (c, _)| c.session.user.id != user_id);
+        }
+    }
+}
