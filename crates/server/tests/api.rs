@@ -776,3 +776,22 @@ async fn the_auditor_exports_the_log_as_csv_and_the_export_is_audited() {
         assert_eq!(s, 422);
     }
 }
+
+#[tokio::test]
+async fn signing_out_through_the_api_ends_the_token_at_once() {
+    for app in common::each_demo_app().await {
+        let t = app.login("nanquan-grid2").await;
+        let (s, _) = app.get(&t, "/api/v1/residents?per_page=1").await;
+        assert_eq!(s, 200);
+        let r = app
+            .client
+            .delete(app.url("/api/v1/session"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let (s, _) = app.get(&t, "/api/v1/residents?per_page=1").await;
+        assert_eq!(s, 401, "no cached session outlives the sign-out");
+    }
+}

@@ -49,3 +49,55 @@ impl SessionCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::accounts::User;
+    use shouhu_domain::Role;
+
+    fn cached(user_id: i64) -> Cached {
+        Cached {
+            session: Session {
+                token_hash: format!("h{user_id}"),
+                user: User {
+                    id: user_id,
+                    username: format!("u{user_id}"),
+                    display_name: String::new(),
+                    role: Role::GridWorker,
+                    must_change_password: false,
+                    disabled: false,
+                },
+                csrf_token: String::new(),
+                created_at: 0,
+                last_seen_at: 0,
+                reauth_at: None,
+            },
+            grids: Arc::new(vec![1, 2]),
+        }
+    }
+
+    #[test]
+    fn entries_are_found_until_their_user_is_forgotten() {
+        let cache = SessionCache::default();
+        cache.put("a".into(), cached(1));
+        cache.put("b".into(), cached(1));
+        cache.put("c".into(), cached(2));
+        assert_eq!(cache.get("a").map(|c| c.grids.len()), Some(2));
+        cache.forget_user(1);
+        assert!(cache.get("a").is_none() && cache.get("b").is_none());
+        assert!(cache.get("c").is_some(), "other users keep theirs");
+    }
+
+    #[test]
+    fn entries_expire() {
+        let cache = SessionCache::default();
+        cache.put("a".into(), cached(1));
+        if let Ok(mut map) = cache.map.lock() {
+            if let Some(entry) = map.get_mut("a") {
+                entry.1 = Instant::now() - TTL - Duration::from_millis(1);
+            }
+        }
+        assert!(cache.get("a").is_none());
+    }
+}

@@ -5,7 +5,6 @@
 //! and the run says so.
 #![allow(dead_code)]
 
-
 use shouhu_server::config::Settings;
 use shouhu_server::db::{Backend, Db};
 use shouhu_server::web::AppState;
