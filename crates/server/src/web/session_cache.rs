@@ -93,10 +93,10 @@ mod tests {
     fn entries_expire() {
         let cache = SessionCache::default();
         cache.put("a".into(), cached(1));
-        if let Ok(mut map) = cache.map.lock() {
-            if let Some(entry) = map.get_mut("a") {
-                entry.1 = Instant::now() - TTL - Duration::from_millis(1);
-            }
+        if let Ok(mut map) = cache.map.lock()
+            && let Some(entry) = map.get_mut("a")
+        {
+            entry.1 = Instant::now() - TTL - Duration::from_millis(1);
         }
         assert!(cache.get("a").is_none());
     }
