@@ -439,3 +439,121 @@ async fn sessions_expire_when_idle_and_end_on_disable() {
         );
     }
 }
+
+async fn assert_grid_totals_match(db: &shouhu_server::db::Db, name: &str) {
+    let kept: Vec<(i64, i64, i64)> =
+        sqlx::query_as("SELECT grid_id, residents, households FROM grid_stats ORDER BY grid_id")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let counted: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT o.id, \
+         (SELECT COUNT(*) FROM residents r WHERE r.grid_id = o.id AND r.deleted_at IS NULL), \
+         (SELECT COUNT(*) FROM households h WHERE h.grid_id = o.id AND h.deleted_at IS NULL) \
+         FROM org_units o WHERE o.kind = 'grid' ORDER BY o.id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept, counted,
+        "{name}: kept grid totals equal a direct count"
+    );
+}
+
+#[tokio::test]
+async fn grid_totals_follow_every_write_and_give_the_list_total() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        assert_grid_totals_match(&t.db, t.name()).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let today = chrono::Utc::now().date_naive();
+        // A new household in grid 1 with two members; one moves to grid 2, one is deleted.
+        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
+            .await
+            .unwrap();
+        let hh = households::create(
+            &t.db,
+            &leader,
+            &actor,
+            &households::NewHousehold {
+                grid_id: grid1.id,
+                address: "南泉社区99号楼1单元101室".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for (i, id) in ["130503670401001", "11010519491231002X"].iter().enumerate() {
+            let new = NewResident {
+                household_id: hh,
+                name: format!("新居民{i}"),
+                id_number: IdNumber::parse(id, today).unwrap(),
+                phone: None,
+                relation: String::new(),
+                tags: Tags::default(),
+                family_contacts: vec![],
+                emergency_contact_name: String::new(),
+                emergency_contact_phone: None,
+                note: String::new(),
+            };
+            ids.push(
+                registry::create(&t.db, &leader, &actor, &new)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let (in_grid2, _) = households::search(&t.db, &leader, "", None, 500, 0)
+            .await
+            .unwrap();
+        let target = in_grid2
+            .iter()
+            .find(|h| h.grid_code == "650203002005002")
+            .unwrap();
+        let r0 = registry::get(&t.db, &leader, ids[0]).await.unwrap();
+        let mv = Changes {
+            household_id: Some(target.id),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &leader, &actor, ids[0], r0.version, &mv)
+            .await
+            .unwrap();
+        let r1 = registry::get(&t.db, &leader, ids[1]).await.unwrap();
+        registry::delete(&t.db, &leader, &actor, ids[1], r1.version)
+            .await
+            .unwrap();
+        let h = households::get(&t.db, &leader, hh).await.unwrap();
+        households::delete(&t.db, &leader, &actor, hh, h.version)
+            .await
+            .unwrap();
+        assert_grid_totals_match(&t.db, t.name()).await;
+        // The unfiltered list total comes from them, and equals the filtered path's count.
+        let (_, total) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
+            .await
+            .unwrap();
+        let direct: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM residents r JOIN unit_closure c ON c.descendant_id = r.grid_id \
+             JOIN org_units o ON o.id = c.ancestor_id WHERE o.code = '650203002005' AND r.deleted_at IS NULL",
+        )
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(total, direct, "{}", t.name());
+        let by_unit = Search {
+            unit_id: Some(grid1.id),
+            ..Search::default()
+        };
+        let (_, g1_total) = registry::search(&t.db, &leader, &by_unit, 1, 0)
+            .await
+            .unwrap();
+        let g1_direct: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND deleted_at IS NULL",
+        )
+        .bind(grid1.id)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(g1_total, g1_direct, "{}", t.name());
+    }
+}

@@ -176,6 +176,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, h: &NewHousehold) -> 
     .bind(t)
     .fetch_one(&mut *tx)
     .await?;
+    super::grid_stats::add(&mut tx, h.grid_id, 0, 1).await?;
     audit::append(
         &mut tx,
         db.backend,
@@ -299,6 +300,7 @@ pub async fn delete(
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict);
     }
+    super::grid_stats::add(&mut tx, h.grid_id, 0, -1).await?;
     audit::append(
         &mut tx,
         db.backend,

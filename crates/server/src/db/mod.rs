@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod grid_stats;
 pub mod households;
 pub mod registry;
 pub mod scope;

@@ -186,7 +186,28 @@ pub async fn search(
         n + 1,
         n + 2
     );
-    let count_sql = format!("SELECT COUNT(*) FROM residents r WHERE {where_}");
+    // Without a filter the total is a sum of the grids' kept totals, not a count of people.
+    let unfiltered = s.q.trim().is_empty()
+        && s.household_id.is_none()
+        && s.tag.as_deref().unwrap_or("").is_empty();
+    let count_sql = if unfiltered {
+        let grids_in = (1..=grids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let unit = match s.unit_id {
+            Some(_) => format!(
+                " AND grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ${})",
+                grids.len() + 1
+            ),
+            None => String::new(),
+        };
+        format!(
+            "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM grid_stats WHERE grid_id IN ({grids_in}){unit}"
+        )
+    } else {
+        format!("SELECT COUNT(*) FROM residents r WHERE {where_}")
+    };
     let mut list = sqlx::query_as(sqlx::AssertSqlSafe(list_sql));
     let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
     for b in &binds {
@@ -326,6 +347,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> S
             .execute(&mut *tx)
             .await?;
     }
+    super::grid_stats::add(&mut tx, grid_id, 1, 0).await?;
     audit::append(
         &mut tx,
         db.backend,
@@ -473,6 +495,10 @@ pub async fn update(
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict);
     }
+    if grid_id != cur.grid_id {
+        super::grid_stats::add(&mut tx, cur.grid_id, -1, 0).await?;
+        super::grid_stats::add(&mut tx, grid_id, 1, 0).await?;
+    }
     // Field names only: the values may be an ID number or a phone, which the log never holds.
     let detail = format!("changed: {}", changed.join(","));
     audit::append(
@@ -496,23 +522,25 @@ pub async fn delete(
     let mut tx = db.begin_write().await?;
     let sql = format!(
         "UPDATE residents SET deleted_at = $3, version = version + 1, updated_at = $3 \
-         WHERE id = $2 AND version = $4 AND deleted_at IS NULL AND grid_id IN ({GRIDS_OF_USER})"
+         WHERE id = $2 AND version = $4 AND deleted_at IS NULL AND grid_id IN ({GRIDS_OF_USER}) \
+         RETURNING grid_id"
     );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let grid: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
         .bind(id)
         .bind(now())
         .bind(version)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-    if done.rows_affected() != 1 {
+    let Some(grid) = grid else {
         drop(tx);
         // Tell a stale version from a record the caller cannot reach.
         return match get(db, scope, id).await {
             Ok(_) => Err(StoreError::Conflict),
             Err(e) => Err(e),
         };
-    }
+    };
+    super::grid_stats::add(&mut tx, grid, -1, 0).await?;
     sqlx::query("UPDATE households SET head_resident_id = NULL WHERE head_resident_id = $1")
         .bind(id)
         .execute(&mut *tx)

@@ -85,6 +85,9 @@ pub async fn create(
     .bind(parent.unwrap_or(-1))
     .execute(&mut **tx)
     .await?;
+    if kind == UnitKind::Grid {
+        super::grid_stats::create(tx, id).await?;
+    }
     Ok(id)
 }
 

@@ -242,6 +242,8 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
             .execute(&db.pool)
             .await?;
     }
+    // Rows were loaded in bulk, around the per-grid totals: count them once.
+    crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also
     // the visibility map, without which its index-only scans still visit every row.
     let analyze = match db.backend {
