@@ -245,23 +245,20 @@ pub async fn resident_save(
     Path(id): Path<String>,
     Form(f): Form<ResidentForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
-    if let Err(e) = pc
-        .require(&state, Right::EditRegistry, "resident.update")
-        .await
+    let current = match resident_for_change(
+        &state,
+        &pc,
+        &f.csrf,
+        Right::EditRegistry,
+        "resident.update",
+        &id,
+    )
+    .await
     {
-        return e.into_response();
-    }
-    let t = pc.t();
-    let Ok(rid) = validate::path_id(&id) else {
-        return PageError::new(t, AppError::NotFound).into_response();
-    };
-    let current = match fetch(&state, &pc.caller, rid).await {
         Ok(r) => r,
-        Err(e) => return PageError::new(t, e).into_response(),
+        Err(response) => return response,
     };
+    let (t, rid) = (pc.t(), current.id);
     let patch = ResidentPatch {
         version: f.version.parse().unwrap_or(-1),
         household_id: None,
@@ -336,20 +333,13 @@ pub async fn resident_unmask(
     Path(id): Path<String>,
     Form(f): Form<UnmaskForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
-    if let Err(e) = pc.require(&state, Right::Unmask, "resident.unmask").await {
-        return e.into_response();
-    }
-    let t = pc.t();
-    let Ok(rid) = validate::path_id(&id) else {
-        return PageError::new(t, AppError::NotFound).into_response();
-    };
-    let r = match fetch(&state, &pc.caller, rid).await {
+    let r = match resident_for_change(&state, &pc, &f.csrf, Right::Unmask, "resident.unmask", &id)
+        .await
+    {
         Ok(r) => r,
-        Err(e) => return PageError::new(t, e).into_response(),
+        Err(response) => return response,
     };
+    let (t, rid) = (pc.t(), r.id);
     if let Err(AppError::Invalid { field, code, .. }) =
         reauthenticate(&state, &pc.caller, Some(&f.password)).await
     {
@@ -588,6 +578,29 @@ pub async fn create_household(
     }
 }
 
+/// What every form on a resident's card checks first: the page's token, the right, and that the
+/// resident lies in the caller's jurisdiction (else the not-found page).
+async fn resident_for_change(
+    state: &AppState,
+    pc: &PageCaller,
+    csrf: &str,
+    right: Right,
+    what: &'static str,
+    id: &str,
+) -> Result<crate::db::registry::Resident, Response> {
+    pc.check_csrf(state, csrf)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    pc.require(state, right, what)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let rid = validate::path_id(id)
+        .map_err(|_| PageError::new(pc.t(), AppError::NotFound).into_response())?;
+    fetch(state, &pc.caller, rid)
+        .await
+        .map_err(|e| PageError::new(pc.t(), e).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct DeleteForm {
     #[serde(default)]
@@ -603,23 +616,20 @@ pub async fn delete_resident(
     Path(id): Path<String>,
     Form(f): Form<DeleteForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
-    if let Err(e) = pc
-        .require(&state, Right::EditRegistry, "resident.delete")
-        .await
+    let r = match resident_for_change(
+        &state,
+        &pc,
+        &f.csrf,
+        Right::EditRegistry,
+        "resident.delete",
+        &id,
+    )
+    .await
     {
-        return e.into_response();
-    }
-    let t = pc.t();
-    let Ok(rid) = validate::path_id(&id) else {
-        return PageError::new(t, AppError::NotFound).into_response();
-    };
-    let r = match fetch(&state, &pc.caller, rid).await {
         Ok(r) => r,
-        Err(e) => return PageError::new(t, e).into_response(),
+        Err(response) => return response,
     };
+    let (t, rid) = (pc.t(), r.id);
     let version = f.version.parse().unwrap_or(-1);
     match registry::delete(
         &state.db,
