@@ -279,3 +279,69 @@ async fn a_backup_restores_into_a_new_database_on_both_backends() {
         _ => eprintln!("SHOUHU_TEST_POSTGRES_URL unset: PostgreSQL backup test SKIPPED"),
     }
 }
+
+#[tokio::test]
+async fn residents_export_and_import_from_the_command_line() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let dir = tempfile::tempdir().unwrap();
+        let xlsx = dir.path().join("nanquan.xlsx");
+        let (code, out) = shouhu(&[
+            "export",
+            "residents",
+            "--database",
+            &t.url,
+            "--unit",
+            "650203002005",
+            "--out",
+            xlsx.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{}: {out}", t.name());
+        let n: u64 = out.split_whitespace().next().unwrap().parse().unwrap();
+        let errors = dir.path().join("errors.xlsx");
+        let (code, out) = shouhu(&[
+            "import",
+            "residents",
+            xlsx.to_str().unwrap(),
+            "--database",
+            &t.url,
+            "--community",
+            "650203002005",
+            "--dry-run",
+            "--errors",
+            errors.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{}: {out}", t.name());
+        assert!(out.contains(&format!("unchanged {n}, rejected 0")), "{out}");
+        assert!(
+            out.contains("dry run") && out.contains("nothing to change"),
+            "{out}"
+        );
+        assert!(errors.exists());
+        // A file that is not a spreadsheet fails with the reason, and a wrong community by name.
+        let junk = dir.path().join("junk.xlsx");
+        std::fs::write(&junk, b"\x89PNG\r\n\x1a\n\0\0").unwrap();
+        let (code, out) = shouhu(&[
+            "import",
+            "residents",
+            junk.to_str().unwrap(),
+            "--database",
+            &t.url,
+            "--community",
+            "650203002005",
+        ]);
+        assert_ne!(code, 0);
+        assert!(out.contains("不是表格文件"), "{out}");
+        let (code, out) = shouhu(&[
+            "import",
+            "residents",
+            xlsx.to_str().unwrap(),
+            "--database",
+            &t.url,
+            "--community",
+            "999",
+        ]);
+        assert_ne!(code, 0);
+        assert!(out.contains("no community with the code 999"), "{out}");
+    }
+}

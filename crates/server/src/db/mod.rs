@@ -9,8 +9,10 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod export;
 pub mod grid_stats;
 pub mod households;
+pub mod import;
 pub mod registry;
 pub mod scope;
 pub mod units;
@@ -152,6 +154,12 @@ fn sqlite_url_with_create(url: &str) -> String {
 /// Now, in unix seconds.
 pub fn now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The latest date anywhere on earth (UTC+14): a birth date after it is impossible whatever the
+/// configured time zone, and one on it is possible.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive()
 }
 
 /// A flag read from a 0/1 integer column.

@@ -259,7 +259,8 @@ pub struct NewResident {
     pub note: String,
 }
 
-/// Who did it and from where, for the audit entry written with the change.
+/// Who did it and from where, for the audit entry written with the change. The command line, run by
+/// whoever holds the machine, is user 0.
 #[derive(Clone, Debug, Default)]
 pub struct Actor {
     pub user_id: i64,
@@ -268,6 +269,14 @@ pub struct Actor {
 }
 
 impl Actor {
+    pub fn cli() -> Actor {
+        Actor {
+            user_id: 0,
+            username: "cli".into(),
+            address: String::new(),
+        }
+    }
+
     pub fn entry(
         &self,
         action: &'static str,
@@ -276,7 +285,7 @@ impl Actor {
         detail: String,
     ) -> NewEntry {
         NewEntry {
-            actor_id: Some(self.user_id),
+            actor_id: (self.user_id > 0).then_some(self.user_id),
             actor: self.username.clone(),
             action,
             object_kind: kind,

@@ -525,7 +525,11 @@ async fn seed_community(
                     Val::from(phone.as_deref().map(crate::db::registry::phone_last4)),
                     Val::from(phone),
                     Val::from(relation),
-                    Val::from(tags.join(",")),
+                    // The stored form is sorted, as `Tags::to_stored` writes it.
+                    Val::from({
+                        tags.sort_unstable();
+                        tags.join(",")
+                    }),
                     Val::from(contacts),
                     Val::from(now),
                     Val::from(now),

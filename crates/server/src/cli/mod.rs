@@ -1,4 +1,7 @@
-//! The command line: `serve`, `demo`, `migrate`, `user`, `audit verify`.
+//! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `export`, `backup`, `restore`,
+//! `audit verify`.
+
+mod sheets;
 
 use std::process::ExitCode;
 
@@ -50,6 +53,16 @@ enum Command {
         /// The backup file to read.
         #[arg(long)]
         from: std::path::PathBuf,
+    },
+    /// Import residents from a spreadsheet.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Export residents to a spreadsheet.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
     },
     /// The audit log.
     Audit {
@@ -105,6 +118,18 @@ enum UserCommand {
         #[arg(long)]
         username: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Residents and their households, matched by ID number: re-importing a file changes nothing.
+    Residents(sheets::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Residents of a unit, with the import's columns.
+    Residents(sheets::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -185,6 +210,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("migrations applied");
         }
         Command::User { command } => user(command).await?,
+        Command::Import {
+            command: ImportCommand::Residents(args),
+        } => return sheets::import(args).await,
+        Command::Export {
+            command: ExportCommand::Residents(args),
+        } => return sheets::export(args).await,
         Command::Backup { database, out } => {
             let db = open(&database.url).await?;
             crate::db::backup::backup(&db, &database.url, &out).await?;

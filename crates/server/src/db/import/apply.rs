@@ -1,0 +1,265 @@
+//! Writing a planned import: buildings and units, then households, then residents, in batches, with
+//! the grids' totals and the audit log moved in the same transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::Target;
+use super::plan::{HouseholdKey, HouseholdRef, Plan, Planned};
+use crate::db::bulk::{Val, insert_rows};
+use crate::db::registry::{Actor, phone_last4};
+use crate::db::{Backend, StoreResult, Tx, audit, households, now};
+
+const RESIDENT_COLUMNS: [&str; 14] = [
+    "household_id",
+    "grid_id",
+    "name",
+    "id_number",
+    "id_last4",
+    "sex",
+    "birth_date",
+    "phone_last4",
+    "phone",
+    "relation",
+    "tags",
+    "note",
+    "created_at",
+    "updated_at",
+];
+
+pub async fn apply(
+    tx: &mut Tx,
+    backend: Backend,
+    target: &Target,
+    actor: &Actor,
+    plan: &Plan,
+    source: &str,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> StoreResult<()> {
+    let t = now();
+    let total = (plan.creates.len() + plan.updates.len()) as u64;
+    let mut grid_delta: HashMap<i64, (i64, i64)> = HashMap::new();
+    let new_ids = create_households(tx, target, plan, t).await?;
+    for h in &plan.new_households {
+        grid_delta.entry(h.key.grid_id).or_default().1 += 1;
+    }
+    let household_id = |p: &Planned| match p.household {
+        HouseholdRef::Existing(id) => id,
+        HouseholdRef::New(i) => new_ids[i],
+    };
+    let mut touched: BTreeSet<i64> = BTreeSet::new();
+    let mut done = 0u64;
+    for chunk in plan.creates.chunks(5_000) {
+        let rows: Vec<Vec<Val>> = chunk
+            .iter()
+            .map(|p| {
+                let r = &p.row;
+                let hh = household_id(p);
+                touched.insert(hh);
+                grid_delta.entry(p.grid_id).or_default().0 += 1;
+                let phone = r.phone.as_ref().map(|p| p.as_str().to_string());
+                vec![
+                    Val::from(hh),
+                    Val::from(p.grid_id),
+                    Val::from(r.name.as_str()),
+                    Val::from(r.id_number.as_str()),
+                    Val::from(r.id_number.last4()),
+                    Val::from(r.id_number.sex().as_str()),
+                    Val::from(r.id_number.birth_date().to_string()),
+                    Val::from(phone.as_deref().map(phone_last4)),
+                    Val::from(phone),
+                    Val::from(r.relation.as_str()),
+                    Val::from(r.tags.as_ref().map(|t| t.to_stored()).unwrap_or_default()),
+                    Val::from(r.note.as_str()),
+                    Val::from(t),
+                    Val::from(t),
+                ]
+            })
+            .collect();
+        insert_rows(tx, "residents", &RESIDENT_COLUMNS, &rows).await?;
+        done += chunk.len() as u64;
+        progress(done, total);
+    }
+    for (p, e, changed) in &plan.updates {
+        let hh = household_id(p);
+        touched.insert(hh);
+        let r = &p.row;
+        let phone = r
+            .phone
+            .as_ref()
+            .map(|p| p.as_str().to_string())
+            .or(e.phone.clone());
+        let pick = |new: &str, old: &str| {
+            if new.is_empty() {
+                old.to_string()
+            } else {
+                new.to_string()
+            }
+        };
+        sqlx::query(
+            "UPDATE residents SET household_id = $1, grid_id = $2, name = $3, phone = $4, \
+             phone_last4 = $5, relation = $6, tags = $7, note = $8, version = version + 1, \
+             updated_at = $9 WHERE id = $10",
+        )
+        .bind(hh)
+        .bind(p.grid_id)
+        .bind(&r.name)
+        .bind(phone.clone())
+        .bind(phone.as_deref().map(phone_last4))
+        .bind(pick(&r.relation, &e.relation))
+        .bind(
+            r.tags
+                .as_ref()
+                .map(|t| t.to_stored())
+                .unwrap_or(e.tags.clone()),
+        )
+        .bind(pick(&r.note, &e.note))
+        .bind(t)
+        .bind(e.id)
+        .execute(&mut **tx)
+        .await?;
+        if hh != e.household_id {
+            // A head who moved out heads the old household no more.
+            sqlx::query("UPDATE households SET head_resident_id = NULL WHERE id = $1 AND head_resident_id = $2")
+                .bind(e.household_id)
+                .bind(e.id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        if p.grid_id != e.grid_id {
+            grid_delta.entry(e.grid_id).or_default().0 -= 1;
+            grid_delta.entry(p.grid_id).or_default().0 += 1;
+        }
+        // Field names only: the values may be an ID number or a phone, which the log never holds.
+        let detail = format!("import {source}: changed {}", changed.join(","));
+        audit::append(
+            tx,
+            backend,
+            &actor.entry("resident.update", "resident", e.id, detail),
+        )
+        .await?;
+        done += 1;
+        if done.is_multiple_of(1_000) {
+            progress(done, total);
+        }
+    }
+    set_heads(tx, &touched).await?;
+    for (grid, (residents, hh)) in grid_delta {
+        crate::db::grid_stats::add(tx, grid, residents, hh).await?;
+    }
+    let s = plan.summary(false);
+    let detail = format!(
+        "import {source}: created {} updated {} unchanged {} rejected {} households_created {}",
+        s.created, s.updated, s.unchanged, s.rejected, s.households_created
+    );
+    audit::append(
+        tx,
+        backend,
+        &actor.entry("import.residents", "org_unit", target.community_id, detail),
+    )
+    .await?;
+    progress(done, total);
+    Ok(())
+}
+
+/// Creates the plan's new households (and their buildings and units) and returns their ids, in the
+/// plan's order.
+async fn create_households(
+    tx: &mut Tx,
+    target: &Target,
+    plan: &Plan,
+    t: i64,
+) -> StoreResult<Vec<i64>> {
+    if plan.new_households.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut units: HashMap<(i64, &str, &str), Option<i64>> = HashMap::new();
+    for h in &plan.new_households {
+        let k = (h.key.grid_id, h.key.building.as_str(), h.key.unit.as_str());
+        if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(k) {
+            slot.insert(households::ensure_building_unit(tx, k.0, k.1, k.2).await?);
+        }
+    }
+    let rows: Vec<Vec<Val>> = plan
+        .new_households
+        .iter()
+        .map(|h| {
+            let k = &h.key;
+            let unit = units
+                .get(&(k.grid_id, k.building.as_str(), k.unit.as_str()))
+                .copied()
+                .flatten();
+            vec![
+                Val::from(k.grid_id),
+                Val::from(unit),
+                Val::from(k.room.as_str()),
+                Val::from(h.address.as_str()),
+                Val::from(t),
+                Val::from(t),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "households",
+        &[
+            "grid_id",
+            "building_unit_id",
+            "room",
+            "address",
+            "created_at",
+            "updated_at",
+        ],
+        &rows,
+    )
+    .await?;
+    // Read the ids back by place: neither database promises the order of a multi-row RETURNING.
+    let created: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT h.id, h.grid_id, COALESCE(b.name, ''), COALESCE(bu.name, ''), h.room, h.address \
+         FROM households h JOIN unit_closure c ON c.descendant_id = h.grid_id \
+         LEFT JOIN building_units bu ON bu.id = h.building_unit_id \
+         LEFT JOIN buildings b ON b.id = bu.building_id \
+         WHERE c.ancestor_id = $1 AND h.deleted_at IS NULL AND h.created_at = $2",
+    )
+    .bind(target.community_id)
+    .bind(t)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut by_key: HashMap<HouseholdKey, i64> = HashMap::new();
+    for (id, grid, b, u, room, address) in created {
+        // Households made by others in this same second are older: keep the newest, ours.
+        let key = HouseholdKey::new(grid, &b, &u, &room, &address);
+        let e = by_key.entry(key).or_insert(id);
+        *e = (*e).max(id);
+    }
+    plan.new_households
+        .iter()
+        .map(|h| {
+            by_key
+                .get(&h.key)
+                .copied()
+                .ok_or(crate::db::StoreError::Conflict)
+        })
+        .collect()
+}
+
+/// Households without a head take their first member recorded as 户主.
+async fn set_heads(tx: &mut Tx, households: &BTreeSet<i64>) -> StoreResult<()> {
+    let ids: Vec<i64> = households.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "UPDATE households SET head_resident_id = (SELECT MIN(r.id) FROM residents r \
+             WHERE r.household_id = households.id AND r.relation = '户主' AND r.deleted_at IS NULL) \
+             WHERE head_resident_id IS NULL AND id IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
