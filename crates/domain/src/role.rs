@@ -37,6 +37,10 @@ pub enum Right {
     ReadAudit,
     /// Scan passes at a gate.
     ScanGate,
+    /// Load residents from a spreadsheet (creates and corrects many at once).
+    ImportRegistry,
+    /// Download residents as a spreadsheet (masked unless `Unmask` and re-authentication).
+    ExportRegistry,
 }
 
 impl Role {
@@ -71,9 +75,22 @@ impl Role {
     pub fn has(self, right: Right) -> bool {
         use Right::*;
         let rights: &[Right] = match self {
-            Role::StreetOfficer => &[ReadRegistry],
-            Role::CommunityLeader => &[ReadRegistry, EditRegistry, Unmask, ManageStaff],
-            Role::GridWorker => &[ReadRegistry, EditRegistry, Unmask],
+            Role::StreetOfficer => &[ReadRegistry, ExportRegistry],
+            Role::CommunityLeader => &[
+                ReadRegistry,
+                EditRegistry,
+                Unmask,
+                ManageStaff,
+                ImportRegistry,
+                ExportRegistry,
+            ],
+            Role::GridWorker => &[
+                ReadRegistry,
+                EditRegistry,
+                Unmask,
+                ImportRegistry,
+                ExportRegistry,
+            ],
             Role::GateGuard => &[ScanGate],
             Role::TeamMember => &[ReadRegistry],
             Role::SystemAdmin => &[ManageAccounts],
@@ -112,5 +129,8 @@ mod tests {
         assert!(!Role::SecurityAdmin.has(Right::ReadAudit));
         assert!(!Role::StreetOfficer.has(Right::Unmask));
         assert!(!Role::GateGuard.has(Right::ReadRegistry));
+        assert!(!Role::StreetOfficer.has(Right::ImportRegistry));
+        assert!(!Role::TeamMember.has(Right::ExportRegistry));
+        assert!(!Role::SystemAdmin.has(Right::ImportRegistry));
     }
 }

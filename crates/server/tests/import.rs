@@ -62,7 +62,7 @@ async fn import(db: &Db, bytes: &[u8], user: Option<i64>) -> Result<Report, Impo
         db,
         &t,
         &Actor::cli(),
-        bytes,
+        bytes.to_vec().into(),
         None,
         "test.xlsx",
         false,

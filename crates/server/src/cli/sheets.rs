@@ -86,7 +86,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         &db,
         &target,
         &Actor::cli(),
-        &bytes,
+        bytes.into(),
         args.sheet.as_deref(),
         &source,
         args.dry_run,

@@ -147,3 +147,16 @@ pub async fn resident_counts(db: &Db, scope: &Scope) -> StoreResult<Vec<(i64, i6
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
+
+/// The communities holding grids of the caller's jurisdiction (a grid worker's own community too,
+/// which is not itself within the jurisdiction): where the caller may import residents.
+pub async fn communities_of_grids(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
+    let sql = format!(
+        "{UNIT_SELECT} WHERE u.kind = 'community' AND u.id IN (SELECT g.parent_id FROM org_units g \
+         WHERE g.kind = 'grid' AND g.id IN ({GRIDS_OF_USER})) ORDER BY u.code"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .fetch_all(&db.pool)
+        .await?)
+}

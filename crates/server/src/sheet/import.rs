@@ -41,14 +41,21 @@ pub async fn run(
     db: &Db,
     target: &Target,
     actor: &Actor,
-    bytes: &[u8],
+    bytes: axum::body::Bytes,
     sheet: Option<&str>,
     source: &str,
     dry_run: bool,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<Report, ImportError> {
     let today = crate::db::today();
-    let mut loaded = load(bytes, sheet, today)?;
+    // Parsing a large workbook is seconds of CPU: off the threads that serve requests.
+    let sheet_name = sheet.map(str::to_string);
+    let mut loaded =
+        tokio::task::spawn_blocking(move || load(&bytes, sheet_name.as_deref(), today))
+            .await
+            .map_err(|e| {
+                StoreError::Database(sqlx::Error::Protocol(format!("import worker: {e}")))
+            })??;
     let rows = std::mem::take(&mut loaded.rows);
     let (summary, rejected_rows) =
         import(db, target, actor, rows, source, dry_run, progress).await?;

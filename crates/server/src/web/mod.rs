@@ -8,6 +8,7 @@ pub mod i18n;
 pub mod json;
 pub mod pages;
 pub mod session_cache;
+pub mod uploads;
 pub mod validate;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub sessions: Arc<session_cache::SessionCache>,
+    pub uploads: Arc<uploads::Uploads>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             sessions: Arc::default(),
+            uploads: Arc::default(),
         }
     }
 }
@@ -63,7 +66,10 @@ async fn api_not_found() -> error::AppError {
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {
     let api = api::router().fallback(api_not_found);
-    Router::new()
+    let uploads = api::upload_router().merge(pages::upload_router()).layer(
+        axum::extract::DefaultBodyLimit::max(api::sheets::MAX_UPLOAD_BYTES),
+    );
+    let small = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .merge(
@@ -72,8 +78,11 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(api)
         .merge(pages::router())
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024));
+    Router::new()
+        .merge(small)
+        .merge(uploads)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),

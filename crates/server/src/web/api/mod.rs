@@ -5,6 +5,7 @@ pub mod households;
 pub mod paging;
 pub mod residents;
 pub mod session;
+pub mod sheets;
 pub mod staff;
 pub mod units;
 pub mod users;
@@ -23,6 +24,7 @@ use super::AppState;
         units::list,
         residents::list, residents::show, residents::create, residents::update, residents::delete,
         residents::unmask,
+        sheets::import_residents, sheets::export_masked, sheets::export_full,
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
@@ -71,6 +73,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/residents/{id}/unmask", post(residents::unmask))
         .route(
+            "/api/v1/exports/residents",
+            get(sheets::export_masked).post(sheets::export_full),
+        )
+        .route(
             "/api/v1/households",
             get(households::list).post(households::create),
         )
@@ -90,4 +96,9 @@ pub fn router() -> Router<AppState> {
             "/api/v1/users/{id}/password-reset",
             post(users::reset_password),
         )
+}
+
+/// Routes that take uploads of up to 50 MB; every other route keeps the small body limit.
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/api/v1/imports/residents", post(sheets::import_residents))
 }

@@ -168,6 +168,8 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Json<Me> {
 pub async fn delete(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     accounts::end_session(&state.db, &caller.session.token_hash).await?;
     state.sessions.forget_user(caller.session.user.id);
+    // An uploaded sheet of residents is not left behind a signed-out session.
+    state.uploads.forget_user(caller.session.user.id);
     audit::record(
         &state.db,
         &caller.actor().entry(

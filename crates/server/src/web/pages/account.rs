@@ -117,6 +117,8 @@ pub async fn logout(
     }
     let _ = accounts::end_session(&state.db, &pc.caller.session.token_hash).await;
     state.sessions.forget_user(pc.caller.session.user.id);
+    // An uploaded sheet of residents is not left behind a signed-out session.
+    state.uploads.forget_user(pc.caller.session.user.id);
     let entry = pc.caller.actor().entry(
         "session.sign_out",
         "user",

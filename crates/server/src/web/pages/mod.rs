@@ -5,6 +5,7 @@ mod account;
 mod audit;
 mod home;
 mod registry;
+mod sheets;
 mod staff;
 mod users;
 
@@ -220,10 +221,19 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
+        .route("/import", get(sheets::import_page))
+        .route("/import/{token}/confirm", post(sheets::confirm))
+        .route("/import/{token}/errors.xlsx", get(sheets::errors_sheet))
+        .route("/residents/export", post(sheets::export))
         .route("/staff", get(staff::staff))
         .route("/audit", get(audit::audit))
         .route("/users", get(users::users).post(users::create))
         .route("/users/{id}/disabled", post(users::set_disabled))
         .route("/users/{id}/reset", post(users::reset))
         .route("/users/{id}/access", post(users::access))
+}
+
+/// Pages that take uploads of up to 50 MB.
+pub fn upload_router() -> Router<AppState> {
+    Router::new().route("/import", post(sheets::upload))
 }

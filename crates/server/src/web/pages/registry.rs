@@ -32,6 +32,9 @@ pub struct ListQuery {
 struct ResidentsPage {
     c: Chrome,
     can_edit: bool,
+    can_import: bool,
+    can_export: bool,
+    can_unmask: bool,
     q: String,
     unit: String,
     units: Vec<(String, String)>,
@@ -105,8 +108,12 @@ pub async fn residents(
     let grids = units::list(&state.db, &scope).await.unwrap_or_default();
     let today = state.settings.today();
     let pages = ((total + 19) / 20).max(1);
+    let role = pc.caller.session.user.role;
     page(&ResidentsPage {
-        can_edit: pc.caller.session.user.role.has(Right::EditRegistry),
+        can_edit: role.has(Right::EditRegistry),
+        can_import: role.has(Right::ImportRegistry),
+        can_export: role.has(Right::ExportRegistry),
+        can_unmask: role.has(Right::Unmask),
         items: rows.iter().map(|r| view(r, today)).collect(),
         units: grids.into_iter().map(|u| (u.code, u.name)).collect(),
         prev: (page_no > 1).then(|| page_link(&q, &unit, page_no - 1)),
