@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
+pub mod checks;
 pub mod export;
 pub mod grid_stats;
 pub mod households;

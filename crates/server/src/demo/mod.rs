@@ -242,6 +242,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
             .execute(&db.pool)
             .await?;
     }
+    plant_defects(db).await?;
     // Rows were loaded in bulk, around the per-grid totals: count them once.
     crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also
@@ -610,4 +611,45 @@ fn member(rng: &mut ChaCha8Rng, m: u32, alone: bool) -> (u32, &'static str) {
         (2 | 3, _) => (rng.random_range(1..30), "子女"),
         _ => (rng.random_range(60..90), "父母"),
     }
+}
+
+/// Real registers are typed by many hands: the demo's 南泉社区 carries a few of the slips the data
+/// checks (核对) exist to find, so that page has something to show. Counts of people and households
+/// stay as planned; only fields change.
+async fn plant_defects(db: &Db) -> anyhow::Result<()> {
+    let in_grid = |grid: &str, relation: &str, pick: &str| {
+        format!(
+            "SELECT {pick}(r.id) FROM residents r JOIN org_units g ON g.id = r.grid_id \
+             WHERE g.code = '{NANQUAN}{grid}' AND r.relation = '{relation}'"
+        )
+    };
+    let slips = [
+        // A spouse also recorded as head of the household: two heads.
+        format!(
+            "UPDATE residents SET relation = '户主' WHERE id = ({})",
+            in_grid("001", "配偶", "MIN")
+        ),
+        // A birth date typed by hand, not the one in the ID number.
+        format!(
+            "UPDATE residents SET birth_date = '1970-01-01' WHERE id = ({})",
+            in_grid("001", "子女", "MIN")
+        ),
+        // A head whose relation was left blank, in a household of several: no head on record.
+        format!(
+            "UPDATE residents SET relation = '' WHERE id = ({} AND EXISTS (SELECT 1 FROM residents o \
+             WHERE o.household_id = r.household_id AND o.id <> r.id))",
+            in_grid("002", "户主", "MAX")
+        ),
+        // A parent living with the family tagged as living alone.
+        format!(
+            "UPDATE residents SET tags = 'elderly_alone' WHERE id = ({})",
+            in_grid("002", "父母", "MIN")
+        ),
+    ];
+    for sql in slips {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&db.pool)
+            .await?;
+    }
+    Ok(())
 }

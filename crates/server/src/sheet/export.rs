@@ -27,7 +27,14 @@ pub fn cells(r: &ExportRow, values: Values) -> Vec<String> {
             r.phone.as_deref().map(mask::phone).unwrap_or_default(),
         ),
     };
-    let sex = match r.sex.as_str() {
+    // Sex and birth date as the ID number says: the registry never trusts them over it, and a
+    // stored value that drifted (the data checks list those) must not make the file contradict itself.
+    let parsed = shouhu_domain::IdNumber::parse(&r.id_number, crate::db::today()).ok();
+    let (sex, birth) = match &parsed {
+        Some(id) => (id.sex().as_str(), id.birth_date().to_string()),
+        None => (r.sex.as_str(), r.birth_date.clone()),
+    };
+    let sex = match sex {
         "male" => "男",
         "female" => "女",
         other => other,
@@ -48,7 +55,7 @@ pub fn cells(r: &ExportRow, values: Values) -> Vec<String> {
             Column::Name => r.name.clone(),
             Column::IdNumber => id.clone(),
             Column::Sex => sex.to_string(),
-            Column::BirthDate => r.birth_date.clone(),
+            Column::BirthDate => birth.clone(),
             Column::Phone => phone.clone(),
             Column::Relation => r.relation.clone(),
             Column::Tags => tags.clone(),

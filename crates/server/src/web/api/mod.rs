@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document.
 
 pub mod audit;
+pub mod checks;
 pub mod households;
 pub mod paging;
 pub mod residents;
@@ -25,6 +26,7 @@ use super::AppState;
         residents::list, residents::show, residents::create, residents::update, residents::delete,
         residents::unmask,
         sheets::import_residents, sheets::export_masked, sheets::export_full,
+        checks::list,
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
@@ -86,6 +88,7 @@ pub fn router() -> Router<AppState> {
                 .patch(households::update)
                 .delete(households::delete),
         )
+        .route("/api/v1/checks", get(checks::list))
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))

@@ -14,6 +14,41 @@ use crate::web::AppState;
 struct HomePage {
     c: Chrome,
     units: Vec<UnitRow>,
+    /// Per grid: code, name and the number of data problems (only grids with some).
+    checks: Vec<(String, String, i64)>,
+}
+
+/// Beyond this many grids the home page links to the checks instead of counting them.
+const HOME_CHECK_GRIDS: usize = 40;
+
+async fn check_counts(state: &AppState, pc: &PageCaller) -> Vec<(String, String, i64)> {
+    if !pc
+        .caller
+        .session
+        .user
+        .role
+        .has(shouhu_domain::Right::ReadRegistry)
+        || pc.caller.grids.len() > HOME_CHECK_GRIDS
+    {
+        return Vec::new();
+    }
+    let paging = crate::web::api::paging::Paging {
+        page: 1,
+        per_page: 1,
+    };
+    match crate::web::api::checks::report(state, &pc.caller, None, None, paging).await {
+        Ok(r) => r
+            .grids
+            .into_iter()
+            .filter(|g| g.total > 0)
+            .map(|g| (g.grid_code, g.grid_name, g.total))
+            .collect(),
+        Err(e) => {
+            // The home page still opens; the checks page will show the error.
+            tracing::warn!(error = ?e, "data checks for the home page failed");
+            Vec::new()
+        }
+    }
 }
 
 pub struct UnitRow {
@@ -60,9 +95,11 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
         Ok(rows) => rows.into_iter().filter(|r| r.depth == 0).collect(),
         Err(e) => return e.into_response(),
     };
+    let checks = check_counts(&state, &pc).await;
     page(&HomePage {
         c: pc.chrome,
         units,
+        checks,
     })
 }
 

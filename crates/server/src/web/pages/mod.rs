@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod checks;
 mod home;
 mod registry;
 mod sheets;
@@ -221,6 +222,7 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
+        .route("/checks", get(checks::checks))
         .route("/import", get(sheets::import_page))
         .route("/import/{token}/confirm", post(sheets::confirm))
         .route("/import/{token}/errors.xlsx", get(sheets::errors_sheet))

@@ -1,0 +1,216 @@
+//! `/api/v1/checks`: the registry's inconsistencies per grid, each with a link to fix it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shouhu_domain::{Right, mask};
+
+use super::paging::Paging;
+use crate::db::checks::{self, Finding, Kind};
+use crate::db::{StoreError, units};
+use crate::web::AppState;
+use crate::web::auth::Caller;
+use crate::web::error::{ApiResult, AppError};
+use crate::web::json::ApiQuery;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksParams {
+    /// Code of a unit of the caller's jurisdiction; by default all of it.
+    pub unit: Option<String>,
+    /// Only this kind of problem, e.g. `resident_without_phone`.
+    pub kind: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct GridChecks {
+    pub grid_code: String,
+    pub grid_name: String,
+    pub total: i64,
+    /// Problems by kind; kinds without any are left out.
+    pub counts: BTreeMap<String, i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckItem {
+    pub kind: Kind,
+    pub grid_code: String,
+    pub resident_id: Option<i64>,
+    pub household_id: i64,
+    /// The resident's masked name, for a resident's problem.
+    pub name: Option<String>,
+    pub address: String,
+    /// Where to fix it.
+    pub link: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChecksReport {
+    pub unit: Option<String>,
+    /// All problems found (of the kind asked, if any).
+    pub total: i64,
+    pub counts: BTreeMap<String, i64>,
+    pub grids: Vec<GridChecks>,
+    pub items: Vec<CheckItem>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Problems in the registry of a unit, counted per grid, with one page of them to fix.
+#[utoipa::path(get, path = "/api/v1/checks", tag = "registry", params(ChecksParams),
+    responses((status = 200, body = ChecksReport), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ChecksParams>,
+) -> ApiResult<Json<ChecksReport>> {
+    caller
+        .require(&state, Right::ReadRegistry, "checks.list")
+        .await?;
+    let paging = Paging::new(p.page, p.per_page)?;
+    Ok(Json(
+        report(
+            &state,
+            &caller,
+            p.unit.as_deref(),
+            p.kind.as_deref(),
+            paging,
+        )
+        .await?,
+    ))
+}
+
+pub async fn report(
+    state: &AppState,
+    caller: &Caller,
+    unit: Option<&str>,
+    kind: Option<&str>,
+    paging: Paging,
+) -> ApiResult<ChecksReport> {
+    let kind = match kind.map(str::trim).filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            Kind::parse(k)
+                .ok_or_else(|| AppError::invalid("kind", "unknown_kind", "no such check"))?,
+        ),
+    };
+    let scope = caller.scope();
+    let unit = unit.map(str::trim).filter(|u| !u.is_empty());
+    let grids = grids_of(state, caller, unit).await?;
+    let names: HashMap<i64, (String, String)> = units::grids(&state.db, &scope)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, (u.code, u.name)))
+        .collect();
+    let all = checks::findings(&state.db, &grids, state.settings.today()).await?;
+    let mut per_grid: BTreeMap<i64, BTreeMap<String, i64>> =
+        grids.iter().map(|g| (*g, BTreeMap::new())).collect();
+    for f in &all {
+        *per_grid
+            .entry(f.grid_id)
+            .or_default()
+            .entry(f.kind.as_str().to_string())
+            .or_default() += 1;
+    }
+    let chosen: Vec<&Finding> = all
+        .iter()
+        .filter(|f| kind.is_none_or(|k| f.kind == k))
+        .collect();
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    for f in &chosen {
+        *counts.entry(f.kind.as_str().to_string()).or_default() += 1;
+    }
+    let page: Vec<&Finding> = chosen
+        .iter()
+        .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(paging.limit()).unwrap_or(0))
+        .copied()
+        .collect();
+    let items = describe(state, &page, &names).await?;
+    let grid_code = |g: &i64| names.get(g).cloned().unwrap_or_default();
+    Ok(ChecksReport {
+        unit: unit.map(str::to_string),
+        total: chosen.len() as i64,
+        counts,
+        grids: per_grid
+            .into_iter()
+            .map(|(g, counts)| {
+                let (grid_code, grid_name) = grid_code(&g);
+                GridChecks {
+                    total: counts.values().sum(),
+                    grid_code,
+                    grid_name,
+                    counts,
+                }
+            })
+            .collect(),
+        items,
+        page: paging.page,
+        per_page: paging.per_page,
+    })
+}
+
+/// The caller's grids within `unit` (all of them without one); an unknown or foreign unit is 404.
+async fn grids_of(state: &AppState, caller: &Caller, unit: Option<&str>) -> ApiResult<Vec<i64>> {
+    let mine = caller.grids.clone();
+    let Some(code) = unit else {
+        return Ok(mine.to_vec());
+    };
+    crate::web::validate::plain("unit", code)?;
+    let u = units::get_by_code(&state.db, &caller.scope(), code)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound,
+            other => other.into(),
+        })?;
+    let below: Vec<i64> =
+        sqlx::query_scalar("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
+            .bind(u.id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    Ok(mine.iter().copied().filter(|g| below.contains(g)).collect())
+}
+
+/// Names (masked) and addresses for one page of findings.
+async fn describe(
+    state: &AppState,
+    page: &[&Finding],
+    grids: &HashMap<i64, (String, String)>,
+) -> ApiResult<Vec<CheckItem>> {
+    let mut out = Vec::with_capacity(page.len());
+    for f in page {
+        let name = match f.resident_id {
+            Some(id) => sqlx::query_scalar::<_, String>("SELECT name FROM residents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&state.db.pool)
+                .await?
+                .map(|n| mask::name(&n)),
+            None => None,
+        };
+        let address: String = sqlx::query_scalar("SELECT address FROM households WHERE id = $1")
+            .bind(f.household_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .unwrap_or_default();
+        out.push(CheckItem {
+            kind: f.kind,
+            grid_code: grids
+                .get(&f.grid_id)
+                .map(|g| g.0.clone())
+                .unwrap_or_default(),
+            resident_id: f.resident_id,
+            household_id: f.household_id,
+            name,
+            address,
+            link: match f.resident_id {
+                Some(id) => format!("/residents/{id}"),
+                None => format!("/households/{}", f.household_id),
+            },
+        });
+    }
+    Ok(out)
+}
