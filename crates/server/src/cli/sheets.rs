@@ -146,7 +146,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         Err(StoreError::NotFound) => anyhow::bail!("no unit with the code {}", args.unit),
         Err(e) => return Err(e.into()),
     };
-    let rows = export::residents(&db, unit_id, None).await?;
+    let grids = export::export_grids(&db, unit_id, None).await?;
     let values = if args.masked {
         Values::Masked
     } else {
@@ -156,7 +156,8 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         "{unit_name} 居民名单（{} 导出）",
         chrono::Local::now().format("%Y-%m-%d")
     );
-    let bytes = crate::sheet::export::write(&rows, values, format, &title)?;
+    let (bytes, n) =
+        crate::sheet::export::export_grids(&db, &grids, values, format, &title).await?;
     std::fs::write(&args.out, bytes)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     let mut tx = db.begin_write().await?;
@@ -171,11 +172,11 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
             },
             "org_unit",
             unit_id,
-            format!("{} residents to {}", rows.len(), args.out.display()),
+            format!("{n} residents to {}", args.out.display()),
         ),
     )
     .await?;
     tx.commit().await?;
-    println!("{} residents written to {}", rows.len(), args.out.display());
+    println!("{n} residents written to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -28,10 +28,10 @@ pub fn cells(r: &ExportRow, values: Values) -> Vec<String> {
         ),
     };
     // Sex and birth date as the ID number says: the registry never trusts them over it, and a
-    // stored value that drifted (the data checks list those) must not make the file contradict itself.
-    let parsed = shouhu_domain::IdNumber::parse(&r.id_number, crate::db::today()).ok();
-    let (sex, birth) = match &parsed {
-        Some(id) => (id.sex().as_str(), id.birth_date().to_string()),
+    // stored value that drifted (the data checks list those) must not make the file contradict
+    // itself. Stored numbers were validated on entry, so reading their digits is enough here.
+    let (sex, birth) = match from_id(&r.id_number) {
+        Some((sex, birth)) => (sex, birth),
         None => (r.sex.as_str(), r.birth_date.clone()),
     };
     let sex = match sex {
@@ -64,6 +64,23 @@ pub fn cells(r: &ExportRow, values: Values) -> Vec<String> {
         .collect()
 }
 
+/// Sex and birth date (YYYY-MM-DD) read off a stored 18-character ID number.
+fn from_id(id: &str) -> Option<(&'static str, String)> {
+    let b = id.as_bytes();
+    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sex = if (b[16] - b'0') % 2 == 1 {
+        "male"
+    } else {
+        "female"
+    };
+    Some((
+        sex,
+        format!("{}-{}-{}", &id[6..10], &id[10..12], &id[12..14]),
+    ))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Xlsx,
@@ -92,4 +109,53 @@ pub fn write(
         Format::Xlsx => super::write::xlsx("居民", Some(title), &header(), rows)?,
         Format::Csv => super::write::csv(&header(), rows)?,
     })
+}
+
+/// Exports the residents of `grids` while they are read: a writer thread turns each grid's rows
+/// into the file as the next grid is fetched, so reading and writing overlap. Returns the file and
+/// the number of residents.
+pub async fn export_grids(
+    db: &crate::db::Db,
+    grids: &[i64],
+    values: Values,
+    format: Format,
+    title: &str,
+) -> anyhow::Result<(Vec<u8>, usize)> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<ExportRow>>(2);
+    let title = title.to_string();
+    let writer = tokio::task::spawn_blocking(move || -> anyhow::Result<(Vec<u8>, usize)> {
+        let count = std::cell::Cell::new(0usize);
+        let rows = std::iter::from_fn(|| rx.blocking_recv())
+            .flatten()
+            .map(|r| {
+                count.set(count.get() + 1);
+                cells(&r, values)
+            });
+        let bytes = match format {
+            Format::Xlsx => super::write::xlsx("居民", Some(&title), &header(), rows)?,
+            Format::Csv => super::write::csv(&header(), rows)?,
+        };
+        Ok((bytes, count.get()))
+    });
+    let mut fetch_error = None;
+    for grid in grids {
+        match crate::db::export::grid_residents(db, *grid).await {
+            // A closed channel means the writer failed; its error is the one to report.
+            Ok(rows) => {
+                if tx.send(rows).await.is_err() {
+                    break;
+                }
+            }
+            Err(e) => {
+                fetch_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer.await?;
+    match fetch_error {
+        Some(e) => Err(e.into()),
+        None => written,
+    }
 }

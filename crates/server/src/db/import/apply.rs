@@ -7,7 +7,7 @@ use super::Target;
 use super::plan::{HouseholdKey, HouseholdRef, Plan, Planned};
 use crate::db::bulk::{Val, insert_rows};
 use crate::db::registry::{Actor, phone_last4};
-use crate::db::{Backend, StoreResult, Tx, audit, households, now};
+use crate::db::{Backend, StoreResult, Tx, audit, now};
 
 const RESIDENT_COLUMNS: [&str; 14] = [
     "household_id",
@@ -172,22 +172,15 @@ async fn create_households(
     if plan.new_households.is_empty() {
         return Ok(Vec::new());
     }
-    let mut units: HashMap<(i64, &str, &str), Option<i64>> = HashMap::new();
-    for h in &plan.new_households {
-        let k = (h.key.grid_id, h.key.building.as_str(), h.key.unit.as_str());
-        if let std::collections::hash_map::Entry::Vacant(slot) = units.entry(k) {
-            slot.insert(households::ensure_building_unit(tx, k.0, k.1, k.2).await?);
-        }
-    }
+    let units = building_units(tx, target, plan).await?;
     let rows: Vec<Vec<Val>> = plan
         .new_households
         .iter()
         .map(|h| {
             let k = &h.key;
             let unit = units
-                .get(&(k.grid_id, k.building.as_str(), k.unit.as_str()))
-                .copied()
-                .flatten();
+                .get(&(k.grid_id, k.building.clone(), k.unit.clone()))
+                .copied();
             vec![
                 Val::from(k.grid_id),
                 Val::from(unit),
@@ -240,6 +233,76 @@ async fn create_households(
                 .ok_or(crate::db::StoreError::Conflict)
         })
         .collect()
+}
+
+/// The ids of the buildings' units (单元) the new households need, creating the missing buildings
+/// and units in a few multi-row statements (a community's sheet may name thousands of them).
+async fn building_units(
+    tx: &mut Tx,
+    target: &Target,
+    plan: &Plan,
+) -> StoreResult<HashMap<(i64, String, String), i64>> {
+    type Key = (i64, String, String);
+    let wanted: BTreeSet<Key> = plan
+        .new_households
+        .iter()
+        .filter(|h| !h.key.building.is_empty())
+        .map(|h| (h.key.grid_id, h.key.building.clone(), h.key.unit.clone()))
+        .collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let buildings_sql = "SELECT b.id, b.grid_id, b.name FROM buildings b \
+         JOIN unit_closure c ON c.descendant_id = b.grid_id WHERE c.ancestor_id = $1";
+    let read_buildings = async |tx: &mut Tx| -> StoreResult<HashMap<(i64, String), i64>> {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(buildings_sql)
+            .bind(target.community_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(rows.into_iter().map(|(id, g, n)| ((g, n), id)).collect())
+    };
+    let mut buildings = read_buildings(tx).await?;
+    let missing: BTreeSet<(i64, String)> = wanted
+        .iter()
+        .map(|(g, b, _)| (*g, b.clone()))
+        .filter(|k| !buildings.contains_key(k))
+        .collect();
+    if !missing.is_empty() {
+        let rows: Vec<Vec<Val>> = missing
+            .iter()
+            .map(|(g, b)| vec![Val::from(*g), Val::from(b.as_str())])
+            .collect();
+        insert_rows(tx, "buildings", &["grid_id", "name"], &rows).await?;
+        buildings = read_buildings(tx).await?;
+    }
+    let units_sql = "SELECT bu.id, b.grid_id, b.name, bu.name FROM building_units bu \
+         JOIN buildings b ON b.id = bu.building_id \
+         JOIN unit_closure c ON c.descendant_id = b.grid_id WHERE c.ancestor_id = $1";
+    let read_units = async |tx: &mut Tx| -> StoreResult<HashMap<Key, i64>> {
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(units_sql)
+            .bind(target.community_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, g, b, u)| ((g, b, u), id))
+            .collect())
+    };
+    let mut units = read_units(tx).await?;
+    let missing: Vec<Vec<Val>> = wanted
+        .iter()
+        .filter(|k| !units.contains_key(*k))
+        .filter_map(|(g, b, u)| {
+            buildings
+                .get(&(*g, b.clone()))
+                .map(|id| vec![Val::from(*id), Val::from(u.as_str())])
+        })
+        .collect();
+    if !missing.is_empty() {
+        insert_rows(tx, "building_units", &["building_id", "name"], &missing).await?;
+        units = read_units(tx).await?;
+    }
+    Ok(units)
 }
 
 /// Households without a head take their first member recorded as 户主.

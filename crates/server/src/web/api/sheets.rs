@@ -212,15 +212,11 @@ pub async fn export_file(
     };
     let uid = caller.session.user.id;
     let (unit_id, unit_name) = export::unit(&state.db, unit.trim(), Some(uid)).await?;
-    let rows = export::residents(&state.db, unit_id, Some(uid)).await?;
+    let grids = export::export_grids(&state.db, unit_id, Some(uid)).await?;
     let title = format!("{unit_name} 居民名单（{} 导出）", state.settings.today());
-    let n = rows.len();
-    let bytes = tokio::task::spawn_blocking(move || {
-        crate::sheet::export::write(&rows, values, format, &title)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (bytes, n) = crate::sheet::export::export_grids(&state.db, &grids, values, format, &title)
+        .await
+        .map_err(|e| AppError::Internal(format!("{e:#}")))?;
     let action = match values {
         Values::Full => "export.residents.unmasked",
         Values::Masked => "export.residents",
