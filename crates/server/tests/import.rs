@@ -565,3 +565,43 @@ async fn two_imports_of_one_file_at_once_create_each_person_once() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_note_that_looks_like_a_formula_survives_a_csv_round_trip_defused() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
+            .await
+            .unwrap();
+        let rows = shouhu_server::db::export::residents(&t.db, unit, None)
+            .await
+            .unwrap();
+        let mut cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| sheet_export::cells(r, Values::Full))
+            .collect();
+        cells[0][12] = "=HYPERLINK(\"http://evil\",\"点我\")".into();
+        let csv =
+            shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&csv).contains(",=HYPERLINK"),
+            "defused in the file"
+        );
+        let r = import(&t.db, &csv, None).await.unwrap();
+        assert_eq!(r.summary.updated, 1, "{}", t.name());
+        let note: String = sqlx::query_scalar("SELECT note FROM residents WHERE id_number = $1")
+            .bind(&rows[0].id_number)
+            .fetch_one(&t.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(note, "=HYPERLINK(\"http://evil\",\"点我\")");
+        let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
+            .await
+            .unwrap();
+        let again = shouhu_server::db::export::residents(&t.db, unit, None)
+            .await
+            .unwrap();
+        let csv = sheet_export::write(&again, Values::Full, FileFormat::Csv, "t").unwrap();
+        assert_eq!(import(&t.db, &csv, None).await.unwrap().summary.updated, 0);
+    }
+}

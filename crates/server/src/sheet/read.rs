@@ -208,7 +208,7 @@ fn csv_sheet(bytes: &[u8]) -> Result<Sheet, ReadError> {
                     if s.is_empty() {
                         Cell::Empty
                     } else {
-                        Cell::Text(s.to_string())
+                        Cell::Text(super::write::undefuse(s).to_string())
                     }
                 })
                 .collect(),

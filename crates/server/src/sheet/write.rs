@@ -47,7 +47,9 @@ pub fn xlsx(
     book.save_to_buffer()
 }
 
-/// CSV in UTF-8 with a byte-order mark, which Excel needs to show Chinese.
+/// CSV in UTF-8 with a byte-order mark, which Excel needs to show Chinese. A cell that Excel
+/// would run as a formula (`=`, `+`, `-`, `@` first) is written behind an apostrophe, which the
+/// import takes off again.
 pub fn csv(
     header: &[String],
     rows: impl Iterator<Item = Vec<String>>,
@@ -57,9 +59,49 @@ pub fn csv(
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(header)?;
         for row in rows {
-            w.write_record(&row)?;
+            w.write_record(row.iter().map(|c| defuse(c).into_owned()))?;
         }
         w.flush()?;
     }
     Ok(out)
+}
+
+/// Characters that make a spreadsheet treat a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_START) || cell.starts_with('\'') {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Undoes `defuse` on a cell read back from a CSV file.
+pub fn undefuse(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) || rest.starts_with('\'') => rest,
+        _ => cell,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_read_back_unchanged() {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-",
+            "@SUM(A1)",
+            "'quoted",
+            "普通",
+            "",
+        ] {
+            assert_eq!(undefuse(&defuse(cell)), cell);
+            assert!(!defuse(cell).starts_with(FORMULA_START));
+        }
+    }
 }
