@@ -3,6 +3,7 @@
 //! Every value that comes from outside (a form, JSON, an Excel cell, a CLI flag) is parsed into one of
 //! these types at the edge, so that inside the service a `Phone` is always a valid phone.
 
+pub mod health;
 pub mod id_number;
 pub mod mask;
 pub mod normalize;
@@ -12,6 +13,7 @@ pub mod role;
 pub mod tags;
 pub mod unit_kind;
 
+pub use health::{QuarantineKind, QuarantineStatus, Temperature, TransferStatus};
 pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use phone::{Phone, PhoneError};
 pub use plate::{Plate, PlateError};

@@ -41,6 +41,14 @@ pub enum Right {
     ImportRegistry,
     /// Download residents as a spreadsheet (masked unless `Unmask` and re-authentication).
     ExportRegistry,
+    /// Record temperatures, symptoms and quarantine follow-ups.
+    RecordHealth,
+    /// See health checks, alerts, quarantines and observation sites of the jurisdiction.
+    ReadHealth,
+    /// Follow up and close alerts; move a transfer to an observation site along.
+    HandleAlerts,
+    /// Start, release and transfer quarantine episodes; run observation sites.
+    ManageQuarantine,
 }
 
 impl Role {
@@ -75,7 +83,7 @@ impl Role {
     pub fn has(self, right: Right) -> bool {
         use Right::*;
         let rights: &[Right] = match self {
-            Role::StreetOfficer => &[ReadRegistry, ExportRegistry],
+            Role::StreetOfficer => &[ReadRegistry, ExportRegistry, ReadHealth, ManageQuarantine],
             Role::CommunityLeader => &[
                 ReadRegistry,
                 EditRegistry,
@@ -83,6 +91,10 @@ impl Role {
                 ManageStaff,
                 ImportRegistry,
                 ExportRegistry,
+                RecordHealth,
+                ReadHealth,
+                HandleAlerts,
+                ManageQuarantine,
             ],
             Role::GridWorker => &[
                 ReadRegistry,
@@ -90,9 +102,11 @@ impl Role {
                 Unmask,
                 ImportRegistry,
                 ExportRegistry,
+                RecordHealth,
+                ReadHealth,
             ],
             Role::GateGuard => &[ScanGate],
-            Role::TeamMember => &[ReadRegistry],
+            Role::TeamMember => &[ReadRegistry, RecordHealth, ReadHealth, HandleAlerts],
             Role::SystemAdmin => &[ManageAccounts],
             Role::SecurityAdmin => &[ManageRoles],
             Role::Auditor => &[ReadAudit],

@@ -371,6 +371,30 @@ async fn seed_accounts(tx: &mut Tx, hash: &str) -> anyhow::Result<()> {
 }
 
 async fn seed_gates_and_teams(tx: &mut Tx) -> anyhow::Result<()> {
+    // Centralized observation: the district's hotel, and a small room of 南泉社区's own (two beds,
+    // so that a full site can be seen).
+    for (unit, name, address, beds) in [
+        (
+            "650203",
+            "克拉玛依区集中医学观察点（昆仑宾馆）",
+            "克拉玛依区昆仑路",
+            40,
+        ),
+        (NANQUAN, "南泉社区临时观察室", "南泉社区服务中心二楼", 2),
+    ] {
+        let u = unit_id(tx, unit).await?;
+        sqlx::query(
+            "INSERT INTO observation_sites (unit_id, name, address, beds, occupied, created_at) \
+             VALUES ($1, $2, $3, $4, 0, $5)",
+        )
+        .bind(u)
+        .bind(name)
+        .bind(address)
+        .bind(beds)
+        .bind(crate::db::now())
+        .execute(&mut **tx)
+        .await?;
+    }
     for community in [NANQUAN, JINHUA, WUTING] {
         let c = unit_id(tx, community).await?;
         for (kind, name) in TEAMS {

@@ -9,7 +9,7 @@ use shouhu_domain::{Right, mask};
 
 use super::paging::Paging;
 use crate::db::checks::{self, Finding, Kind};
-use crate::db::{StoreError, units};
+use crate::db::units;
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
@@ -100,7 +100,7 @@ pub async fn report(
     };
     let scope = caller.scope();
     let unit = unit.map(str::trim).filter(|u| !u.is_empty());
-    let grids = grids_of(state, caller, unit).await?;
+    let grids = super::units::grids_within(state, caller, unit).await?;
     let names: HashMap<i64, (String, String)> = units::grids(&state.db, &scope)
         .await?
         .into_iter()
@@ -152,27 +152,6 @@ pub async fn report(
         page: paging.page,
         per_page: paging.per_page,
     })
-}
-
-/// The caller's grids within `unit` (all of them without one); an unknown or foreign unit is 404.
-async fn grids_of(state: &AppState, caller: &Caller, unit: Option<&str>) -> ApiResult<Vec<i64>> {
-    let mine = caller.grids.clone();
-    let Some(code) = unit else {
-        return Ok(mine.to_vec());
-    };
-    crate::web::validate::plain("unit", code)?;
-    let u = units::get_by_code(&state.db, &caller.scope(), code)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => AppError::NotFound,
-            other => other.into(),
-        })?;
-    let below: Vec<i64> =
-        sqlx::query_scalar("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
-            .bind(u.id)
-            .fetch_all(&state.db.pool)
-            .await?;
-    Ok(mine.iter().copied().filter(|g| below.contains(g)).collect())
 }
 
 /// Names (masked) and addresses for one page of findings.

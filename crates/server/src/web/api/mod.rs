@@ -2,8 +2,11 @@
 
 pub mod audit;
 pub mod checks;
+pub mod health;
 pub mod households;
+pub mod observation;
 pub mod paging;
+pub mod quarantine;
 pub mod residents;
 pub mod session;
 pub mod sheets;
@@ -27,6 +30,11 @@ use super::AppState;
         residents::unmask,
         sheets::import_residents, sheets::export_masked, sheets::export_full,
         checks::list,
+        health::create, health::batch, health::not_checked, health::alerts, health::close,
+        quarantine::create, quarantine::list, quarantine::show, quarantine::transition,
+        quarantine::follow_up, quarantine::due, quarantine::isolation,
+        observation::sites, observation::create_site, observation::notify, observation::show,
+        observation::advance,
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
@@ -89,6 +97,39 @@ pub fn router() -> Router<AppState> {
                 .delete(households::delete),
         )
         .route("/api/v1/checks", get(checks::list))
+        .route("/api/v1/health-checks", post(health::create))
+        .route("/api/v1/health-checks/batch", post(health::batch))
+        .route(
+            "/api/v1/health-checks/not-checked",
+            get(health::not_checked),
+        )
+        .route("/api/v1/alerts", get(health::alerts))
+        .route("/api/v1/alerts/{id}/close", post(health::close))
+        .route(
+            "/api/v1/quarantines",
+            get(quarantine::list).post(quarantine::create),
+        )
+        .route("/api/v1/quarantines/{id}", get(quarantine::show))
+        .route(
+            "/api/v1/quarantines/{id}/transition",
+            post(quarantine::transition),
+        )
+        .route(
+            "/api/v1/quarantines/{id}/follow-ups",
+            post(quarantine::follow_up),
+        )
+        .route("/api/v1/follow-ups/due", get(quarantine::due))
+        .route(
+            "/api/v1/households/{id}/isolation",
+            get(quarantine::isolation),
+        )
+        .route(
+            "/api/v1/observation-sites",
+            get(observation::sites).post(observation::create_site),
+        )
+        .route("/api/v1/transfers", post(observation::notify))
+        .route("/api/v1/transfers/{id}", get(observation::show))
+        .route("/api/v1/transfers/{id}/advance", post(observation::advance))
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))

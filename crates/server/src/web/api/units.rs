@@ -4,10 +4,11 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
+use crate::db::StoreError;
 use crate::db::units::{self, Unit};
 use crate::web::AppState;
 use crate::web::auth::Caller;
-use crate::web::error::ApiResult;
+use crate::web::error::{ApiResult, AppError};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitList {
@@ -19,4 +20,29 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     Ok(Json(UnitList {
         items: units::list(&state.db, &caller.scope()).await?,
     }))
+}
+
+/// The caller's grids within `unit` (all of them without one); an unknown or foreign unit is 404.
+pub async fn grids_within(
+    state: &AppState,
+    caller: &Caller,
+    unit: Option<&str>,
+) -> ApiResult<Vec<i64>> {
+    let mine = caller.grids.clone();
+    let Some(code) = unit else {
+        return Ok(mine.to_vec());
+    };
+    crate::web::validate::plain("unit", code)?;
+    let u = units::get_by_code(&state.db, &caller.scope(), code)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound,
+            other => other.into(),
+        })?;
+    let below: Vec<i64> =
+        sqlx::query_scalar("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
+            .bind(u.id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    Ok(mine.iter().copied().filter(|g| below.contains(g)).collect())
 }

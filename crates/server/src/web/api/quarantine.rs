@@ -1,0 +1,362 @@
+//! `/api/v1/quarantines`, their follow-ups, and whether a household is under home isolation.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shouhu_domain::{QuarantineKind, QuarantineStatus, Right, mask};
+
+use super::health::parse_reading;
+use super::paging::Paging;
+use super::units::grids_within;
+use crate::db::quarantine::{self, NewFollowUp, NewQuarantine, Quarantine};
+use crate::web::AppState;
+use crate::web::auth::Caller;
+use crate::web::error::{ApiResult, AppError};
+use crate::web::json::{ApiJson, ApiQuery};
+use crate::web::validate;
+
+/// The default length of an episode when no end is given.
+pub const DEFAULT_DAYS: u64 = 14;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineBody {
+    pub resident_id: i64,
+    /// home, centralized or hospital.
+    pub kind: String,
+    pub reason: String,
+    /// YYYY-MM-DD; today or earlier starts the episode now.
+    pub start_date: String,
+    /// YYYY-MM-DD, not before the start; by default 14 days after it.
+    pub planned_end_date: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuarantineView {
+    pub id: i64,
+    pub resident_id: i64,
+    /// Masked.
+    pub resident_name: String,
+    pub household_id: i64,
+    pub address: String,
+    pub grid_code: String,
+    pub kind: String,
+    pub reason: String,
+    pub start_date: String,
+    pub planned_end_date: String,
+    pub status: String,
+    pub site_id: Option<i64>,
+    pub last_follow_up: Option<String>,
+    pub version: i64,
+}
+
+pub fn view(q: &Quarantine) -> QuarantineView {
+    QuarantineView {
+        id: q.id,
+        resident_id: q.resident_id,
+        resident_name: mask::name(&q.resident_name),
+        household_id: q.household_id,
+        address: q.address.clone(),
+        grid_code: q.grid_code.clone(),
+        kind: q.kind.clone(),
+        reason: q.reason.clone(),
+        start_date: q.start_date.clone(),
+        planned_end_date: q.planned_end_date.clone(),
+        status: q.status.clone(),
+        site_id: q.site_id,
+        last_follow_up: q.last_follow_up.clone(),
+        version: q.version,
+    }
+}
+
+fn date(field: &'static str, v: &str) -> ApiResult<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "invalid_date", "a date is YYYY-MM-DD"))
+}
+
+/// Starts a quarantine episode for a resident of the caller's jurisdiction.
+#[utoipa::path(post, path = "/api/v1/quarantines", tag = "quarantine", request_body = QuarantineBody,
+    responses((status = 201, body = QuarantineView), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<QuarantineBody>,
+) -> ApiResult<(StatusCode, Json<QuarantineView>)> {
+    caller
+        .require(&state, Right::ManageQuarantine, "quarantine.create")
+        .await?;
+    let kind = QuarantineKind::parse(b.kind.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "kind",
+            "unknown_kind",
+            "kind is home, centralized or hospital",
+        )
+    })?;
+    let reason = validate::text("reason", &b.reason, 200, true)?;
+    let start = date("start_date", &b.start_date)?;
+    let end = match b.planned_end_date.as_deref() {
+        Some(e) => date("planned_end_date", e)?,
+        None => start + chrono::Days::new(DEFAULT_DAYS),
+    };
+    if end < start {
+        return Err(AppError::invalid(
+            "planned_end_date",
+            "end_before_start",
+            "the end is before the start",
+        ));
+    }
+    let today = state.settings.today();
+    if start < today - chrono::Days::new(60) || start > today + chrono::Days::new(60) {
+        return Err(AppError::invalid(
+            "start_date",
+            "out_of_range",
+            "the start is within 60 days of today",
+        ));
+    }
+    let q = NewQuarantine {
+        resident_id: b.resident_id,
+        kind,
+        reason,
+        start_date: start.to_string(),
+        planned_end_date: end.to_string(),
+    };
+    let scope = caller.scope();
+    let id = quarantine::create(&state.db, &scope, &caller.actor(), &q, &today.to_string()).await?;
+    let q = quarantine::get(&state.db, &scope, id).await?;
+    Ok((StatusCode::CREATED, Json(view(&q))))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub unit: Option<String>,
+    /// planned, active, released or transferred.
+    pub status: Option<String>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuarantineList {
+    pub items: Vec<QuarantineView>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/quarantines", tag = "quarantine", params(ListParams),
+    responses((status = 200, body = QuarantineList), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<QuarantineList>> {
+    caller
+        .require(&state, Right::ReadHealth, "quarantine.list")
+        .await?;
+    let paging = Paging::new(p.page, p.per_page)?;
+    let status = match p.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(QuarantineStatus::parse(s).ok_or_else(|| {
+            AppError::invalid(
+                "status",
+                "unknown_status",
+                "status is planned, active, released or transferred",
+            )
+        })?),
+    };
+    let grids = grids_within(&state, &caller, p.unit.as_deref()).await?;
+    let (items, total) =
+        quarantine::list(&state.db, &grids, status, paging.limit(), paging.offset()).await?;
+    Ok(Json(QuarantineList {
+        items: items.iter().map(view).collect(),
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/quarantines/{id}", tag = "quarantine", params(("id" = i64, Path)),
+    responses((status = 200, body = QuarantineView), (status = 404)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<QuarantineView>> {
+    caller
+        .require(&state, Right::ReadHealth, "quarantine.read")
+        .await?;
+    let id = validate::path_id(&id)?;
+    Ok(Json(view(
+        &quarantine::get(&state.db, &caller.scope(), id).await?,
+    )))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    /// active, released or transferred.
+    pub to: String,
+    pub version: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Moves an episode on: planned → active, planned → released (called off), active → released or
+/// transferred. Other moves are refused.
+#[utoipa::path(post, path = "/api/v1/quarantines/{id}/transition", tag = "quarantine", request_body = TransitionBody,
+    params(("id" = i64, Path)), responses((status = 200, body = QuarantineView), (status = 404), (status = 409), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<TransitionBody>,
+) -> ApiResult<Json<QuarantineView>> {
+    caller
+        .require(&state, Right::ManageQuarantine, "quarantine.transition")
+        .await?;
+    let id = validate::path_id(&id)?;
+    let to = QuarantineStatus::parse(b.to.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "to",
+            "unknown_status",
+            "to is active, released or transferred",
+        )
+    })?;
+    let note = validate::text("note", &b.note, 500, false)?;
+    let scope = caller.scope();
+    quarantine::transition(&state.db, &scope, &caller.actor(), id, b.version, to, &note).await?;
+    Ok(Json(view(&quarantine::get(&state.db, &scope, id).await?)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpBody {
+    pub temperature: f64,
+    #[serde(default)]
+    pub symptoms: Vec<String>,
+    /// What the household needs (medicine, groceries, help).
+    #[serde(default)]
+    pub needs: String,
+    #[serde(default)]
+    pub note: String,
+    /// The resident tried to go out.
+    #[serde(default)]
+    pub breach: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Records today's follow-up of an active episode (one a day; a fever opens an alert).
+#[utoipa::path(post, path = "/api/v1/quarantines/{id}/follow-ups", tag = "quarantine", request_body = FollowUpBody,
+    params(("id" = i64, Path)), responses((status = 201, body = Created), (status = 404), (status = 409), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn follow_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<FollowUpBody>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller
+        .require(&state, Right::RecordHealth, "follow_up.create")
+        .await?;
+    let id = validate::path_id(&id)?;
+    let (temperature, symptoms) = parse_reading(b.temperature, &b.symptoms)?;
+    let f = NewFollowUp {
+        temperature,
+        symptoms,
+        needs: validate::text("needs", &b.needs, 500, false)?,
+        note: validate::text("note", &b.note, 500, false)?,
+        breach: b.breach,
+    };
+    let day = state.settings.today().to_string();
+    let fid = quarantine::follow_up(&state.db, &caller.scope(), id, &day, &f).await?;
+    Ok((StatusCode::CREATED, Json(Created { id: fid })))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DueItem {
+    #[serde(flatten)]
+    pub quarantine: QuarantineView,
+    /// Yesterday's follow-up is missing too.
+    pub overdue: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DueList {
+    pub day: String,
+    pub items: Vec<DueItem>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Active episodes whose follow-up for today is not recorded yet; `overdue` when yesterday's is
+/// missing too.
+#[utoipa::path(get, path = "/api/v1/follow-ups/due", tag = "quarantine", params(super::health::UnitPageParams),
+    responses((status = 200, body = DueList), (status = 404)))]
+pub async fn due(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<super::health::UnitPageParams>,
+) -> ApiResult<Json<DueList>> {
+    caller
+        .require(&state, Right::ReadHealth, "follow_up.list")
+        .await?;
+    let paging = Paging::new(p.page, p.per_page)?;
+    let grids = grids_within(&state, &caller, p.unit.as_deref()).await?;
+    let today = state.settings.today();
+    let yesterday = today - chrono::Days::new(1);
+    let (items, total) = quarantine::due(
+        &state.db,
+        &grids,
+        &today.to_string(),
+        &yesterday.to_string(),
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
+    Ok(Json(DueList {
+        day: today.to_string(),
+        items: items
+            .iter()
+            .map(|(q, overdue)| DueItem {
+                quarantine: view(q),
+                overdue: *overdue,
+            })
+            .collect(),
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Isolation {
+    pub household_id: i64,
+    /// A member is under active home isolation: the gate refuses the household's exits.
+    pub home_isolation: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/households/{id}/isolation", tag = "quarantine", params(("id" = i64, Path)),
+    responses((status = 200, body = Isolation), (status = 404)))]
+pub async fn isolation(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Isolation>> {
+    if !caller.session.user.role.has(Right::ReadHealth) {
+        caller
+            .require(&state, Right::ScanGate, "household.isolation")
+            .await?;
+    }
+    let id = validate::path_id(&id)?;
+    let home_isolation = quarantine::household_isolated(&state.db, &caller.scope(), id).await?;
+    Ok(Json(Isolation {
+        household_id: id,
+        home_isolation,
+    }))
+}

@@ -1,0 +1,555 @@
+//! Health checks, alerts, quarantine episodes, follow-ups and observation sites through the API,
+//! on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn residents_of(app: &common::TestApp, token: &str) -> Vec<Value> {
+    app.get(token, "/api/v1/residents?per_page=100").await.1["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn count(app: &common::TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap()
+}
+
+fn day(offset: i64) -> String {
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    (today + chrono::Duration::days(offset)).to_string()
+}
+
+#[tokio::test]
+async fn a_fever_opens_one_alert_retries_record_nothing_and_bad_input_writes_nothing() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let medical = app.login("nanquan-medical").await;
+        let leader = app.login("nanquan-leader").await;
+        let mine = residents_of(&app, &grid1).await;
+        let rid = mine[0]["id"].as_i64().unwrap();
+        let body = json!({"resident_id": rid, "temperature": 38.4, "symptoms": ["cough"], "source": "door", "idempotency_key": "k-1"});
+        let (s1, a) = app
+            .send(&grid1, Method::POST, "/api/v1/health-checks", body.clone())
+            .await;
+        let (s2, b) = app
+            .send(&grid1, Method::POST, "/api/v1/health-checks", body.clone())
+            .await;
+        assert_eq!((s1, s2), (201, 201), "{a}");
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(
+            (a["fever"].as_bool(), a["alert_id"].is_i64()),
+            (Some(true), true)
+        );
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM health_checks").await,
+            1,
+            "{}",
+            app.db.name()
+        );
+        // The same key with another body is refused.
+        let (s, e) = app
+            .send(&grid1, Method::POST, "/api/v1/health-checks", json!({"resident_id": rid, "temperature": 36.5, "symptoms": [], "source": "door", "idempotency_key": "k-1"}))
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("idempotency_key")));
+        // A second fever while the alert is open joins it.
+        app.send(&grid1, Method::POST, "/api/v1/health-checks", json!({"resident_id": rid, "temperature": 38.0, "source": "door", "idempotency_key": "k-2"})).await;
+        let (_, open) = app.get(&medical, "/api/v1/alerts?status=open").await;
+        assert_eq!(open["total"], 1, "{open}");
+        assert!(
+            open["items"][0]["resident_name"]
+                .as_str()
+                .unwrap()
+                .contains('*')
+        );
+        // Bad input: named, and nothing written.
+        let before = count(&app, "SELECT COUNT(*) FROM health_checks").await;
+        for (bad, field) in [
+            (
+                json!({"resident_id": rid, "temperature": 50, "source": "door", "idempotency_key": "x1"}),
+                "temperature",
+            ),
+            (
+                json!({"resident_id": rid, "temperature": "abc", "source": "door", "idempotency_key": "x2"}),
+                "temperature",
+            ),
+            (
+                json!({"resident_id": rid, "temperature": 36.6, "symptoms": ["sneezing gold"], "source": "door", "idempotency_key": "x3"}),
+                "symptoms",
+            ),
+            (
+                json!({"resident_id": rid, "temperature": 36.6, "source": "drone", "idempotency_key": "x4"}),
+                "source",
+            ),
+            (
+                json!({"resident_id": rid, "temperature": 36.6, "source": "door", "idempotency_key": ""}),
+                "idempotency_key",
+            ),
+        ] {
+            let (s, e) = app
+                .send(&grid1, Method::POST, "/api/v1/health-checks", bad)
+                .await;
+            assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
+        }
+        // Another grid's resident is not found.
+        let other = residents_of(&app, &leader)
+            .await
+            .into_iter()
+            .find(|r| r["grid_code"] != mine[0]["grid_code"])
+            .unwrap();
+        let (s, _) = app
+            .send(&grid1, Method::POST, "/api/v1/health-checks", json!({"resident_id": other["id"], "temperature": 36.5, "source": "door", "idempotency_key": "x5"}))
+            .await;
+        assert_eq!(s, 404);
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM health_checks").await,
+            before
+        );
+        // The alert is closed with a note, once; a stale version is a conflict.
+        let alert = &open["items"][0];
+        let path = format!("/api/v1/alerts/{}/close", alert["id"]);
+        let (s, _) = app
+            .send(
+                &grid1,
+                Method::POST,
+                &path,
+                json!({"note": "x", "version": alert["version"]}),
+            )
+            .await;
+        assert_eq!(s, 403, "grid workers record, the medical group closes");
+        let (s, _) = app
+            .send(
+                &medical,
+                Method::POST,
+                &path,
+                json!({"note": "", "version": alert["version"]}),
+            )
+            .await;
+        assert_eq!(s, 422);
+        let (s, _) = app
+            .send(
+                &medical,
+                Method::POST,
+                &path,
+                json!({"note": "复测36.8，嘱居家观察", "version": alert["version"]}),
+            )
+            .await;
+        assert_eq!(s, 204);
+        let (s, _) = app
+            .send(
+                &medical,
+                Method::POST,
+                &path,
+                json!({"note": "again", "version": alert["version"]}),
+            )
+            .await;
+        assert_eq!(s, 409);
+        assert_eq!(
+            app.get(&medical, "/api/v1/alerts?status=open").await.1["total"],
+            0
+        );
+        // Not checked today: the checked resident is off the list.
+        let (_, list) = app
+            .get(&grid1, "/api/v1/health-checks/not-checked?per_page=500")
+            .await;
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["resident_id"] != rid)
+        );
+        assert_eq!(
+            list["total"].as_i64().unwrap() + 1,
+            mine.len() as i64,
+            "{}",
+            app.db.name()
+        );
+        // A batch: valid items recorded, a bad one refused with its index.
+        let items: Vec<Value> = mine[1..4]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| json!({"resident_id": r["id"], "temperature": 36.5, "source": "door", "idempotency_key": format!("b-{i}")}))
+            .chain([json!({"resident_id": other["id"], "temperature": 36.5, "source": "door", "idempotency_key": "b-x"})])
+            .collect();
+        let (s, r) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": items}),
+            )
+            .await;
+        assert_eq!(
+            (s, r["recorded"].as_i64(), r["refused"].as_i64()),
+            (200, Some(3), Some(1)),
+            "{r}"
+        );
+        assert_eq!(r["items"][3]["error"]["error"], "not_found");
+    }
+}
+
+#[tokio::test]
+async fn quarantine_states_move_only_as_allowed_and_follow_ups_come_due() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let grid1 = app.login("nanquan-grid1").await;
+        let people = residents_of(&app, &grid1).await;
+        let start = |rid: &Value, kind: &str, start: String| json!({"resident_id": rid, "kind": kind, "reason": "自武汉返回", "start_date": start});
+        // Refusals first: nothing written.
+        for (body, field) in [
+            (
+                json!({"resident_id": people[0]["id"], "kind": "bogus", "reason": "x", "start_date": day(0)}),
+                "kind",
+            ),
+            (
+                json!({"resident_id": people[0]["id"], "kind": "home", "reason": "x", "start_date": day(0), "planned_end_date": day(-3)}),
+                "planned_end_date",
+            ),
+            (
+                json!({"resident_id": people[0]["id"], "kind": "home", "reason": "", "start_date": day(0)}),
+                "reason",
+            ),
+            (
+                json!({"resident_id": people[0]["id"], "kind": "home", "reason": "x", "start_date": "2020-02-30"}),
+                "start_date",
+            ),
+        ] {
+            let (s, e) = app
+                .send(&leader, Method::POST, "/api/v1/quarantines", body)
+                .await;
+            assert_eq!((s, e["field"].as_str()), (422, Some(field)), "{e}");
+        }
+        let jinhua = app.login("jinhua-leader").await;
+        let (s, _) = app
+            .send(
+                &jinhua,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[0]["id"], "home", day(0)),
+            )
+            .await;
+        assert_eq!(s, 404);
+        let (s, _) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[0]["id"], "home", day(0)),
+            )
+            .await;
+        assert_eq!(s, 403);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM quarantines").await, 0);
+        // Started today: active, with a default end 14 days on; a second one for the same person is refused.
+        let (s, a) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[0]["id"], "home", day(0)),
+            )
+            .await;
+        assert_eq!(
+            (s, a["status"].as_str(), a["planned_end_date"].as_str()),
+            (201, Some("active"), Some(day(14).as_str())),
+            "{a}"
+        );
+        let (s, e) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[0]["id"], "home", day(0)),
+            )
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("resident_id")));
+        // The household is isolated: one call, for the gate.
+        let hh = a["household_id"].as_i64().unwrap();
+        let (_, iso) = app
+            .get(&leader, &format!("/api/v1/households/{hh}/isolation"))
+            .await;
+        assert_eq!(iso["home_isolation"], true);
+        // Starting later: planned. Every transition, allowed or refused.
+        let (_, p) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[1]["id"], "home", day(2)),
+            )
+            .await;
+        assert_eq!(p["status"], "planned");
+        let (_, old) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/quarantines",
+                start(&people[2]["id"], "home", day(-2)),
+            )
+            .await;
+        let cases = [
+            ("planned", "planned", false),
+            ("planned", "active", true),
+            ("planned", "released", true),
+            ("planned", "transferred", false),
+            ("active", "planned", false),
+            ("active", "active", false),
+            ("active", "released", true),
+            ("active", "transferred", true),
+            ("released", "active", false),
+            ("released", "planned", false),
+            ("released", "transferred", false),
+            ("transferred", "active", false),
+            ("transferred", "released", false),
+        ];
+        for (n, (from, to, allowed)) in (3..).zip(cases) {
+            // A fresh episode brought to `from` along allowed moves.
+            let rid = &people[n]["id"];
+            let begin = if from == "planned" { day(3) } else { day(0) };
+            let (_, q) = app
+                .send(
+                    &leader,
+                    Method::POST,
+                    "/api/v1/quarantines",
+                    start(rid, "home", begin),
+                )
+                .await;
+            let mut q = q;
+            if from == "released" || from == "transferred" {
+                let (_, moved) = app
+                    .send(
+                        &leader,
+                        Method::POST,
+                        &format!("/api/v1/quarantines/{}/transition", q["id"]),
+                        json!({"to": from, "version": q["version"]}),
+                    )
+                    .await;
+                q = moved;
+            }
+            assert_eq!(q["status"], from, "{q}");
+            let (s, r) = app
+                .send(
+                    &leader,
+                    Method::POST,
+                    &format!("/api/v1/quarantines/{}/transition", q["id"]),
+                    json!({"to": to, "version": q["version"], "note": "t"}),
+                )
+                .await;
+            if allowed {
+                assert_eq!(
+                    (s, r["status"].as_str()),
+                    (200, Some(to)),
+                    "{from} → {to}: {r}"
+                );
+            } else {
+                assert_eq!(
+                    (s, r["field"].as_str()),
+                    (422, Some("status")),
+                    "{from} → {to}: {r}"
+                );
+            }
+        }
+        // A stale version is a conflict.
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/quarantines/{}/transition", p["id"]),
+                json!({"to": "active", "version": 99}),
+            )
+            .await;
+        assert_eq!(s, 409);
+        // Follow-ups: both active episodes are due; the one started two days ago is overdue.
+        let (_, due) = app.get(&grid1, "/api/v1/follow-ups/due").await;
+        let by_id = |id: &Value| {
+            due["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["id"] == *id)
+                .cloned()
+        };
+        assert_eq!(by_id(&a["id"]).unwrap()["overdue"], false, "{due}");
+        assert_eq!(by_id(&old["id"]).unwrap()["overdue"], true);
+        let fu = format!("/api/v1/quarantines/{}/follow-ups", a["id"]);
+        let (s, _) = app
+            .send(
+                &grid1,
+                Method::POST,
+                &fu,
+                json!({"temperature": 36.6, "needs": "买药", "breach": true}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let (s, _) = app
+            .send(&grid1, Method::POST, &fu, json!({"temperature": 36.6}))
+            .await;
+        assert_eq!(s, 409, "one follow-up a day");
+        let (_, due) = app.get(&grid1, "/api/v1/follow-ups/due").await;
+        assert!(
+            due["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["id"] != a["id"])
+        );
+        let (s, _) = app
+            .send(
+                &grid1,
+                Method::POST,
+                &format!("/api/v1/quarantines/{}/follow-ups", p["id"]),
+                json!({"temperature": 36.6}),
+            )
+            .await;
+        assert_eq!(s, 422, "a planned episode has no follow-ups yet");
+        let (_, active) = app.get(&leader, "/api/v1/quarantines?status=active").await;
+        assert!(active["total"].as_i64().unwrap() >= 2);
+        let (s, e) = app.get(&leader, "/api/v1/quarantines?status=nope").await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("status")));
+    }
+}
+
+#[tokio::test]
+async fn a_site_never_takes_more_people_than_beds() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let medical = app.login("nanquan-medical").await;
+        let (_, sites) = app.get(&leader, "/api/v1/observation-sites").await;
+        let small = sites["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["beds"] == 2)
+            .unwrap()
+            .clone();
+        let people = residents_of(&app, &leader).await;
+        // Three people notified and picked up for a site of two beds.
+        let mut transfers = Vec::new();
+        for p in &people[..3] {
+            let (_, q) = app
+                .send(&leader, Method::POST, "/api/v1/quarantines", json!({"resident_id": p["id"], "kind": "home", "reason": "密接", "start_date": day(0)}))
+                .await;
+            let (s, t) = app
+                .send(
+                    &leader,
+                    Method::POST,
+                    "/api/v1/transfers",
+                    json!({"quarantine_id": q["id"], "site_id": small["id"], "note": "情绪稳定"}),
+                )
+                .await;
+            assert_eq!(s, 201, "{t}");
+            let path = format!("/api/v1/transfers/{}/advance", t["id"]);
+            let (s, e) = app
+                .send(
+                    &medical,
+                    Method::POST,
+                    &path,
+                    json!({"to": "admitted", "version": t["version"]}),
+                )
+                .await;
+            assert_eq!(
+                (s, e["field"].as_str()),
+                (422, Some("status")),
+                "no skipping the pick-up"
+            );
+            let (s, e) = app
+                .send(
+                    &medical,
+                    Method::POST,
+                    &path,
+                    json!({"to": "picked_up", "version": t["version"]}),
+                )
+                .await;
+            assert_eq!((s, e["field"].as_str()), (422, Some("plate")));
+            let (s, e) = app
+                .send(
+                    &medical,
+                    Method::POST,
+                    &path,
+                    json!({"to": "picked_up", "version": t["version"], "plate": "XYZ"}),
+                )
+                .await;
+            assert_eq!((s, e["field"].as_str()), (422, Some("plate")));
+            let (s, t) = app
+                .send(
+                    &medical,
+                    Method::POST,
+                    &path,
+                    json!({"to": "picked_up", "version": t["version"], "plate": "新J·12345"}),
+                )
+                .await;
+            assert_eq!(s, 200, "{t}");
+            transfers.push(t);
+        }
+        let admit = |t: &Value| {
+            let path = format!("/api/v1/transfers/{}/advance", t["id"]);
+            let body = json!({"to": "admitted", "version": t["version"]});
+            let app = &app;
+            let token = medical.clone();
+            async move { app.send(&token, Method::POST, &path, body).await }
+        };
+        let (s, _) = admit(&transfers[0]).await;
+        assert_eq!(s, 200);
+        // The last bed, asked for twice at once: one admission, one refusal.
+        let (a, b) = tokio::join!(admit(&transfers[1]), admit(&transfers[2]));
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 422], "{}: {a:?} {b:?}", app.db.name());
+        let refused = if a.0 == 422 { a.1 } else { b.1 };
+        assert_eq!(refused["field"], "site_id");
+        let (_, sites) = app.get(&leader, "/api/v1/observation-sites").await;
+        let small = sites["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == small["id"])
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (small["occupied"].as_i64(), small["free"].as_i64()),
+            (Some(2), Some(0))
+        );
+        // Release frees the bed and ends the episode.
+        let (_, t0) = app
+            .get(
+                &leader,
+                &format!("/api/v1/transfers/{}", transfers[0]["id"]),
+            )
+            .await;
+        let (s, t0) = app
+            .send(
+                &medical,
+                Method::POST,
+                &format!("/api/v1/transfers/{}/advance", t0["id"]),
+                json!({"to": "released", "version": t0["version"], "note": "解除观察"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{t0}");
+        let (_, q) = app
+            .get(
+                &leader,
+                &format!("/api/v1/quarantines/{}", t0["quarantine_id"]),
+            )
+            .await;
+        assert_eq!(
+            (q["status"].as_str(), q["kind"].as_str()),
+            (Some("released"), Some("centralized"))
+        );
+        let (_, sites) = app.get(&leader, "/api/v1/observation-sites").await;
+        assert!(
+            sites["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == small["id"] && s["occupied"] == 1)
+        );
+    }
+}
