@@ -47,8 +47,11 @@ pub enum Right {
     ReadHealth,
     /// Follow up and close alerts; move a transfer to an observation site along.
     HandleAlerts,
-    /// Start, release and transfer quarantine episodes; run observation sites.
+    /// Start, release and transfer quarantine episodes; run observation sites; set risk areas and
+    /// decide on the residents they put at risk.
     ManageQuarantine,
+    /// Create survey campaigns (摸排) and assign them to grids.
+    ManageSurveys,
 }
 
 impl Role {
@@ -95,6 +98,7 @@ impl Role {
                 ReadHealth,
                 HandleAlerts,
                 ManageQuarantine,
+                ManageSurveys,
             ],
             Role::GridWorker => &[
                 ReadRegistry,

@@ -6,4 +6,5 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod sheet;
+pub mod survey;
 pub mod web;

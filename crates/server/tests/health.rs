@@ -553,3 +553,169 @@ async fn a_site_never_takes_more_people_than_beds() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_survey_answer_puts_a_resident_at_risk_and_the_leader_starts_home_isolation() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let leader = app.login("nanquan-leader").await;
+        let (_, list) = app.get(&grid1, "/api/v1/surveys").await;
+        let survey = &list["items"][0];
+        assert_eq!(
+            survey["progress"].as_array().unwrap().len(),
+            1,
+            "a grid worker sees their grid: {list}"
+        );
+        let sid = survey["id"].as_i64().unwrap();
+        let (_, hh) = app
+            .get(
+                &grid1,
+                &format!("/api/v1/surveys/{sid}/households?status=not_visited"),
+            )
+            .await;
+        let households = hh["items"].as_array().unwrap();
+        // A household with at least one member.
+        let mut target = None;
+        for h in households {
+            let (_, v) = app
+                .get(
+                    &grid1,
+                    &format!("/api/v1/surveys/{sid}/households/{}", h["household_id"]),
+                )
+                .await;
+            if !v["members"].as_array().unwrap().is_empty() {
+                target = Some(v);
+                break;
+            }
+        }
+        let visit = target.unwrap();
+        let hid = visit["household_id"].as_i64().unwrap();
+        let member = visit["members"][0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/surveys/{sid}/households/{hid}");
+        // Nobody home twice, then the visit.
+        for _ in 0..2 {
+            let (s, v) = app
+                .send(&grid1, Method::PUT, &path, json!({"status": "nobody_home"}))
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+        let (_, v) = app.get(&grid1, &path).await;
+        assert_eq!(
+            (v["status"].as_str(), v["attempts"].as_i64()),
+            (Some("nobody_home"), Some(2))
+        );
+        // Refused answers: named, nothing recorded.
+        for (answers, _) in [
+            (
+                json!({"travel_members": [999999999], "people_now": 2}),
+                "not_a_member",
+            ),
+            (json!({"travel_members": [member]}), "required"),
+            (json!({"people_now": 2, "pets": 1}), "unknown_question"),
+        ] {
+            let (s, e) = app
+                .send(
+                    &grid1,
+                    Method::PUT,
+                    &path,
+                    json!({"status": "done", "answers": answers}),
+                )
+                .await;
+            assert_eq!((s, e["field"].as_str()), (422, Some("answers")), "{e}");
+        }
+        let (s, e) = app
+            .send(&grid1, Method::PUT, &path, json!({"status": "maybe"}))
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("status")));
+        let answers = json!({"travel_members": [member], "travel_place": "湖北武汉", "back_date": day(-3), "people_now": 2, "needs": ["groceries"]});
+        let (s, v) = app
+            .send(
+                &grid1,
+                Method::PUT,
+                &path,
+                json!({"status": "done", "answers": answers}),
+            )
+            .await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+        // Another grid's household is not found.
+        let grid2 = app.login("nanquan-grid2").await;
+        let (s, _) = app
+            .send(&grid2, Method::PUT, &path, json!({"status": "refused"}))
+            .await;
+        assert_eq!(s, 404);
+        // The leader's at-risk list, then home isolation.
+        let (_, flags) = app.get(&leader, "/api/v1/risk-flags?status=pending").await;
+        assert_eq!(flags["total"], 1, "{flags}");
+        let flag = &flags["items"][0];
+        assert_eq!(
+            (flag["resident_id"].as_i64(), flag["measure"].as_str()),
+            (Some(member), Some("home"))
+        );
+        let (s, c) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/risk-flags/{}/confirm", flag["id"]),
+                json!({"version": flag["version"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{c}");
+        let (_, q) = app
+            .get(
+                &leader,
+                &format!("/api/v1/quarantines/{}", c["quarantine_id"]),
+            )
+            .await;
+        assert_eq!(
+            (q["status"].as_str(), q["kind"].as_str()),
+            (Some("active"), Some("home"))
+        );
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/risk-flags/{}/dismiss", flag["id"]),
+                json!({"version": flag["version"], "reason": "x"}),
+            )
+            .await;
+        assert_eq!(s, 409, "decided already (stale version)");
+        let (_, due) = app.get(&grid1, "/api/v1/follow-ups/due").await;
+        assert!(
+            due["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["id"] == c["quarantine_id"])
+        );
+        // A trip outside the areas' dates, or long ago, flags nobody.
+        let (_, hh) = app
+            .get(
+                &grid1,
+                &format!("/api/v1/surveys/{sid}/households?status=not_visited&per_page=50"),
+            )
+            .await;
+        for (i, h) in hh["items"].as_array().unwrap().iter().take(2).enumerate() {
+            let p = format!("/api/v1/surveys/{sid}/households/{}", h["household_id"]);
+            let (_, v) = app.get(&grid1, &p).await;
+            let Some(m) = v["members"][0]["id"].as_i64() else {
+                continue;
+            };
+            let back = if i == 0 { day(-30) } else { day(-1) };
+            let place = if i == 0 { "湖北" } else { "北京" };
+            let body = json!({"status": "done", "answers": {"travel_members": [m], "travel_place": place, "back_date": back, "people_now": 1}});
+            assert_eq!(app.send(&grid1, Method::PUT, &p, body).await.0, 200);
+        }
+        let (_, flags) = app.get(&leader, "/api/v1/risk-flags").await;
+        assert_eq!(flags["total"], 1, "{}", app.db.name());
+        // Progress: one done household at least, attempts counted apart.
+        let (_, s) = app.get(&leader, &format!("/api/v1/surveys/{sid}")).await;
+        assert!(s["total"]["done"].as_i64().unwrap() >= 1);
+        assert_eq!(
+            s["total"]["households"].as_i64().unwrap(),
+            s["total"]["done"].as_i64().unwrap()
+                + s["total"]["nobody_home"].as_i64().unwrap()
+                + s["total"]["refused"].as_i64().unwrap()
+                + s["total"]["not_visited"].as_i64().unwrap()
+        );
+    }
+}

@@ -18,7 +18,9 @@ pub mod import;
 pub mod observation;
 pub mod quarantine;
 pub mod registry;
+pub mod risk;
 pub mod scope;
+pub mod surveys;
 pub mod units;
 
 use std::time::Duration;

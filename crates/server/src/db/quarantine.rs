@@ -53,6 +53,29 @@ pub async fn create(
     today: &str,
 ) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
+    let id = create_in(&mut tx, scope, q, today).await?;
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry(
+            "quarantine.create",
+            "quarantine",
+            id,
+            q.kind.as_str().to_string(),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// `create` inside a caller's transaction (a confirmed risk flag starts one with its own change).
+pub(crate) async fn create_in(
+    tx: &mut Tx,
+    scope: &Scope,
+    q: &NewQuarantine,
+    today: &str,
+) -> StoreResult<i64> {
     let sql = format!(
         "SELECT grid_id, household_id FROM residents WHERE id = $2 AND deleted_at IS NULL \
          AND grid_id IN ({GRIDS_OF_USER})"
@@ -60,14 +83,14 @@ pub async fn create(
     let (grid_id, household_id): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
         .bind(q.resident_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)?;
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM quarantines WHERE resident_id = $1 AND status IN ('planned','active')",
     )
     .bind(q.resident_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     if open > 0 {
         return Err(StoreError::Invalid {
@@ -96,21 +119,9 @@ pub async fn create(
     .bind(status.as_str())
     .bind(scope.user_id)
     .bind(t)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    event(&mut tx, id, None, status, scope.user_id, &q.reason).await?;
-    audit::append(
-        &mut tx,
-        db.backend,
-        &actor.entry(
-            "quarantine.create",
-            "quarantine",
-            id,
-            q.kind.as_str().to_string(),
-        ),
-    )
-    .await?;
-    tx.commit().await?;
+    event(tx, id, None, status, scope.user_id, &q.reason).await?;
     Ok(id)
 }
 

@@ -194,6 +194,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     let hash = accounts::hash_password(DEMO_PASSWORD)?;
     seed_accounts(&mut tx, &hash).await?;
     seed_gates_and_teams(&mut tx).await?;
+    seed_campaign(&mut tx).await?;
     audit::append(
         &mut tx,
         db.backend,
@@ -675,5 +676,43 @@ async fn plant_defects(db: &Db) -> anyhow::Result<()> {
             .execute(&db.pool)
             .await?;
     }
+    Ok(())
+}
+
+/// The risk area of 2020 (dated around today, so that the demo's answers count) and 南泉社区's
+/// door-to-door survey with the built-in screening questionnaire, over all its grids.
+async fn seed_campaign(tx: &mut Tx) -> anyhow::Result<()> {
+    let today = chrono::Utc::now().date_naive();
+    let leader: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nanquan-leader'")
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO risk_areas (name, starts_on, ends_on, created_by, created_at) VALUES ('湖北', $1, $2, $3, $4)",
+    )
+    .bind((today - chrono::Days::new(60)).to_string())
+    .bind((today + chrono::Days::new(60)).to_string())
+    .bind(leader)
+    .bind(crate::db::now())
+    .execute(&mut **tx)
+    .await?;
+    let community = unit_id(tx, NANQUAN).await?;
+    let questions = serde_json::to_string(&crate::survey::epidemic_screening())?;
+    let survey: i64 = sqlx::query_scalar(
+        "INSERT INTO surveys (community_id, name, questions, status, created_by, created_at) \
+         VALUES ($1, '南泉社区入户摸排', $2, 'open', $3, $4) RETURNING id",
+    )
+    .bind(community)
+    .bind(questions)
+    .bind(leader)
+    .bind(crate::db::now())
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO survey_grids (survey_id, grid_id) SELECT $1, id FROM org_units WHERE parent_id = $2 AND kind = 'grid'",
+    )
+    .bind(survey)
+    .bind(community)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

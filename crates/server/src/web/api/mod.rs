@@ -11,6 +11,7 @@ pub mod residents;
 pub mod session;
 pub mod sheets;
 pub mod staff;
+pub mod surveys;
 pub mod units;
 pub mod users;
 
@@ -35,6 +36,9 @@ use super::AppState;
         quarantine::follow_up, quarantine::due, quarantine::isolation,
         observation::sites, observation::create_site, observation::notify, observation::show,
         observation::advance,
+        surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
+        surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
+        surveys::confirm, surveys::dismiss,
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
@@ -127,6 +131,21 @@ pub fn router() -> Router<AppState> {
             "/api/v1/observation-sites",
             get(observation::sites).post(observation::create_site),
         )
+        .route("/api/v1/surveys", get(surveys::list).post(surveys::create))
+        .route("/api/v1/surveys/template", get(surveys::template))
+        .route("/api/v1/surveys/{id}", get(surveys::show))
+        .route("/api/v1/surveys/{id}/households", get(surveys::households))
+        .route(
+            "/api/v1/surveys/{id}/households/{household_id}",
+            get(surveys::visit).put(surveys::record_visit),
+        )
+        .route(
+            "/api/v1/risk-areas",
+            get(surveys::areas).post(surveys::add_area),
+        )
+        .route("/api/v1/risk-flags", get(surveys::flags))
+        .route("/api/v1/risk-flags/{id}/confirm", post(surveys::confirm))
+        .route("/api/v1/risk-flags/{id}/dismiss", post(surveys::dismiss))
         .route("/api/v1/transfers", post(observation::notify))
         .route("/api/v1/transfers/{id}", get(observation::show))
         .route("/api/v1/transfers/{id}/advance", post(observation::advance))

@@ -1,0 +1,331 @@
+//! Survey campaigns (摸排): a questionnaire assigned to grids, a visit per household, progress.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::audit;
+use super::registry::Actor;
+use super::scope::GRIDS_OF_USER;
+use super::{Db, Scope, StoreError, StoreResult, now};
+use crate::survey::{self, Question};
+
+#[derive(Clone, Debug)]
+pub struct Survey {
+    pub id: i64,
+    pub community_id: i64,
+    pub name: String,
+    pub questions: Vec<Question>,
+    pub status: String,
+    pub grids: Vec<i64>,
+}
+
+/// Creates a campaign over `grids` (all within the caller's jurisdiction and one community).
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    name: &str,
+    questions: &[Question],
+    grids: &[i64],
+) -> StoreResult<i64> {
+    let mine = super::scope::grids(db, scope).await?;
+    if grids.is_empty() || grids.iter().any(|g| !mine.contains(g)) {
+        return Err(StoreError::Invalid {
+            field: "grids",
+            code: "unknown_unit",
+        });
+    }
+    let list = grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let parents: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT parent_id FROM org_units WHERE id IN ({list})"
+    )))
+    .fetch_all(&db.pool)
+    .await?;
+    let [community] = parents.as_slice() else {
+        return Err(StoreError::Invalid {
+            field: "grids",
+            code: "grids_of_several_communities",
+        });
+    };
+    let json = serde_json::to_string(questions).map_err(|_| StoreError::Invalid {
+        field: "questions",
+        code: "invalid_questions",
+    })?;
+    let mut tx = db.begin_write().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO surveys (community_id, name, questions, status, created_by, created_at) \
+         VALUES ($1, $2, $3, 'open', $4, $5) RETURNING id",
+    )
+    .bind(community)
+    .bind(name)
+    .bind(json)
+    .bind(scope.user_id)
+    .bind(now())
+    .fetch_one(&mut *tx)
+    .await?;
+    for g in grids {
+        sqlx::query("INSERT INTO survey_grids (survey_id, grid_id) VALUES ($1, $2)")
+            .bind(id)
+            .bind(g)
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry("survey.create", "survey", id, String::new()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A campaign with at least one grid in the caller's jurisdiction; `grids` are those grids.
+pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Survey> {
+    let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, community_id, name, questions, status FROM surveys WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let (id, community_id, name, questions, status) = row.ok_or(StoreError::NotFound)?;
+    let grids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT grid_id FROM survey_grids WHERE survey_id = $2 AND grid_id IN ({GRIDS_OF_USER}) ORDER BY grid_id"
+    )))
+    .bind(scope.user_id)
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    if grids.is_empty() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(Survey {
+        id,
+        community_id,
+        name,
+        questions: serde_json::from_str(&questions).unwrap_or_default(),
+        status,
+        grids,
+    })
+}
+
+/// The campaigns reaching the caller's grids, newest first.
+pub async fn list(db: &Db, scope: &Scope) -> StoreResult<Vec<(i64, String, String)>> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT s.id, s.name, s.status FROM surveys s WHERE s.id IN (SELECT sg.survey_id FROM survey_grids sg \
+         WHERE sg.grid_id IN ({GRIDS_OF_USER})) ORDER BY s.id DESC"
+    )))
+    .bind(scope.user_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Per grid: households, and how many are done, nobody home, refused.
+#[derive(Clone, Debug, Default, sqlx::FromRow)]
+pub struct Progress {
+    pub grid_id: i64,
+    pub grid_code: String,
+    pub households: i64,
+    pub done: i64,
+    pub nobody_home: i64,
+    pub refused: i64,
+}
+
+pub async fn progress(db: &Db, s: &Survey) -> StoreResult<Vec<Progress>> {
+    let list = s
+        .grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT g.id AS grid_id, g.code AS grid_code, \
+         (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL) AS households, \
+         (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = $1 AND v.grid_id = g.id AND v.status = 'done') AS done, \
+         (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = $1 AND v.grid_id = g.id AND v.status = 'nobody_home') AS nobody_home, \
+         (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = $1 AND v.grid_id = g.id AND v.status = 'refused') AS refused \
+         FROM org_units g WHERE g.id IN ({list}) ORDER BY g.code"
+    )))
+    .bind(s.id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct HouseholdStatus {
+    pub household_id: i64,
+    pub grid_code: String,
+    pub address: String,
+    /// not_visited, done, nobody_home or refused.
+    pub status: String,
+    pub attempts: i64,
+}
+
+/// The campaign's households in the caller's grids, with their status; `status` filters.
+pub async fn households(
+    db: &Db,
+    s: &Survey,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<HouseholdStatus>, i64)> {
+    let list = s
+        .grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let base = format!(
+        "FROM households h JOIN org_units g ON g.id = h.grid_id \
+         LEFT JOIN survey_visits v ON v.survey_id = $1 AND v.household_id = h.id \
+         WHERE h.deleted_at IS NULL AND h.grid_id IN ({list}) \
+         AND ($2 = '' OR COALESCE(v.status, 'not_visited') = $2)"
+    );
+    let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT h.id AS household_id, g.code AS grid_code, h.address, COALESCE(v.status, 'not_visited') AS status, \
+         COALESCE(v.attempts, 0) AS attempts {base} ORDER BY h.grid_id, h.id LIMIT $3 OFFSET $4"
+    )))
+    .bind(s.id)
+    .bind(status.unwrap_or(""))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&db.pool)
+    .await?;
+    let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {base}")))
+        .bind(s.id)
+        .bind(status.unwrap_or(""))
+        .fetch_one(&db.pool)
+        .await?;
+    Ok((items, total))
+}
+
+/// The members of a household of the campaign (id, name, relation, birth date), in order.
+pub async fn members(
+    db: &Db,
+    s: &Survey,
+    household_id: i64,
+) -> StoreResult<Vec<(i64, String, String, String)>> {
+    let list = s
+        .grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let exists: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM households WHERE id = $1 AND deleted_at IS NULL AND grid_id IN ({list})"
+    )))
+    .bind(household_id)
+    .fetch_one(&db.pool)
+    .await?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(sqlx::query_as(
+        "SELECT id, name, relation, birth_date FROM residents WHERE household_id = $1 AND deleted_at IS NULL ORDER BY id",
+    )
+    .bind(household_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The stored answers of a household's visit, if any.
+pub async fn answers(
+    db: &Db,
+    s: &Survey,
+    household_id: i64,
+) -> StoreResult<Option<(String, i64, BTreeMap<String, Value>)>> {
+    let row: Option<(String, i64, String)> = sqlx::query_as(
+        "SELECT status, attempts, answers FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
+    )
+    .bind(s.id)
+    .bind(household_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(st, a, json)| (st, a, serde_json::from_str(&json).unwrap_or_default())))
+}
+
+/// Records a visit: `done` with answers (checked against the questionnaire and the members),
+/// `nobody_home` (one more attempt) or `refused`. A done visit is evaluated against the risk areas.
+pub async fn visit(
+    db: &Db,
+    scope: &Scope,
+    s: &Survey,
+    household_id: i64,
+    status: &str,
+    answers: &BTreeMap<String, Value>,
+    today: chrono::NaiveDate,
+) -> StoreResult<i64> {
+    if s.status != "open" {
+        return Err(StoreError::Invalid {
+            field: "survey",
+            code: "survey_closed",
+        });
+    }
+    let members: Vec<i64> = members(db, s, household_id)
+        .await?
+        .into_iter()
+        .map(|m| m.0)
+        .collect();
+    let checked = if status == "done" {
+        survey::check_answers(&s.questions, answers, &members).map_err(|e| StoreError::Invalid {
+            field: "answers",
+            code: e.code,
+        })?
+    } else {
+        BTreeMap::new()
+    };
+    let json = serde_json::to_string(&checked).unwrap_or_else(|_| "{}".into());
+    let grid: i64 = sqlx::query_scalar("SELECT grid_id FROM households WHERE id = $1")
+        .bind(household_id)
+        .fetch_one(&db.pool)
+        .await?;
+    let mut tx = db.begin_write().await?;
+    let existing: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, attempts FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
+    )
+    .bind(s.id)
+    .bind(household_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let t = now();
+    let id = match existing {
+        Some((id, attempts)) => {
+            let attempts = if status == "nobody_home" { attempts + 1 } else { attempts };
+            sqlx::query(
+                "UPDATE survey_visits SET status = $1, attempts = $2, answers = $3, updated_by = $4, updated_at = $5 WHERE id = $6",
+            )
+            .bind(status)
+            .bind(attempts)
+            .bind(&json)
+            .bind(scope.user_id)
+            .bind(t)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            id
+        }
+        None => sqlx::query_scalar(
+            "INSERT INTO survey_visits (survey_id, household_id, grid_id, status, attempts, answers, updated_by, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7) RETURNING id",
+        )
+        .bind(s.id)
+        .bind(household_id)
+        .bind(grid)
+        .bind(status)
+        .bind(&json)
+        .bind(scope.user_id)
+        .bind(t)
+        .fetch_one(&mut *tx)
+        .await?,
+    };
+    if status == "done" {
+        super::risk::evaluate(&mut tx, id, grid, &checked, today).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
