@@ -99,6 +99,11 @@ async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyV
     })
 }
 
+/// The campaign with its progress over the caller's grids (for the pages too).
+pub async fn survey_view_pub(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
+    survey_view(state, s).await
+}
+
 /// Starts a campaign over grids of one community.
 #[utoipa::path(post, path = "/api/v1/surveys", tag = "surveys", request_body = SurveyBody,
     responses((status = 201, body = SurveyView), (status = 422, body = crate::web::error::ErrorBody)))]

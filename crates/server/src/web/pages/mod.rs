@@ -4,10 +4,12 @@
 mod account;
 mod audit;
 mod checks;
+mod health;
 mod home;
 mod registry;
 mod sheets;
 mod staff;
+mod surveys;
 mod users;
 
 use axum::Router;
@@ -223,6 +225,17 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
         .route("/checks", get(checks::checks))
+        .route("/health", get(health::health_page))
+        .route("/health/check", post(health::quick_check))
+        .route("/alerts/{id}/close", post(health::close_alert))
+        .route("/risk-flags/{id}", post(health::decide_flag))
+        .route("/quarantines/{id}/follow-up", post(health::follow_up))
+        .route("/surveys", get(surveys::surveys))
+        .route("/surveys/{id}", get(surveys::survey))
+        .route(
+            "/surveys/{id}/households/{household_id}",
+            get(surveys::visit).post(surveys::save_visit),
+        )
         .route("/import", get(sheets::import_page))
         .route("/import/{token}/confirm", post(sheets::confirm))
         .route("/import/{token}/errors.xlsx", get(sheets::errors_sheet))

@@ -1,0 +1,288 @@
+//! The health page: what is due today for the caller — open alerts, residents put at risk, the
+//! follow-ups of people under quarantine, and residents not checked today — each with its form.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shouhu_domain::{Right, mask};
+
+use super::{Chrome, PageCaller, PageError, page};
+use crate::db::{health, quarantine, risk};
+use crate::web::AppState;
+use crate::web::api::health::{AlertView, alert_view, parse_reading};
+use crate::web::api::quarantine::{QuarantineView, view as quarantine_view};
+use crate::web::api::surveys::{FlagView, flag_view};
+use crate::web::error::AppError;
+use crate::web::validate;
+
+#[derive(askama::Template)]
+#[template(path = "health.html")]
+struct HealthPage {
+    c: Chrome,
+    can_record: bool,
+    can_close: bool,
+    can_decide: bool,
+    alerts: Vec<AlertView>,
+    flags: Vec<FlagView>,
+    due: Vec<(QuarantineView, bool)>,
+    unchecked: Vec<(i64, String, String)>,
+    unchecked_total: i64,
+    /// A fresh key for each quick check form, so that a double tap records once.
+    key: String,
+    error: Option<String>,
+}
+
+async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Response {
+    let t = pc.t();
+    let role = pc.caller.session.user.role;
+    let grids = pc.caller.grids.to_vec();
+    let today = state.settings.today();
+    let loaded = async {
+        let (alerts, _) = health::alerts(&state.db, &grids, Some("open"), 50, 0).await?;
+        let (flags, _) = risk::flags(&state.db, &grids, Some("pending"), 50, 0).await?;
+        let yesterday = today - chrono::Days::new(1);
+        let (due, _) = quarantine::due(
+            &state.db,
+            &grids,
+            &today.to_string(),
+            &yesterday.to_string(),
+            50,
+            0,
+        )
+        .await?;
+        let (unchecked, total) =
+            health::not_checked(&state.db, &grids, &today.to_string(), 30, 0).await?;
+        Ok::<_, crate::db::StoreError>((alerts, flags, due, unchecked, total))
+    }
+    .await;
+    let (alerts, flags, due, unchecked, unchecked_total) = match loaded {
+        Ok(x) => x,
+        Err(e) => return PageError::new(t, e.into()).into_response(),
+    };
+    let mut raw = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+    page(&HealthPage {
+        can_record: role.has(Right::RecordHealth),
+        can_close: role.has(Right::HandleAlerts),
+        can_decide: role.has(Right::ManageQuarantine),
+        alerts: alerts.iter().map(alert_view).collect(),
+        flags: flags.iter().map(flag_view).collect(),
+        due: due.iter().map(|(q, o)| (quarantine_view(q), *o)).collect(),
+        unchecked: unchecked
+            .into_iter()
+            .map(|(id, _, name, address)| (id, mask::name(&name), address))
+            .collect(),
+        unchecked_total,
+        key: hex::encode(raw),
+        error,
+        c: pc.chrome,
+    })
+}
+
+pub async fn health_page(State(state): State<AppState>, pc: PageCaller) -> Response {
+    if let Err(e) = pc.require(&state, Right::ReadHealth, "health.page").await {
+        return e.into_response();
+    }
+    render(&state, pc, None).await
+}
+
+/// After a form: back to the page, or the page again with the error in words.
+async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Response {
+    match r {
+        Ok(()) => Redirect::to("/health").into_response(),
+        Err(e @ (AppError::NotFound | AppError::Forbidden | AppError::Internal(_))) => {
+            PageError::new(pc.t(), e).into_response()
+        }
+        Err(e) => {
+            let message = match &e {
+                AppError::Invalid { code, .. } => pc.t().invalid(code),
+                AppError::Conflict => pc.t().t("error.conflict").to_string(),
+                _ => pc.t().t("error.title").to_string(),
+            };
+            render(state, pc, Some(message)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CheckForm {
+    csrf: String,
+    resident_id: String,
+    temperature: String,
+    key: String,
+}
+
+pub async fn quick_check(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Form(f): Form<CheckForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let r = async {
+        pc.caller
+            .require(&state, Right::RecordHealth, "health_check.create")
+            .await?;
+        let celsius: f64 = f
+            .temperature
+            .trim()
+            .replace('，', ".")
+            .parse()
+            .map_err(|_| {
+                AppError::invalid("temperature", "temperature_out_of_range", "a temperature")
+            })?;
+        let (temperature, symptoms) = parse_reading(celsius, &[])?;
+        let resident_id = validate::path_id(&f.resident_id)?;
+        let key = validate::text("key", &format!("page-{}-{resident_id}", f.key), 100, true)?;
+        let c = health::NewCheck {
+            resident_id,
+            temperature,
+            symptoms,
+            source: "door".into(),
+            request_hash: format!("{resident_id}:{}", temperature.tenths()),
+            idempotency_key: key,
+        };
+        health::record(
+            &state.db,
+            &pc.caller.scope(),
+            &state.settings.today().to_string(),
+            &c,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    done(&state, pc, r).await
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    csrf: String,
+    version: String,
+    note: String,
+}
+
+pub async fn close_alert(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<CloseForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let r = async {
+        pc.caller
+            .require(&state, Right::HandleAlerts, "alert.close")
+            .await?;
+        let note = validate::text("note", &f.note, 500, true)?;
+        let version = validate::path_id(&f.version)?;
+        health::close_alert(
+            &state.db,
+            &pc.caller.scope(),
+            &pc.caller.actor(),
+            validate::path_id(&id)?,
+            version,
+            &note,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    done(&state, pc, r).await
+}
+
+#[derive(Deserialize)]
+pub struct DecideForm {
+    csrf: String,
+    version: String,
+    #[serde(default)]
+    reason: String,
+    decision: String,
+}
+
+pub async fn decide_flag(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let r = async {
+        pc.caller
+            .require(&state, Right::ManageQuarantine, "risk_flag.decide")
+            .await?;
+        let (id, version) = (validate::path_id(&id)?, validate::path_id(&f.version)?);
+        let (scope, actor) = (pc.caller.scope(), pc.caller.actor());
+        if f.decision == "confirm" {
+            risk::confirm(
+                &state.db,
+                &scope,
+                &actor,
+                id,
+                version,
+                None,
+                state.settings.today(),
+            )
+            .await?;
+        } else {
+            let reason = validate::text("reason", &f.reason, 500, true)?;
+            risk::dismiss(&state.db, &scope, &actor, id, version, &reason).await?;
+        }
+        Ok(())
+    }
+    .await;
+    done(&state, pc, r).await
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    csrf: String,
+    temperature: String,
+    #[serde(default)]
+    needs: String,
+    #[serde(default)]
+    breach: Option<String>,
+}
+
+pub async fn follow_up(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<FollowUpForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    let r = async {
+        pc.caller
+            .require(&state, Right::RecordHealth, "follow_up.create")
+            .await?;
+        let celsius: f64 = f.temperature.trim().parse().map_err(|_| {
+            AppError::invalid("temperature", "temperature_out_of_range", "a temperature")
+        })?;
+        let (temperature, symptoms) = parse_reading(celsius, &[])?;
+        let fu = quarantine::NewFollowUp {
+            temperature,
+            symptoms,
+            needs: validate::text("needs", &f.needs, 500, false)?,
+            note: String::new(),
+            breach: f.breach.is_some(),
+        };
+        quarantine::follow_up(
+            &state.db,
+            &pc.caller.scope(),
+            validate::path_id(&id)?,
+            &state.settings.today().to_string(),
+            &fu,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    done(&state, pc, r).await
+}

@@ -1,0 +1,380 @@
+//! Survey pages for a phone held in one hand: the campaigns, the households still to visit, and one
+//! household's visit with its members listed.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use shouhu_domain::Right;
+
+use super::{Chrome, PageCaller, PageError, page};
+use crate::db::surveys;
+use crate::survey::Kind;
+use crate::web::AppState;
+use crate::web::api::surveys::{SurveyView, VISIT_STATUSES, Visit, visit_of};
+use crate::web::error::AppError;
+use crate::web::validate;
+
+#[derive(askama::Template)]
+#[template(path = "surveys.html")]
+struct SurveysPage {
+    c: Chrome,
+    items: Vec<SurveyView>,
+}
+
+pub async fn surveys(State(state): State<AppState>, pc: PageCaller) -> Response {
+    let t = pc.t();
+    if let Err(e) = pc.require(&state, Right::ReadHealth, "survey.list").await {
+        return e.into_response();
+    }
+    let scope = pc.caller.scope();
+    let mut items = Vec::new();
+    let list = match surveys::list(&state.db, &scope).await {
+        Ok(l) => l,
+        Err(e) => return PageError::new(t, e.into()).into_response(),
+    };
+    for (id, _, _) in list {
+        let view = async {
+            let s = surveys::get(&state.db, &scope, id).await?;
+            crate::web::api::surveys::survey_view_pub(&state, &s).await
+        };
+        match view.await {
+            Ok(v) => items.push(v),
+            Err(e) => return PageError::new(t, e).into_response(),
+        }
+    }
+    page(&SurveysPage {
+        c: pc.chrome,
+        items,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct HouseholdsQuery {
+    status: Option<String>,
+    page: Option<String>,
+    saved: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "survey.html")]
+struct SurveyPage {
+    c: Chrome,
+    s: SurveyView,
+    status: String,
+    statuses: Vec<&'static str>,
+    items: Vec<crate::db::surveys::HouseholdStatus>,
+    total: i64,
+    next: Option<String>,
+    saved: bool,
+}
+
+pub async fn survey(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Query(q): Query<HouseholdsQuery>,
+) -> Response {
+    let t = pc.t();
+    if let Err(e) = pc.require(&state, Right::ReadHealth, "survey.read").await {
+        return e.into_response();
+    }
+    let result = async {
+        let id = validate::path_id(&id)?;
+        let s = surveys::get(&state.db, &pc.caller.scope(), id).await?;
+        let status = q.status.clone().unwrap_or_else(|| "not_visited".into());
+        let status = if VISIT_STATUSES.contains(&status.as_str()) || status == "all" {
+            status
+        } else {
+            "not_visited".into()
+        };
+        let page_no: i64 = q
+            .page
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000);
+        let filter = (status != "all").then_some(status.as_str());
+        let (items, total) =
+            surveys::households(&state.db, &s, filter, 50, (page_no - 1) * 50).await?;
+        let view = crate::web::api::surveys::survey_view_pub(&state, &s).await?;
+        let next = (page_no * 50 < total)
+            .then(|| format!("/surveys/{id}?status={status}&page={}", page_no + 1));
+        Ok::<_, AppError>((view, status, items, total, next))
+    }
+    .await;
+    match result {
+        Ok((s, status, items, total, next)) => page(&SurveyPage {
+            c: pc.chrome,
+            s,
+            status,
+            statuses: VISIT_STATUSES.to_vec(),
+            items,
+            total,
+            next,
+            saved: q.saved.is_some(),
+        }),
+        Err(e) => PageError::new(t, e).into_response(),
+    }
+}
+
+/// A question as the form shows it.
+pub struct QuestionView {
+    pub key: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub required: bool,
+    pub value: String,
+    /// (value, label, checked) for choices; (resident id, name, checked) for members.
+    pub choices: Vec<(String, String, bool)>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "survey_visit.html")]
+struct VisitPage {
+    c: Chrome,
+    survey_id: i64,
+    survey_name: String,
+    v: Visit,
+    questions: Vec<QuestionView>,
+    error: Option<String>,
+}
+
+fn questions_of(s: &surveys::Survey, v: &Visit, t: crate::web::i18n::Tr) -> Vec<QuestionView> {
+    s.questions
+        .iter()
+        .map(|q| {
+            let current = v.answers.get(&q.key);
+            let kind = match q.kind {
+                Kind::YesNo => "yes_no",
+                Kind::Single => "single",
+                Kind::Multiple => "multiple",
+                Kind::Text => "text",
+                Kind::Number => "number",
+                Kind::Date => "date",
+                Kind::Members => "members",
+            };
+            let has = |x: &Value| match current {
+                Some(Value::Array(a)) => a.contains(x),
+                Some(other) => other == x,
+                None => false,
+            };
+            let choices = match q.kind {
+                Kind::Members => v
+                    .members
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.id.to_string(),
+                            format!("{} · {}", m.name, m.relation),
+                            has(&Value::from(m.id)),
+                        )
+                    })
+                    .collect(),
+                Kind::Single | Kind::Multiple => q
+                    .options
+                    .iter()
+                    .map(|o| {
+                        let label = t.tk("survey.option", o);
+                        let label = if label == format!("survey.option.{o}") {
+                            o.clone()
+                        } else {
+                            label
+                        };
+                        (o.clone(), label, has(&Value::from(o.as_str())))
+                    })
+                    .collect(),
+                Kind::YesNo => vec![
+                    (
+                        "yes".into(),
+                        t.t("survey.yes").into(),
+                        current == Some(&Value::Bool(true)),
+                    ),
+                    (
+                        "no".into(),
+                        t.t("survey.no").into(),
+                        current == Some(&Value::Bool(false)),
+                    ),
+                ],
+                _ => Vec::new(),
+            };
+            let value = match current {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            QuestionView {
+                key: q.key.clone(),
+                label: q.label.clone(),
+                kind,
+                required: q.required,
+                value,
+                choices,
+            }
+        })
+        .collect()
+}
+
+pub async fn visit(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path((id, hid)): Path<(String, String)>,
+) -> Response {
+    let t = pc.t();
+    if let Err(e) = pc
+        .require(&state, Right::RecordHealth, "survey.visit")
+        .await
+    {
+        return e.into_response();
+    }
+    let result = async {
+        let s = surveys::get(&state.db, &pc.caller.scope(), validate::path_id(&id)?).await?;
+        let v = visit_of(&state, &s, validate::path_id(&hid)?).await?;
+        Ok::<_, AppError>((s, v))
+    }
+    .await;
+    match result {
+        Ok((s, v)) => page(&VisitPage {
+            questions: questions_of(&s, &v, t),
+            c: pc.chrome,
+            survey_id: s.id,
+            survey_name: s.name,
+            v,
+            error: None,
+        }),
+        Err(e) => PageError::new(t, e).into_response(),
+    }
+}
+
+/// The form as sent: `status`, `csrf`, and `q.<key>` (repeated for choices and members).
+fn answers_of(
+    s: &surveys::Survey,
+    pairs: &[(String, String)],
+) -> Result<BTreeMap<String, Value>, AppError> {
+    let mut out = BTreeMap::new();
+    for q in &s.questions {
+        let name = format!("q.{}", q.key);
+        let values: Vec<&str> = pairs
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let first = values.first().copied().unwrap_or("").trim();
+        let v = match q.kind {
+            Kind::YesNo => match first {
+                "yes" => Value::Bool(true),
+                "no" => Value::Bool(false),
+                _ => Value::Null,
+            },
+            Kind::Multiple => Value::from(values.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+            Kind::Members => {
+                let ids: Result<Vec<i64>, _> = values.iter().map(|v| v.parse::<i64>()).collect();
+                Value::from(
+                    ids.map_err(|_| AppError::invalid("answers", "not_a_member", "not a member"))?,
+                )
+            }
+            Kind::Number if !first.is_empty() => Value::from(
+                first
+                    .parse::<i64>()
+                    .map_err(|_| AppError::invalid("answers", "not_a_number", "not a number"))?,
+            ),
+            _ => Value::String(first.to_string()),
+        };
+        out.insert(q.key.clone(), v);
+    }
+    Ok(out)
+}
+
+pub async fn save_visit(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path((id, hid)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let t = pc.t();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Err(e) = pc.check_csrf(&state, &field("csrf")).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc
+        .require(&state, Right::RecordHealth, "survey.visit")
+        .await
+    {
+        return e.into_response();
+    }
+    let scope = pc.caller.scope();
+    let loaded = async {
+        let s = surveys::get(&state.db, &scope, validate::path_id(&id)?).await?;
+        Ok::<_, AppError>((s, validate::path_id(&hid)?))
+    }
+    .await;
+    let (s, hid) = match loaded {
+        Ok(x) => x,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let status = field("status");
+    let saved = async {
+        if !["done", "nobody_home", "refused"].contains(&status.as_str()) {
+            return Err(AppError::invalid(
+                "status",
+                "unknown_status",
+                "choose what happened",
+            ));
+        }
+        let answers = if status == "done" {
+            answers_of(&s, &pairs)?
+        } else {
+            BTreeMap::new()
+        };
+        surveys::visit(
+            &state.db,
+            &scope,
+            &s,
+            hid,
+            &status,
+            &answers,
+            state.settings.today(),
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    match saved {
+        Ok(()) => Redirect::to(&format!("/surveys/{}?saved=1", s.id)).into_response(),
+        Err(e @ (AppError::NotFound | AppError::Internal(_))) => {
+            PageError::new(t, e).into_response()
+        }
+        Err(e) => {
+            let message = match &e {
+                AppError::Invalid { code, .. } => t.invalid(code),
+                _ => t.t("error.title").to_string(),
+            };
+            match visit_of(&state, &s, hid).await {
+                Ok(v) => {
+                    // Show what was typed, not what is stored.
+                    let mut v = v;
+                    v.answers = answers_of(&s, &pairs).unwrap_or_default();
+                    page(&VisitPage {
+                        questions: questions_of(&s, &v, t),
+                        c: pc.chrome,
+                        survey_id: s.id,
+                        survey_name: s.name.clone(),
+                        v,
+                        error: Some(message),
+                    })
+                }
+                Err(e) => PageError::new(t, e).into_response(),
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The survey and health pages driven as a phone's browser would (forms and cookies), on both
+//! backends: a visit puts a traveller at risk, the leader starts home isolation, the follow-up is
+//! recorded.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
+    let c = browser();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", user), ("password", common::PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    c
+}
+
+async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> String {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+/// The first `attr="…"` value after `marker`.
+fn after(html: &str, marker: &str, attr: &str) -> Option<String> {
+    let at = html.find(marker)?;
+    let rest = &html[at..];
+    let a = rest.find(&format!("{attr}=\""))? + attr.len() + 2;
+    Some(rest[a..].split('"').next()?.to_string())
+}
+
+#[tokio::test]
+async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
+    for app in common::each_demo_app().await {
+        let worker = sign_in(&app, "nanquan-grid1").await;
+        let list = html(&worker, &app, "/surveys").await;
+        let survey = after(&list, "id=\"surveys\"", "href").unwrap();
+        let households = html(&worker, &app, &survey).await;
+        assert!(households.contains("id=\"households\""));
+        // Find a household with members and open its form.
+        let mut form = String::new();
+        let mut action = String::new();
+        let mut rest = households.as_str();
+        while let Some(at) = rest.find("<a href=\"/surveys/") {
+            let href: String = rest[at + 9..].split('"').next().unwrap().to_string();
+            rest = &rest[at + 9..];
+            let page = html(&worker, &app, &href).await;
+            if page.contains("name=\"q.travel_members\"") {
+                form = page;
+                action = href;
+                break;
+            }
+        }
+        assert!(!form.is_empty(), "a household with members");
+        let member = after(&form, "name=\"q.travel_members\"", "value").unwrap();
+        let csrf = csrf_of(&form);
+        // A refused answer comes back in words on the same form, nothing saved.
+        let bad = worker
+            .post(app.url(&action))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("status", "done"),
+                ("q.people_now", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 200);
+        assert!(bad.text().await.unwrap().contains("id=\"visit-error\""));
+        let back = chrono::Utc::now().date_naive() - chrono::Days::new(2);
+        let ok = worker
+            .post(app.url(&action))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("status", "done"),
+                ("q.travel_members", member.as_str()),
+                ("q.travel_place", "湖北省武汉市"),
+                ("q.back_date", &back.to_string()),
+                ("q.people_now", "2"),
+                ("q.needs", "groceries"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 303, "{}", ok.text().await.unwrap());
+        // The leader sees the resident at risk and starts home isolation.
+        let leader = sign_in(&app, "nanquan-leader").await;
+        let health = html(&leader, &app, "/health").await;
+        let flag = after(&health, "id=\"flags\"", "action").unwrap();
+        let version = {
+            let at = health.find("id=\"flags\"").unwrap();
+            let v = health[at..].find("name=\"version\" value=\"").unwrap() + at + 22;
+            health[v..].split('"').next().unwrap().to_string()
+        };
+        let r = leader
+            .post(app.url(&flag))
+            .form(&[
+                ("csrf", csrf_of(&health).as_str()),
+                ("version", version.as_str()),
+                ("decision", "confirm"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        // The worker's follow-up is due, and recorded.
+        let health = html(&worker, &app, "/health").await;
+        let follow = after(&health, "id=\"due\"", "action").unwrap();
+        assert!(follow.ends_with("/follow-up"), "{follow}");
+        let r = worker
+            .post(app.url(&follow))
+            .form(&[
+                ("csrf", csrf_of(&health).as_str()),
+                ("temperature", "36.7"),
+                ("needs", "蔬菜"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let health = html(&worker, &app, "/health").await;
+        assert!(
+            !health[health.find("id=\"due\"").unwrap()..].contains("/follow-up\""),
+            "done for today"
+        );
+        // A quick temperature on the page, with a fever: an alert for the medical group.
+        let at = health.find("id=\"unchecked\"").unwrap();
+        let id_at = health[at..].find("name=\"resident_id\" value=\"").unwrap() + at + 26;
+        let resident: String = health[id_at..].split('"').next().unwrap().to_string();
+        let key_at = health[at..].find("name=\"key\" value=\"").unwrap() + at + 18;
+        let key: String = health[key_at..].split('"').next().unwrap().to_string();
+        for _ in 0..2 {
+            let r = worker
+                .post(app.url("/health/check"))
+                .form(&[
+                    ("csrf", csrf_of(&health).as_str()),
+                    ("resident_id", resident.as_str()),
+                    ("temperature", "38.2"),
+                    ("key", key.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303);
+        }
+        let checks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM health_checks")
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(checks, 1, "{}: a double tap records once", app.db.name());
+        let medical = sign_in(&app, "nanquan-medical").await;
+        let health = html(&medical, &app, "/health").await;
+        assert!(health.contains("38.2℃"), "{}", app.db.name());
+    }
+}
