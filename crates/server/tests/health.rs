@@ -719,3 +719,75 @@ async fn a_survey_answer_puts_a_resident_at_risk_and_the_leader_starts_home_isol
         );
     }
 }
+
+#[tokio::test]
+async fn a_batch_is_recorded_once_whatever_the_retries_and_fevers_open_one_alert_each() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let medical = app.login("nanquan-medical").await;
+        let people = residents_of(&app, &grid1).await;
+        let items: Vec<Value> = people[..10]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let t = if i < 2 { 38.5 } else { 36.4 };
+                json!({"resident_id": r["id"], "temperature": t, "source": "door", "idempotency_key": format!("day1-{i}")})
+            })
+            .collect();
+        let (s, first) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": items.clone()}),
+            )
+            .await;
+        assert_eq!((s, first["recorded"].as_i64()), (200, Some(10)), "{first}");
+        let (_, again) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": items.clone()}),
+            )
+            .await;
+        for i in 0..10 {
+            assert_eq!(
+                first["items"][i]["check"]["id"],
+                again["items"][i]["check"]["id"],
+                "{}: item {i}",
+                app.db.name()
+            );
+        }
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM health_checks").await, 10);
+        assert_eq!(
+            app.get(&medical, "/api/v1/alerts?status=open").await.1["total"],
+            2
+        );
+        assert!(first["items"][0]["check"]["alert_id"].is_i64());
+        // A key reused with another body, and twice within one batch: refused, the rest recorded.
+        let mut changed = items[3].clone();
+        changed["temperature"] = json!(36.9);
+        let twice = json!({"resident_id": people[11]["id"], "temperature": 36.5, "source": "door", "idempotency_key": "dup"});
+        let (_, r) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": [changed, twice.clone(), twice]}),
+            )
+            .await;
+        assert_eq!(r["items"][0]["error"]["field"], "idempotency_key", "{r}");
+        assert!(r["items"][1]["check"]["id"].is_i64());
+        assert_eq!(r["items"][2]["error"]["field"], "idempotency_key");
+        let (s, e) = app
+            .send(
+                &grid1,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": []}),
+            )
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("items")));
+    }
+}

@@ -344,3 +344,243 @@ pub async fn not_checked(
     .await?;
     Ok((items, total))
 }
+
+/// What became of one item of a batch.
+#[derive(Debug)]
+pub enum BatchOutcome {
+    Recorded(Recorded),
+    Refused(StoreError),
+}
+
+/// Records many checks in one transaction with a handful of statements whatever their number:
+/// earlier answers for the keys, the residents within scope, one multi-row insert of the checks,
+/// one of the alerts. Items are independent: a resident out of scope or a reused key refuses that
+/// item only.
+pub async fn record_batch(
+    db: &Db,
+    scope: &Scope,
+    day: &str,
+    items: &[NewCheck],
+) -> StoreResult<Vec<BatchOutcome>> {
+    use std::collections::HashMap;
+    let mut tx = db.begin_write().await?;
+    let keys: Vec<&str> = items.iter().map(|c| c.idempotency_key.as_str()).collect();
+    let placeholders = |n: usize, from: usize| {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    // Earlier answers for these keys.
+    let sql = format!(
+        "{CHECK_SELECT} WHERE c.recorded_by = $1 AND c.idempotency_key IN ({})",
+        placeholders(keys.len(), 2)
+    );
+    let mut q = sqlx::query_as::<_, Check>(sqlx::AssertSqlSafe(sql)).bind(scope.user_id);
+    for k in &keys {
+        q = q.bind(*k);
+    }
+    let earlier: Vec<Check> = q.fetch_all(&mut *tx).await?;
+    let mut hashes: HashMap<i64, String> = HashMap::new();
+    if !earlier.is_empty() {
+        let ids = earlier
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id, request_hash FROM health_checks WHERE id IN ({ids})"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        hashes.extend(rows);
+    }
+    let earlier_by_key: HashMap<String, Check> = {
+        let mut m = HashMap::new();
+        for c in earlier {
+            let key: String =
+                sqlx::query_scalar("SELECT idempotency_key FROM health_checks WHERE id = $1")
+                    .bind(c.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            m.insert(key, c);
+        }
+        m
+    };
+    // The residents of the batch within the caller's jurisdiction.
+    let mut ids: Vec<i64> = items.iter().map(|c| c.resident_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let grids = super::scope::grids(db, scope).await?;
+    let grid_list = grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let places: HashMap<i64, (i64, i64, Option<i64>)> = if grids.is_empty() {
+        HashMap::new()
+    } else {
+        let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT r.id, r.grid_id, r.household_id, g.parent_id FROM residents r JOIN org_units g ON g.id = r.grid_id \
+             WHERE r.id IN ({id_list}) AND r.deleted_at IS NULL AND r.grid_id IN ({grid_list})"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        rows.into_iter()
+            .map(|(id, g, h, c)| (id, (g, h, c)))
+            .collect()
+    };
+    let t = now();
+    let mut outcomes: Vec<Option<BatchOutcome>> = (0..items.len()).map(|_| None).collect();
+    let mut rows: Vec<Vec<super::bulk::Val>> = Vec::new();
+    let mut fresh: Vec<usize> = Vec::new();
+    let mut seen_keys: std::collections::HashSet<&str> = Default::default();
+    for (i, c) in items.iter().enumerate() {
+        if let Some(e) = earlier_by_key.get(&c.idempotency_key) {
+            outcomes[i] = Some(if hashes.get(&e.id) == Some(&c.request_hash) {
+                BatchOutcome::Recorded(Recorded {
+                    check: e.clone(),
+                    replay: true,
+                })
+            } else {
+                BatchOutcome::Refused(StoreError::Invalid {
+                    field: "idempotency_key",
+                    code: "idempotency_key_reused",
+                })
+            });
+            continue;
+        }
+        if !seen_keys.insert(c.idempotency_key.as_str()) {
+            outcomes[i] = Some(BatchOutcome::Refused(StoreError::Invalid {
+                field: "idempotency_key",
+                code: "idempotency_key_reused",
+            }));
+            continue;
+        }
+        let Some((grid, household, _)) = places.get(&c.resident_id) else {
+            outcomes[i] = Some(BatchOutcome::Refused(StoreError::NotFound));
+            continue;
+        };
+        use super::bulk::Val;
+        rows.push(vec![
+            Val::from(c.resident_id),
+            Val::from(*grid),
+            Val::from(*household),
+            Val::from(c.temperature.tenths()),
+            Val::from(c.symptoms.join(",")),
+            Val::from(c.source.as_str()),
+            Val::from(i64::from(c.temperature.is_fever())),
+            Val::from(day),
+            Val::from(t),
+            Val::from(scope.user_id),
+            Val::from(c.idempotency_key.as_str()),
+            Val::from(c.request_hash.as_str()),
+        ]);
+        fresh.push(i);
+    }
+    super::bulk::insert_rows(
+        &mut tx,
+        "health_checks",
+        &[
+            "resident_id",
+            "grid_id",
+            "household_id",
+            "temperature_tenths",
+            "symptoms",
+            "source",
+            "fever",
+            "day",
+            "checked_at",
+            "recorded_by",
+            "idempotency_key",
+            "request_hash",
+        ],
+        &rows,
+    )
+    .await?;
+    // The new rows' ids, by key.
+    let mut new_ids: HashMap<String, i64> = HashMap::new();
+    for chunk in fresh.chunks(500) {
+        let sql = format!(
+            "SELECT idempotency_key, id FROM health_checks WHERE recorded_by = $1 AND idempotency_key IN ({})",
+            placeholders(chunk.len(), 2)
+        );
+        let mut q =
+            sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql)).bind(scope.user_id);
+        for i in chunk {
+            q = q.bind(items[*i].idempotency_key.as_str());
+        }
+        new_ids.extend(q.fetch_all(&mut *tx).await?);
+    }
+    // Alerts for fevers and symptoms, one per person not already followed.
+    let alerting: Vec<usize> = fresh
+        .iter()
+        .copied()
+        .filter(|i| items[*i].temperature.is_fever() || !items[*i].symptoms.is_empty())
+        .collect();
+    let mut alert_of: HashMap<i64, i64> = HashMap::new();
+    if !alerting.is_empty() {
+        let people = alerting
+            .iter()
+            .map(|i| items[*i].resident_id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let open: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT resident_id FROM alerts WHERE status = 'open' AND resident_id IN ({people})"
+        )))
+        .fetch_all(&mut *tx)
+        .await?;
+        for i in alerting {
+            let c = &items[i];
+            if open.contains(&c.resident_id) || alert_of.contains_key(&c.resident_id) {
+                continue;
+            }
+            let (grid, _, community) = places[&c.resident_id];
+            let check_id = new_ids.get(&c.idempotency_key).copied();
+            let reason = if c.temperature.is_fever() {
+                "fever".to_string()
+            } else {
+                c.symptoms.join(",")
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO alerts (community_id, grid_id, resident_id, health_check_id, reason, status, opened_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
+            )
+            .bind(community.unwrap_or(grid))
+            .bind(grid)
+            .bind(c.resident_id)
+            .bind(check_id)
+            .bind(reason)
+            .bind(t)
+            .fetch_one(&mut *tx)
+            .await?;
+            alert_of.insert(c.resident_id, id);
+        }
+    }
+    tx.commit().await?;
+    for i in fresh {
+        let c = &items[i];
+        let (grid, _, _) = places[&c.resident_id];
+        outcomes[i] = Some(BatchOutcome::Recorded(Recorded {
+            check: Check {
+                id: new_ids.get(&c.idempotency_key).copied().unwrap_or_default(),
+                resident_id: c.resident_id,
+                grid_id: grid,
+                temperature_tenths: c.temperature.tenths(),
+                symptoms: c.symptoms.join(","),
+                source: c.source.clone(),
+                fever: i64::from(c.temperature.is_fever()),
+                day: day.to_string(),
+                checked_at: t,
+                recorded_by: scope.user_id,
+                alert_id: alert_of.get(&c.resident_id).copied(),
+            },
+            replay: false,
+        }));
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(BatchOutcome::Refused(StoreError::Conflict)))
+        .collect())
+}

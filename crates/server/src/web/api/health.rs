@@ -183,31 +183,41 @@ pub async fn batch(
         ));
     }
     let day = state.settings.today().to_string();
-    let scope = caller.scope();
-    let mut items: Vec<BatchItem> = Vec::with_capacity(b.items.len());
-    let mut tx = state.db.begin_write().await?;
-    for (index, body) in b.items.iter().enumerate() {
-        let result = match new_check(body) {
-            Ok(c) => health::record_in(&mut tx, &scope, &day, &c)
-                .await
-                .map_err(AppError::from),
-            Err(e) => Err(e),
-        };
-        items.push(match result {
-            Ok(rec) => BatchItem {
-                index,
-                check: Some(check_view(&rec.check)),
-                error: None,
-            },
-            Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
+    // Items that do not parse are refused here; the rest go to the store together.
+    let parsed: Vec<Result<NewCheck, AppError>> = b.items.iter().map(new_check).collect();
+    let valid: Vec<NewCheck> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().cloned())
+        .collect();
+    let mut stored = if valid.is_empty() {
+        Vec::new()
+    } else {
+        health::record_batch(&state.db, &caller.scope(), &day, &valid).await?
+    }
+    .into_iter();
+    let mut items: Vec<BatchItem> = Vec::with_capacity(parsed.len());
+    for (index, p) in parsed.into_iter().enumerate() {
+        items.push(match p {
             Err(e) => BatchItem {
                 index,
                 check: None,
                 error: Some(e.body()),
             },
+            Ok(_) => match stored.next() {
+                Some(health::BatchOutcome::Recorded(rec)) => BatchItem {
+                    index,
+                    check: Some(check_view(&rec.check)),
+                    error: None,
+                },
+                Some(health::BatchOutcome::Refused(e)) => BatchItem {
+                    index,
+                    check: None,
+                    error: Some(AppError::from(e).body()),
+                },
+                None => return Err(AppError::Internal("batch outcome missing".into())),
+            },
         });
     }
-    tx.commit().await?;
     let recorded = items.iter().filter(|i| i.check.is_some()).count();
     Ok(Json(BatchResult {
         recorded,
