@@ -791,3 +791,66 @@ async fn a_batch_is_recorded_once_whatever_the_retries_and_fevers_open_one_alert
         assert_eq!((s, e["field"].as_str()), (422, Some("items")));
     }
 }
+
+#[tokio::test]
+async fn the_kept_day_figures_equal_a_direct_count_of_the_checks() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let people = residents_of(&app, &leader).await;
+        // Singles and batches, some residents twice, some with fever, across grids.
+        for (i, r) in people.iter().take(6).enumerate() {
+            let t = if i % 3 == 0 { 38.1 } else { 36.5 };
+            app.send(&leader, Method::POST, "/api/v1/health-checks", json!({"resident_id": r["id"], "temperature": t, "source": "door", "idempotency_key": format!("s-{i}")})).await;
+        }
+        let items: Vec<Value> = people
+            .iter()
+            .skip(3)
+            .take(20)
+            .chain(people.iter().skip(3).take(2))
+            .enumerate()
+            .map(|(i, r)| json!({"resident_id": r["id"], "temperature": if i % 5 == 0 { 37.5 } else { 36.3 }, "source": "gate", "idempotency_key": format!("b-{i}")}))
+            .collect();
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/health-checks/batch",
+                json!({"items": items}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let kept: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT grid_id, day, health_checks, residents_checked, fevers FROM day_stats ORDER BY grid_id, day",
+        )
+        .fetch_all(&app.db.db.pool)
+        .await
+        .unwrap();
+        let direct: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT grid_id, day, COUNT(*), COUNT(DISTINCT resident_id), CAST(SUM(fever) AS BIGINT) FROM health_checks \
+             GROUP BY grid_id, day ORDER BY grid_id, day",
+        )
+        .fetch_all(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(kept, direct, "{}", app.db.name());
+        assert!(direct.len() >= 2);
+        // And "not checked today" pages through every grid without gaps or repeats.
+        let (_, first) = app
+            .get(&leader, "/api/v1/health-checks/not-checked?per_page=7")
+            .await;
+        let total = first["total"].as_i64().unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for page in 1..=(total + 6) / 7 {
+            let (_, p) = app
+                .get(
+                    &leader,
+                    &format!("/api/v1/health-checks/not-checked?per_page=7&page={page}"),
+                )
+                .await;
+            for r in p["items"].as_array().unwrap() {
+                assert!(seen.insert(r["resident_id"].as_i64().unwrap()), "repeated");
+            }
+        }
+        assert_eq!(seen.len() as i64, total, "{}", app.db.name());
+    }
+}

@@ -132,6 +132,23 @@ pub async fn record_in(
             .ok_or(StoreError::NotFound)?;
     let t = now();
     let fever = c.temperature.is_fever();
+    let earlier_today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM health_checks WHERE grid_id = $1 AND day = $2 AND resident_id = $3",
+    )
+    .bind(grid_id)
+    .bind(day)
+    .bind(c.resident_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    super::day_stats::add(
+        tx,
+        grid_id,
+        day,
+        1,
+        i64::from(earlier_today == 0),
+        i64::from(fever),
+    )
+    .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO health_checks (resident_id, grid_id, household_id, temperature_tenths, symptoms, \
          source, fever, day, checked_at, recorded_by, idempotency_key, request_hash) \
@@ -307,7 +324,9 @@ pub async fn close_alert(
     Ok(())
 }
 
-/// Residents of `grids` with no check on `day`, grid by grid, for the workers who go and check.
+/// Residents of `grids` with no check on `day`, grid by grid. The counts come from the kept
+/// figures (residents per grid, residents checked per grid and day), so the page is read from one
+/// grid's index range, stopping as soon as it is full.
 pub async fn not_checked(
     db: &Db,
     grids: &[i64],
@@ -318,30 +337,53 @@ pub async fn not_checked(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
+    let mut grids = grids.to_vec();
+    grids.sort_unstable();
     let list = grids
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let filter = format!(
-        "r.deleted_at IS NULL AND r.grid_id IN ({list}) AND NOT EXISTS (SELECT 1 FROM health_checks c \
-         WHERE c.grid_id = r.grid_id AND c.day = $1 AND c.resident_id = r.id)"
-    );
-    let items: Vec<(i64, i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.grid_id, r.name, h.address FROM residents r JOIN households h ON h.id = r.household_id \
-         WHERE {filter} ORDER BY r.grid_id, r.household_id, r.id LIMIT $2 OFFSET $3"
-    )))
-    .bind(day)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(&db.pool)
-    .await?;
-    let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM residents r WHERE {filter}"
-    )))
-    .bind(day)
-    .fetch_one(&db.pool)
-    .await?;
+    let residents: std::collections::HashMap<i64, i64> =
+        sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(format!(
+            "SELECT grid_id, residents FROM grid_stats WHERE grid_id IN ({list})"
+        )))
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .collect();
+    let checked = super::day_stats::residents_checked(db, &grids, day).await?;
+    let left = |g: &i64| {
+        (residents.get(g).copied().unwrap_or(0) - checked.get(g).copied().unwrap_or(0)).max(0)
+    };
+    let total: i64 = grids.iter().map(left).sum();
+    let mut items = Vec::new();
+    let mut skip = offset;
+    for g in &grids {
+        if items.len() as i64 >= limit {
+            break;
+        }
+        let n = left(g);
+        if skip >= n {
+            skip -= n;
+            continue;
+        }
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT r.id, r.grid_id, r.name, h.address FROM residents r JOIN households h ON h.id = r.household_id \
+             WHERE r.id IN (SELECT r.id FROM residents r WHERE r.grid_id = $1 AND r.deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM health_checks c WHERE c.grid_id = r.grid_id AND c.day = $2 \
+             AND c.resident_id = r.id) ORDER BY r.grid_id, r.deleted_at, r.id LIMIT $3 OFFSET $4) \
+             ORDER BY r.id",
+        )
+        .bind(g)
+        .bind(day)
+        .bind(limit - items.len() as i64)
+        .bind(skip)
+        .fetch_all(&db.pool)
+        .await?;
+        skip = 0;
+        items.extend(rows);
+    }
     Ok((items, total))
 }
 
@@ -478,6 +520,44 @@ pub async fn record_batch(
             Val::from(c.request_hash.as_str()),
         ]);
         fresh.push(i);
+    }
+    // The day's figures per grid: a resident counts once a day, however often checked.
+    if !fresh.is_empty() {
+        let people = fresh
+            .iter()
+            .map(|i| items[*i].resident_id.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let batch_grids: std::collections::BTreeSet<i64> = fresh
+            .iter()
+            .map(|i| places[&items[*i].resident_id].0)
+            .collect();
+        let batch_grids = batch_grids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let already: std::collections::HashSet<i64> = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT resident_id FROM health_checks WHERE grid_id IN ({batch_grids}) AND day = $1 \
+             AND resident_id IN ({people})"
+        )))
+        .bind(day)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        let mut counted: std::collections::HashSet<i64> = already;
+        let mut delta: std::collections::BTreeMap<i64, (i64, i64, i64)> = Default::default();
+        for i in &fresh {
+            let c = &items[*i];
+            let d = delta.entry(places[&c.resident_id].0).or_default();
+            d.0 += 1;
+            d.1 += i64::from(counted.insert(c.resident_id));
+            d.2 += i64::from(c.temperature.is_fever());
+        }
+        for (grid, (checks, residents, fevers)) in delta {
+            super::day_stats::add(&mut tx, grid, day, checks, residents, fevers).await?;
+        }
     }
     super::bulk::insert_rows(
         &mut tx,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod bulk;
 pub mod checks;
+pub mod day_stats;
 pub mod export;
 pub mod grid_stats;
 pub mod health;
