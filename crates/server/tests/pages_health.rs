@@ -168,3 +168,62 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
         assert!(health.contains("38.2℃"), "{}", app.db.name());
     }
 }
+
+#[tokio::test]
+async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts() {
+    for app in common::each_demo_app().await {
+        let leader = sign_in(&app, "nanquan-leader").await;
+        let page = html(&leader, &app, "/surveys").await;
+        assert!(page.contains("id=\"new-survey\""));
+        let csrf = csrf_of(&page);
+        let empty = leader
+            .post(app.url("/surveys"))
+            .form(&[("csrf", csrf.as_str()), ("name", "复查")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(empty.status(), 200, "no grid chosen: the form again");
+        assert!(empty.text().await.unwrap().contains("role=\"alert\""));
+        let r = leader
+            .post(app.url("/surveys"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("name", "二月复查"),
+                ("grid", "650203002005001"),
+                ("grid", "650203002005002"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let survey = html(&leader, &app, r.headers()["location"].to_str().unwrap()).await;
+        assert!(survey.contains("二月复查") && survey.contains("650203002005002"));
+        // A grid worker cannot start one.
+        let worker = sign_in(&app, "nanquan-grid1").await;
+        let page = html(&worker, &app, "/surveys").await;
+        assert!(!page.contains("id=\"new-survey\""));
+        let r = worker
+            .post(app.url("/surveys"))
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("name", "x"),
+                ("grid", "650203002005001"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        // A fever recorded through the API shows on the medical group's home page.
+        let token = app.login("nanquan-grid1").await;
+        let (_, list) = app.get(&token, "/api/v1/residents?per_page=1").await;
+        let rid = list["items"][0]["id"].clone();
+        app.send(&token, reqwest::Method::POST, "/api/v1/health-checks", serde_json::json!({"resident_id": rid, "temperature": 39.1, "source": "door", "idempotency_key": "home-1"})).await;
+        let medical = sign_in(&app, "nanquan-medical").await;
+        let home = html(&medical, &app, "/").await;
+        assert!(
+            home.contains("id=\"home-health\"") && home.contains("39.1℃"),
+            "{}",
+            app.db.name()
+        );
+    }
+}

@@ -53,6 +53,7 @@ const CHECK_SELECT: &str = "SELECT c.id, c.resident_id, c.grid_id, c.temperature
 /// Records one check in its own transaction.
 pub async fn record(db: &Db, scope: &Scope, day: &str, c: &NewCheck) -> StoreResult<Recorded> {
     let mut tx = db.begin_write().await?;
+    custom_plans(&mut tx, db).await?;
     let r = record_in(&mut tx, scope, day, c).await;
     match r {
         Ok(rec) => {
@@ -69,6 +70,18 @@ pub async fn record(db: &Db, scope: &Scope, day: &str, c: &NewCheck) -> StoreRes
         }
         Err(e) => Err(e),
     }
+}
+
+/// The service plans PostgreSQL statements once (`force_generic_plan`, set per connection), which
+/// suits the lists; the checks table grows from nothing during a day, and a plan made while it was
+/// empty scans it. These transactions plan with the table as it is.
+async fn custom_plans(tx: &mut Tx, db: &Db) -> StoreResult<()> {
+    if db.backend == super::Backend::Postgres {
+        sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -406,6 +419,7 @@ pub async fn record_batch(
 ) -> StoreResult<Vec<BatchOutcome>> {
     use std::collections::HashMap;
     let mut tx = db.begin_write().await?;
+    custom_plans(&mut tx, db).await?;
     let keys: Vec<&str> = items.iter().map(|c| c.idempotency_key.as_str()).collect();
     let placeholders = |n: usize, from: usize| {
         (from..from + n)

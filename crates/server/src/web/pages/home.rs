@@ -16,6 +16,60 @@ struct HomePage {
     units: Vec<UnitRow>,
     /// Per grid: code, name and the number of data problems (only grids with some).
     checks: Vec<(String, String, i64)>,
+    /// Open alerts (the first few) and their number; residents at risk; follow-ups due.
+    health: Option<HealthSummary>,
+}
+
+pub struct HealthSummary {
+    pub alerts: Vec<crate::web::api::health::AlertView>,
+    pub open_alerts: i64,
+    pub at_risk: i64,
+    pub due: i64,
+}
+
+async fn health_summary(state: &AppState, pc: &PageCaller) -> Option<HealthSummary> {
+    if !pc
+        .caller
+        .session
+        .user
+        .role
+        .has(shouhu_domain::Right::ReadHealth)
+    {
+        return None;
+    }
+    let grids = pc.caller.grids.to_vec();
+    let today = state.settings.today();
+    let yesterday = today - chrono::Days::new(1);
+    let loaded = async {
+        let (alerts, open_alerts) =
+            crate::db::health::alerts(&state.db, &grids, Some("open"), 5, 0).await?;
+        let (_, at_risk) = crate::db::risk::flags(&state.db, &grids, Some("pending"), 1, 0).await?;
+        let (_, due) = crate::db::quarantine::due(
+            &state.db,
+            &grids,
+            &today.to_string(),
+            &yesterday.to_string(),
+            1,
+            0,
+        )
+        .await?;
+        Ok::<_, crate::db::StoreError>(HealthSummary {
+            alerts: alerts
+                .iter()
+                .map(crate::web::api::health::alert_view)
+                .collect(),
+            open_alerts,
+            at_risk,
+            due,
+        })
+    };
+    match loaded.await {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(error = ?e, "health summary for the home page failed");
+            None
+        }
+    }
 }
 
 /// Beyond this many grids the home page links to the checks instead of counting them.
@@ -96,10 +150,12 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
         Err(e) => return e.into_response(),
     };
     let checks = check_counts(&state, &pc).await;
+    let health = health_summary(&state, &pc).await;
     page(&HomePage {
         c: pc.chrome,
         units,
         checks,
+        health,
     })
 }
 

@@ -230,7 +230,7 @@ pub fn router() -> Router<AppState> {
         .route("/alerts/{id}/close", post(health::close_alert))
         .route("/risk-flags/{id}", post(health::decide_flag))
         .route("/quarantines/{id}/follow-up", post(health::follow_up))
-        .route("/surveys", get(surveys::surveys))
+        .route("/surveys", get(surveys::surveys).post(surveys::create))
         .route("/surveys/{id}", get(surveys::survey))
         .route(
             "/surveys/{id}/households/{household_id}",

@@ -23,6 +23,9 @@ use crate::web::validate;
 struct SurveysPage {
     c: Chrome,
     items: Vec<SurveyView>,
+    /// (code, name) of the grids a new campaign may cover, for a leader.
+    grids: Vec<(String, String)>,
+    error: Option<String>,
 }
 
 pub async fn surveys(State(state): State<AppState>, pc: PageCaller) -> Response {
@@ -46,10 +49,105 @@ pub async fn surveys(State(state): State<AppState>, pc: PageCaller) -> Response 
             Err(e) => return PageError::new(t, e).into_response(),
         }
     }
+    let grids = if pc.caller.session.user.role.has(Right::ManageSurveys) {
+        crate::db::units::grids(&state.db, &scope)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| (u.code, u.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
     page(&SurveysPage {
         c: pc.chrome,
         items,
+        grids,
+        error: None,
     })
+}
+
+/// A leader starts a campaign with the built-in screening questionnaire over chosen grids.
+pub async fn create(State(state): State<AppState>, pc: PageCaller, body: Bytes) -> Response {
+    let t = pc.t();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
+    let field = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Err(e) = pc.check_csrf(&state, &field("csrf")).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc
+        .require(&state, Right::ManageSurveys, "survey.create")
+        .await
+    {
+        return e.into_response();
+    }
+    let scope = pc.caller.scope();
+    let created = async {
+        let name = validate::text("name", &field("name"), 100, true)?;
+        let codes: Vec<&str> = pairs
+            .iter()
+            .filter(|(k, _)| k == "grid")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let mut grids = Vec::new();
+        for code in codes {
+            let u = crate::db::units::get_by_code(&state.db, &scope, code)
+                .await
+                .ok()
+                .filter(|u| u.kind == "grid")
+                .ok_or_else(|| AppError::invalid("grids", "unknown_unit", "no such grid"))?;
+            grids.push(u.id);
+        }
+        if grids.is_empty() {
+            return Err(AppError::invalid("grids", "required", "choose the grids"));
+        }
+        let questions = crate::survey::epidemic_screening();
+        let id = surveys::create(
+            &state.db,
+            &scope,
+            &pc.caller.actor(),
+            &name,
+            &questions,
+            &grids,
+        )
+        .await?;
+        Ok::<_, AppError>(id)
+    }
+    .await;
+    match created {
+        Ok(id) => Redirect::to(&format!("/surveys/{id}")).into_response(),
+        Err(AppError::Invalid { code, .. }) => {
+            let message = t.invalid(&code);
+            let list = surveys::list(&state.db, &scope).await.unwrap_or_default();
+            let mut items = Vec::new();
+            for (id, _, _) in list {
+                if let Ok(s) = surveys::get(&state.db, &scope, id).await
+                    && let Ok(v) = crate::web::api::surveys::survey_view_pub(&state, &s).await
+                {
+                    items.push(v);
+                }
+            }
+            let grids = crate::db::units::grids(&state.db, &scope)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| (u.code, u.name))
+                .collect();
+            page(&SurveysPage {
+                c: pc.chrome,
+                items,
+                grids,
+                error: Some(message),
+            })
+        }
+        Err(e) => PageError::new(t, e).into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]
