@@ -467,26 +467,25 @@ pub async fn record_batch(
     let mut ids: Vec<i64> = items.iter().map(|c| c.resident_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let grids = super::scope::grids(db, scope).await?;
-    let grid_list = grids
+    // Membership is checked here against the caller's grids: a city-wide recorder holds thousands,
+    // and a list of them in the SQL cost more than the batch itself.
+    let grids: std::collections::HashSet<i64> = super::scope::grids(db, scope)
+        .await?
         .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+        .copied()
+        .collect();
     let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let places: HashMap<i64, (i64, i64, Option<i64>)> = if grids.is_empty() {
-        HashMap::new()
-    } else {
-        let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT r.id, r.grid_id, r.household_id, g.parent_id FROM residents r JOIN org_units g ON g.id = r.grid_id \
-             WHERE r.id IN ({id_list}) AND r.deleted_at IS NULL AND r.grid_id IN ({grid_list})"
-        )))
-        .fetch_all(&mut *tx)
-        .await?;
-        rows.into_iter()
-            .map(|(id, g, h, c)| (id, (g, h, c)))
-            .collect()
-    };
+    let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT r.id, r.grid_id, r.household_id, g.parent_id FROM residents r JOIN org_units g ON g.id = r.grid_id \
+         WHERE r.id IN ({id_list}) AND r.deleted_at IS NULL"
+    )))
+    .fetch_all(&mut *tx)
+    .await?;
+    let places: HashMap<i64, (i64, i64, Option<i64>)> = rows
+        .into_iter()
+        .filter(|(_, g, _, _)| grids.contains(g))
+        .map(|(id, g, h, c)| (id, (g, h, c)))
+        .collect();
     let t = now();
     let mut outcomes: Vec<Option<BatchOutcome>> = (0..items.len()).map(|_| None).collect();
     let mut rows: Vec<Vec<super::bulk::Val>> = Vec::new();

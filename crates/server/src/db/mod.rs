@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod checks;
 pub mod day_stats;
 pub mod export;
+pub mod gate;
 pub mod grid_stats;
 pub mod health;
 pub mod households;

@@ -396,6 +396,16 @@ async fn seed_gates_and_teams(tx: &mut Tx) -> anyhow::Result<()> {
         .execute(&mut **tx)
         .await?;
     }
+    // 南泉社区: one exit per household every two days (as the closed products of 2020 set it).
+    let nanquan = unit_id(tx, NANQUAN).await?;
+    sqlx::query(
+        "INSERT INTO gate_rules (community_id, exits_per_period, period_days, curfew_start, curfew_end, \
+         vehicles_allowed, visitors_allowed, updated_at) VALUES ($1, 1, 2, 0, 0, 1, 1, $2)",
+    )
+    .bind(nanquan)
+    .bind(crate::db::now())
+    .execute(&mut **tx)
+    .await?;
     for community in [NANQUAN, JINHUA, WUTING] {
         let c = unit_id(tx, community).await?;
         for (kind, name) in TEAMS {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod checks;
+pub mod gate;
 pub mod health;
 pub mod households;
 pub mod observation;
@@ -31,6 +32,7 @@ use super::AppState;
         residents::unmask,
         sheets::import_residents, sheets::export_masked, sheets::export_full,
         checks::list,
+        gate::gates, gate::pass, gate::revoke, gate::scan,
         health::create, health::batch, health::not_checked, health::alerts, health::close,
         quarantine::create, quarantine::list, quarantine::show, quarantine::transition,
         quarantine::follow_up, quarantine::due, quarantine::isolation,
@@ -101,6 +103,10 @@ pub fn router() -> Router<AppState> {
                 .delete(households::delete),
         )
         .route("/api/v1/checks", get(checks::list))
+        .route("/api/v1/gates", get(gate::gates))
+        .route("/api/v1/households/{id}/pass", get(gate::pass))
+        .route("/api/v1/households/{id}/pass/revoke", post(gate::revoke))
+        .route("/api/v1/gate/scans", post(gate::scan))
         .route("/api/v1/health-checks", post(health::create))
         .route("/api/v1/health-checks/batch", post(health::batch))
         .route(
