@@ -175,6 +175,11 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
         let leader = sign_in(&app, "nanquan-leader").await;
         let page = html(&leader, &app, "/surveys").await;
         assert!(page.contains("id=\"new-survey\""));
+        let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
+        assert!(
+            !title["<title>".len()..].contains('<'),
+            "a plain title: {title}"
+        );
         let csrf = csrf_of(&page);
         let empty = leader
             .post(app.url("/surveys"))

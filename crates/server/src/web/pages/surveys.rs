@@ -29,42 +29,44 @@ struct SurveysPage {
 }
 
 pub async fn surveys(State(state): State<AppState>, pc: PageCaller) -> Response {
-    let t = pc.t();
     if let Err(e) = pc.require(&state, Right::ReadHealth, "survey.list").await {
         return e.into_response();
     }
+    list_page(&state, pc, None).await
+}
+
+/// The campaigns reaching the caller's grids, and for a leader the form to start one.
+async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> Response {
+    let t = pc.t();
     let scope = pc.caller.scope();
-    let mut items = Vec::new();
-    let list = match surveys::list(&state.db, &scope).await {
-        Ok(l) => l,
-        Err(e) => return PageError::new(t, e.into()).into_response(),
-    };
-    for (id, _, _) in list {
-        let view = async {
+    let loaded = async {
+        let mut items = Vec::new();
+        for (id, _, _) in surveys::list(&state.db, &scope).await? {
             let s = surveys::get(&state.db, &scope, id).await?;
-            crate::web::api::surveys::survey_view_pub(&state, &s).await
-        };
-        match view.await {
-            Ok(v) => items.push(v),
-            Err(e) => return PageError::new(t, e).into_response(),
+            items.push(crate::web::api::surveys::survey_view_pub(state, &s).await?);
         }
+        let grids: Vec<(String, String)> = if pc.caller.session.user.role.has(Right::ManageSurveys)
+        {
+            crate::db::units::grids(&state.db, &scope)
+                .await?
+                .into_iter()
+                .map(|u| (u.code, u.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok::<_, AppError>((items, grids))
     }
-    let grids = if pc.caller.session.user.role.has(Right::ManageSurveys) {
-        crate::db::units::grids(&state.db, &scope)
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|u| (u.code, u.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    page(&SurveysPage {
-        c: pc.chrome,
-        items,
-        grids,
-        error: None,
-    })
+    .await;
+    match loaded {
+        Ok((items, grids)) => page(&SurveysPage {
+            c: pc.chrome,
+            items,
+            grids,
+            error,
+        }),
+        Err(e) => PageError::new(t, e).into_response(),
+    }
 }
 
 /// A leader starts a campaign with the built-in screening questionnaire over chosen grids.
@@ -122,30 +124,7 @@ pub async fn create(State(state): State<AppState>, pc: PageCaller, body: Bytes) 
     .await;
     match created {
         Ok(id) => Redirect::to(&format!("/surveys/{id}")).into_response(),
-        Err(AppError::Invalid { code, .. }) => {
-            let message = t.invalid(&code);
-            let list = surveys::list(&state.db, &scope).await.unwrap_or_default();
-            let mut items = Vec::new();
-            for (id, _, _) in list {
-                if let Ok(s) = surveys::get(&state.db, &scope, id).await
-                    && let Ok(v) = crate::web::api::surveys::survey_view_pub(&state, &s).await
-                {
-                    items.push(v);
-                }
-            }
-            let grids = crate::db::units::grids(&state.db, &scope)
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|u| (u.code, u.name))
-                .collect();
-            page(&SurveysPage {
-                c: pc.chrome,
-                items,
-                grids,
-                error: Some(message),
-            })
-        }
+        Err(AppError::Invalid { code, .. }) => list_page(&state, pc, Some(t.invalid(&code))).await,
         Err(e) => PageError::new(t, e).into_response(),
     }
 }
