@@ -275,23 +275,7 @@ pub async fn scan(
                 .await?,
         };
         if let Some(r) = who {
-            let open: Option<i64> = sqlx::query_scalar(
-                "SELECT MIN(id) FROM alerts WHERE resident_id = $1 AND status = 'open'",
-            )
-            .bind(r)
-            .fetch_one(&mut *tx)
-            .await?;
-            if open.is_none() {
-                sqlx::query(
-                    "INSERT INTO alerts (community_id, grid_id, resident_id, reason, status, opened_at) \
-                     SELECT $1, r.grid_id, r.id, 'fever at the gate', 'open', $2 FROM residents r WHERE r.id = $3",
-                )
-                .bind(gate.community_id)
-                .bind(t)
-                .bind(r)
-                .execute(&mut *tx)
-                .await?;
-            }
+            super::health::open_alert_once(&mut tx, r, None, "fever at the gate", t).await?;
         }
     }
     tx.commit().await?;

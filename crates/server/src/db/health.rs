@@ -133,16 +133,15 @@ pub async fn record_in(
         return Ok(r);
     }
     let sql = format!(
-        "SELECT r.grid_id, r.household_id, g.parent_id FROM residents r JOIN org_units g ON g.id = r.grid_id \
+        "SELECT r.grid_id, r.household_id FROM residents r \
          WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})"
     );
-    let (grid_id, household_id, community_id): (i64, i64, Option<i64>) =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(scope.user_id)
-            .bind(c.resident_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    let (grid_id, household_id): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .bind(c.resident_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     let t = now();
     let fever = c.temperature.is_fever();
     let earlier_today: i64 = sqlx::query_scalar(
@@ -183,34 +182,12 @@ pub async fn record_in(
     .await?;
     let mut alert_id = None;
     if fever || !c.symptoms.is_empty() {
-        // One open alert per person: a second fever reading joins the one already being followed.
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM alerts WHERE resident_id = $1 AND status = 'open'",
-        )
-        .bind(c.resident_id)
-        .fetch_one(&mut **tx)
-        .await?;
-        if open.is_none() {
-            let reason = match (fever, c.symptoms.is_empty()) {
-                (true, true) => "fever".to_string(),
-                (true, false) => format!("fever,{}", c.symptoms.join(",")),
-                (false, _) => c.symptoms.join(","),
-            };
-            alert_id = Some(
-                sqlx::query_scalar(
-                    "INSERT INTO alerts (community_id, grid_id, resident_id, health_check_id, reason, \
-                     status, opened_at) VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
-                )
-                .bind(community_id.unwrap_or(grid_id))
-                .bind(grid_id)
-                .bind(c.resident_id)
-                .bind(id)
-                .bind(reason)
-                .bind(t)
-                .fetch_one(&mut **tx)
-                .await?,
-            );
-        }
+        let reason = match (fever, c.symptoms.is_empty()) {
+            (true, true) => "fever".to_string(),
+            (true, false) => format!("fever,{}", c.symptoms.join(",")),
+            (false, _) => c.symptoms.join(","),
+        };
+        alert_id = open_alert_once(tx, c.resident_id, Some(id), &reason, t).await?;
     }
     Ok(Recorded {
         check: Check {
@@ -228,6 +205,37 @@ pub async fn record_in(
         },
         replay: false,
     })
+}
+
+/// Opens an alert for the resident's community medical group unless one is already open for them:
+/// one open alert per person, a second reading joins the one being followed. Every path that can
+/// raise one (checks, follow-ups, survey answers, the gate) comes through here. Returns the new id.
+pub(crate) async fn open_alert_once(
+    tx: &mut Tx,
+    resident_id: i64,
+    health_check_id: Option<i64>,
+    reason: &str,
+    at: i64,
+) -> StoreResult<Option<i64>> {
+    let open: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(id) FROM alerts WHERE resident_id = $1 AND status = 'open'")
+            .bind(resident_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if open.is_some() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_scalar(
+        "INSERT INTO alerts (community_id, grid_id, resident_id, health_check_id, reason, status, opened_at) \
+         SELECT COALESCE(g.parent_id, g.id), r.grid_id, r.id, $2, $3, 'open', $4 \
+         FROM residents r JOIN org_units g ON g.id = r.grid_id WHERE r.id = $1 RETURNING id",
+    )
+    .bind(resident_id)
+    .bind(health_check_id)
+    .bind(reason)
+    .bind(at)
+    .fetch_optional(&mut **tx)
+    .await?)
 }
 
 /// An alert with what the medical group needs to see.
@@ -427,42 +435,37 @@ pub async fn record_batch(
             .collect::<Vec<_>>()
             .join(",")
     };
-    // Earlier answers for these keys.
+    // Earlier answers for these keys: their ids and request digests, then the checks themselves.
     let sql = format!(
-        "{CHECK_SELECT} WHERE c.recorded_by = $1 AND c.idempotency_key IN ({})",
+        "SELECT id, idempotency_key, request_hash FROM health_checks \
+         WHERE recorded_by = $1 AND idempotency_key IN ({})",
         placeholders(keys.len(), 2)
     );
-    let mut q = sqlx::query_as::<_, Check>(sqlx::AssertSqlSafe(sql)).bind(scope.user_id);
+    let mut q =
+        sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql)).bind(scope.user_id);
     for k in &keys {
         q = q.bind(*k);
     }
-    let earlier: Vec<Check> = q.fetch_all(&mut *tx).await?;
-    let mut hashes: HashMap<i64, String> = HashMap::new();
+    let earlier: Vec<(i64, String, String)> = q.fetch_all(&mut *tx).await?;
+    let mut checks: HashMap<i64, Check> = HashMap::new();
     if !earlier.is_empty() {
         let ids = earlier
             .iter()
-            .map(|c| c.id.to_string())
+            .map(|e| e.0.to_string())
             .collect::<Vec<_>>()
             .join(",");
-        let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, request_hash FROM health_checks WHERE id IN ({ids})"
+        let rows: Vec<Check> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CHECK_SELECT} WHERE c.id IN ({ids})"
         )))
         .fetch_all(&mut *tx)
         .await?;
-        hashes.extend(rows);
+        checks.extend(rows.into_iter().map(|c| (c.id, c)));
     }
-    let earlier_by_key: HashMap<String, Check> = {
-        let mut m = HashMap::new();
-        for c in earlier {
-            let key: String =
-                sqlx::query_scalar("SELECT idempotency_key FROM health_checks WHERE id = $1")
-                    .bind(c.id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            m.insert(key, c);
-        }
-        m
-    };
+    let hashes: HashMap<i64, String> = earlier.iter().map(|(id, _, h)| (*id, h.clone())).collect();
+    let earlier_by_key: HashMap<String, Check> = earlier
+        .into_iter()
+        .filter_map(|(id, key, _)| checks.remove(&id).map(|c| (key, c)))
+        .collect();
     // The residents of the batch within the caller's jurisdiction.
     let mut ids: Vec<i64> = items.iter().map(|c| c.resident_id).collect();
     ids.sort_unstable();
@@ -475,16 +478,15 @@ pub async fn record_batch(
         .copied()
         .collect();
     let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let rows: Vec<(i64, i64, i64, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.grid_id, r.household_id, g.parent_id FROM residents r JOIN org_units g ON g.id = r.grid_id \
-         WHERE r.id IN ({id_list}) AND r.deleted_at IS NULL"
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, grid_id, household_id FROM residents WHERE id IN ({id_list}) AND deleted_at IS NULL"
     )))
     .fetch_all(&mut *tx)
     .await?;
-    let places: HashMap<i64, (i64, i64, Option<i64>)> = rows
+    let places: HashMap<i64, (i64, i64)> = rows
         .into_iter()
-        .filter(|(_, g, _, _)| grids.contains(g))
-        .map(|(id, g, h, c)| (id, (g, h, c)))
+        .filter(|(_, g, _)| grids.contains(g))
+        .map(|(id, g, h)| (id, (g, h)))
         .collect();
     let t = now();
     let mut outcomes: Vec<Option<BatchOutcome>> = (0..items.len()).map(|_| None).collect();
@@ -513,7 +515,7 @@ pub async fn record_batch(
             }));
             continue;
         }
-        let Some((grid, household, _)) = places.get(&c.resident_id) else {
+        let Some((grid, household)) = places.get(&c.resident_id) else {
             outcomes[i] = Some(BatchOutcome::Refused(StoreError::NotFound));
             continue;
         };
@@ -613,48 +615,22 @@ pub async fn record_batch(
         .filter(|i| items[*i].temperature.is_fever() || !items[*i].symptoms.is_empty())
         .collect();
     let mut alert_of: HashMap<i64, i64> = HashMap::new();
-    if !alerting.is_empty() {
-        let people = alerting
-            .iter()
-            .map(|i| items[*i].resident_id.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let open: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT resident_id FROM alerts WHERE status = 'open' AND resident_id IN ({people})"
-        )))
-        .fetch_all(&mut *tx)
-        .await?;
-        for i in alerting {
-            let c = &items[i];
-            if open.contains(&c.resident_id) || alert_of.contains_key(&c.resident_id) {
-                continue;
-            }
-            let (grid, _, community) = places[&c.resident_id];
-            let check_id = new_ids.get(&c.idempotency_key).copied();
-            let reason = if c.temperature.is_fever() {
-                "fever".to_string()
-            } else {
-                c.symptoms.join(",")
-            };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO alerts (community_id, grid_id, resident_id, health_check_id, reason, status, opened_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'open', $6) RETURNING id",
-            )
-            .bind(community.unwrap_or(grid))
-            .bind(grid)
-            .bind(c.resident_id)
-            .bind(check_id)
-            .bind(reason)
-            .bind(t)
-            .fetch_one(&mut *tx)
-            .await?;
+    for i in alerting {
+        let c = &items[i];
+        let reason = if c.temperature.is_fever() {
+            "fever".to_string()
+        } else {
+            c.symptoms.join(",")
+        };
+        let check_id = new_ids.get(&c.idempotency_key).copied();
+        if let Some(id) = open_alert_once(&mut tx, c.resident_id, check_id, &reason, t).await? {
             alert_of.insert(c.resident_id, id);
         }
     }
     tx.commit().await?;
     for i in fresh {
         let c = &items[i];
-        let (grid, _, _) = places[&c.resident_id];
+        let (grid, _) = places[&c.resident_id];
         outcomes[i] = Some(BatchOutcome::Recorded(Recorded {
             check: Check {
                 id: new_ids.get(&c.idempotency_key).copied().unwrap_or_default(),

@@ -328,24 +328,12 @@ pub async fn follow_up(
     .fetch_one(&mut *tx)
     .await?;
     if f.temperature.is_fever() || !f.symptoms.is_empty() {
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM alerts WHERE resident_id = $1 AND status = 'open'",
-        )
-        .bind(resident_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if open.is_none() {
-            sqlx::query(
-                "INSERT INTO alerts (community_id, grid_id, resident_id, reason, status, opened_at) \
-                 SELECT COALESCE(g.parent_id, g.id), g.id, $1, $2, 'open', $3 FROM org_units g WHERE g.id = $4",
-            )
-            .bind(resident_id)
-            .bind(if f.temperature.is_fever() { "fever" } else { "symptoms" })
-            .bind(t)
-            .bind(grid_id)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let reason = if f.temperature.is_fever() {
+            "fever"
+        } else {
+            "symptoms"
+        };
+        super::health::open_alert_once(&mut tx, resident_id, None, reason, t).await?;
     }
     tx.commit().await?;
     Ok(fid)

@@ -144,23 +144,7 @@ pub(crate) async fn evaluate(
         .await?;
     }
     for r in ids("symptom_members") {
-        let open: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM alerts WHERE resident_id = $1 AND status = 'open'",
-        )
-        .bind(r)
-        .fetch_one(&mut **tx)
-        .await?;
-        if open.is_none() {
-            sqlx::query(
-                "INSERT INTO alerts (community_id, grid_id, resident_id, reason, status, opened_at) \
-                 SELECT COALESCE(g.parent_id, g.id), g.id, $1, 'survey: fever or cough', 'open', $2 FROM org_units g WHERE g.id = $3",
-            )
-            .bind(r)
-            .bind(t)
-            .bind(grid_id)
-            .execute(&mut **tx)
-            .await?;
-        }
+        super::health::open_alert_once(tx, r, None, "survey: fever or cough", t).await?;
     }
     Ok(())
 }
