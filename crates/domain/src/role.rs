@@ -52,6 +52,16 @@ pub enum Right {
     ManageQuarantine,
     /// Create survey campaigns (摸排) and assign them to grids.
     ManageSurveys,
+    /// Set a community's gate rules, print and revoke household passes.
+    ManageGates,
+    /// See the gate log: counts per hour, who is out, refusals; export it.
+    ReadGateLog,
+    /// Read daily reports and dashboards of the jurisdiction.
+    ReadReports,
+    /// Review, remark on and submit (上报) a community's daily report, and correct a submitted one.
+    SubmitReports,
+    /// Return a submitted report to its community for correction.
+    ReviewReports,
 }
 
 impl Role {
@@ -86,7 +96,15 @@ impl Role {
     pub fn has(self, right: Right) -> bool {
         use Right::*;
         let rights: &[Right] = match self {
-            Role::StreetOfficer => &[ReadRegistry, ExportRegistry, ReadHealth, ManageQuarantine],
+            Role::StreetOfficer => &[
+                ReadRegistry,
+                ExportRegistry,
+                ReadHealth,
+                ManageQuarantine,
+                ReadGateLog,
+                ReadReports,
+                ReviewReports,
+            ],
             Role::CommunityLeader => &[
                 ReadRegistry,
                 EditRegistry,
@@ -99,6 +117,10 @@ impl Role {
                 HandleAlerts,
                 ManageQuarantine,
                 ManageSurveys,
+                ManageGates,
+                ReadGateLog,
+                ReadReports,
+                SubmitReports,
             ],
             Role::GridWorker => &[
                 ReadRegistry,
@@ -108,9 +130,16 @@ impl Role {
                 ExportRegistry,
                 RecordHealth,
                 ReadHealth,
+                ReadReports,
             ],
-            Role::GateGuard => &[ScanGate],
-            Role::TeamMember => &[ReadRegistry, RecordHealth, ReadHealth, HandleAlerts],
+            Role::GateGuard => &[ScanGate, ReadGateLog],
+            Role::TeamMember => &[
+                ReadRegistry,
+                RecordHealth,
+                ReadHealth,
+                HandleAlerts,
+                ReadReports,
+            ],
             Role::SystemAdmin => &[ManageAccounts],
             Role::SecurityAdmin => &[ManageRoles],
             Role::Auditor => &[ReadAudit],

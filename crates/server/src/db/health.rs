@@ -75,7 +75,7 @@ pub async fn record(db: &Db, scope: &Scope, day: &str, c: &NewCheck) -> StoreRes
 /// The service plans PostgreSQL statements once (`force_generic_plan`, set per connection), which
 /// suits the lists; the checks table grows from nothing during a day, and a plan made while it was
 /// empty scans it. These transactions plan with the table as it is.
-async fn custom_plans(tx: &mut Tx, db: &Db) -> StoreResult<()> {
+pub(crate) async fn custom_plans(tx: &mut Tx, db: &Db) -> StoreResult<()> {
     if db.backend == super::Backend::Postgres {
         sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
             .execute(&mut **tx)

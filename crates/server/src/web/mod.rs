@@ -32,6 +32,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub sessions: Arc<session_cache::SessionCache>,
     pub uploads: Arc<uploads::Uploads>,
+    /// Commits concurrent gate scans together (see `db::gate::writer`).
+    pub scans: Arc<crate::db::gate::writer::ScanWriter>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             settings: Arc::new(settings),
             sessions: Arc::default(),
             uploads: Arc::default(),
+            scans: Arc::default(),
         }
     }
 }

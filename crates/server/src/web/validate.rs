@@ -227,3 +227,9 @@ pub fn new_resident(b: &NewResidentBody, today: NaiveDate) -> Result<NewResident
         note: text("note", &b.note, 500, false)?,
     })
 }
+
+/// A calendar date, `YYYY-MM-DD` (2020-02-30 is refused, not rolled over).
+pub fn date(field: &'static str, v: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid(field, "invalid_date", "a date is YYYY-MM-DD"))
+}

@@ -3,7 +3,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Timelike;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shouhu_domain::{Plate, Right, Temperature, mask};
@@ -113,11 +112,13 @@ pub struct ScanAnswer {
     pub id: i64,
     /// allow or deny.
     pub decision: String,
-    /// exit_quota, quarantine, fever, curfew, revoked_pass, unknown_code or visitor_not_registered;
-    /// null when allowed.
+    /// exit_quota, quarantine, fever, curfew, revoked_pass, unknown_code, visitor_not_registered or
+    /// vehicle_not_allowed (a plate where the community's rules allow no vehicles); null when allowed.
     pub reason: Option<String>,
     pub household_id: Option<i64>,
-    /// The household's head, masked.
+    /// A registered visitor's code: name is the visitor's, the place the host's.
+    pub visitor: bool,
+    /// The household's head (or the visitor), masked.
     pub name: Option<String>,
     pub building: Option<String>,
     pub room: Option<String>,
@@ -166,25 +167,30 @@ pub async fn scan(
         idempotency_key: key,
         request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
     };
-    let local = chrono::Utc::now().with_timezone(&state.settings.time_zone);
-    let today = local.date_naive();
-    let day = today.to_string();
-    let when = When {
-        day: &day,
-        today,
-        hour: local.hour(),
-    };
-    let (r, _) = gate::scan(&state.db, &caller.scope(), when, &s).await?;
-    // What the guard sees: the household's head (masked) and where they live.
-    let place: Option<(Option<String>, Option<String>, String, String)> = match r.household_id {
-        Some(h) => sqlx::query_as(
-            "SELECT hr.name, b.name, h.room, h.address FROM households h LEFT JOIN residents hr ON hr.id = h.head_resident_id \
-             LEFT JOIN building_units bu ON bu.id = h.building_unit_id LEFT JOIN buildings b ON b.id = bu.building_id WHERE h.id = $1",
-        )
-        .bind(h)
-        .fetch_optional(&state.db.pool)
-        .await?,
-        None => None,
+    let when = When::at(chrono::Utc::now().with_timezone(&state.settings.time_zone));
+    let (r, _) = state
+        .scans
+        .scan(&state.db, &caller.scope(), when, s)
+        .await?;
+    // What the guard sees: the household's head, or the visitor, masked, and where they live (or
+    // whom they visit).
+    let place: Option<(Option<String>, Option<String>, String, String)> = if r
+        .household_id
+        .is_some()
+        || r.visitor_id.is_some()
+    {
+        sqlx::query_as(
+                "SELECT COALESCE((SELECT v.name FROM gate_visitors v WHERE v.id = $2), hr.name), b.name, h.room, h.address \
+                 FROM households h LEFT JOIN residents hr ON hr.id = h.head_resident_id \
+                 LEFT JOIN building_units bu ON bu.id = h.building_unit_id LEFT JOIN buildings b ON b.id = bu.building_id \
+                 WHERE h.id = COALESCE($1, (SELECT v.host_household_id FROM gate_visitors v WHERE v.id = $2))",
+            )
+            .bind(r.household_id)
+            .bind(r.visitor_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+    } else {
+        None
     };
     let (name, building, room, address) = match place {
         Some((n, b, room, a)) => (n.map(|n| mask::name(&n)), b, Some(room), Some(a)),
@@ -195,6 +201,7 @@ pub async fn scan(
         decision: r.decision,
         reason: r.reason,
         household_id: r.household_id,
+        visitor: r.visitor_id.is_some(),
         name,
         building,
         room,

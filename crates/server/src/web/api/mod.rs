@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod checks;
 pub mod gate;
+pub mod gate_log;
 pub mod health;
 pub mod households;
 pub mod observation;
@@ -33,6 +34,7 @@ use super::AppState;
         sheets::import_residents, sheets::export_masked, sheets::export_full,
         checks::list,
         gate::gates, gate::pass, gate::revoke, gate::scan,
+        gate_log::rules, gate_log::set_rules, gate_log::register_visitor, gate_log::gate_log,
         health::create, health::batch, health::not_checked, health::alerts, health::close,
         quarantine::create, quarantine::list, quarantine::show, quarantine::transition,
         quarantine::follow_up, quarantine::due, quarantine::isolation,
@@ -107,6 +109,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/households/{id}/pass", get(gate::pass))
         .route("/api/v1/households/{id}/pass/revoke", post(gate::revoke))
         .route("/api/v1/gate/scans", post(gate::scan))
+        .route(
+            "/api/v1/gate/rules",
+            get(gate_log::rules).put(gate_log::set_rules),
+        )
+        .route("/api/v1/gate/visitors", post(gate_log::register_visitor))
+        .route("/api/v1/gate/log", get(gate_log::gate_log))
         .route("/api/v1/health-checks", post(health::create))
         .route("/api/v1/health-checks/batch", post(health::batch))
         .route(

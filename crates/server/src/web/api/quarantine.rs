@@ -70,10 +70,7 @@ pub fn view(q: &Quarantine) -> QuarantineView {
     }
 }
 
-fn date(field: &'static str, v: &str) -> ApiResult<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::invalid(field, "invalid_date", "a date is YYYY-MM-DD"))
-}
+use crate::web::validate::date;
 
 /// Starts a quarantine episode for a resident of the caller's jurisdiction.
 #[utoipa::path(post, path = "/api/v1/quarantines", tag = "quarantine", request_body = QuarantineBody,

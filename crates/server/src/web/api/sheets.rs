@@ -10,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 use crate::db::{StoreError, export};
 use crate::sheet::export::{Format, Values};
 use crate::sheet::import::{ImportError, Report};
@@ -229,10 +231,7 @@ pub async fn export_file(
     )
     .await?;
     let (mime, ext) = match format {
-        Format::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
+        Format::Xlsx => (XLSX_MIME, "xlsx"),
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
     };
     let file = format!("residents-{}-{}.{ext}", unit.trim(), state.settings.today());

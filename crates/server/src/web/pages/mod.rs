@@ -4,6 +4,7 @@
 mod account;
 mod audit;
 mod checks;
+mod gate;
 mod health;
 mod home;
 mod registry;
@@ -36,6 +37,9 @@ pub struct Chrome {
     pub can_read_registry: bool,
     pub can_read_audit: bool,
     pub can_manage_accounts: bool,
+    pub can_scan_gate: bool,
+    pub can_read_gate_log: bool,
+    pub can_manage_gates: bool,
     pub other_lang: &'static str,
 }
 
@@ -108,6 +112,9 @@ impl FromRequestParts<AppState> for PageCaller {
             can_read_audit: user.role.has(Right::ReadAudit),
             can_manage_accounts: user.role.has(Right::ManageAccounts)
                 || user.role.has(Right::ManageRoles),
+            can_scan_gate: user.role.has(Right::ScanGate),
+            can_read_gate_log: user.role.has(Right::ReadGateLog),
+            can_manage_gates: user.role.has(Right::ManageGates),
             other_lang: t.lang.other().code(),
         };
         Ok(PageCaller { caller, chrome })
@@ -225,6 +232,11 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
         .route("/checks", get(checks::checks))
+        .route("/gate", get(gate::gate_page))
+        .route("/static/gate.js", get(gate::script))
+        .route("/gate/passes", get(gate::passes_page))
+        .route("/gate/rules", get(gate::rules_page).post(gate::save_rules))
+        .route("/gate/log", get(gate::log_page))
         .route("/health", get(health::health_page))
         .route("/health/check", post(health::quick_check))
         .route("/alerts/{id}/close", post(health::close_alert))
