@@ -10,6 +10,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use fantoccini::error::CmdError;
 use fantoccini::{ClientBuilder, Locator};
 
 struct Driver(Child);
@@ -47,17 +48,8 @@ async fn start_driver() -> (Driver, String) {
     (Driver(child), url)
 }
 
-#[tokio::test]
-async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
-    if std::env::var("SHOUHU_TEST_BROWSER").as_deref() != Ok("1") {
-        eprintln!("SHOUHU_TEST_BROWSER unset: browser test SKIPPED");
-        return;
-    }
-    let db = common::sqlite().await;
-    common::seed_demo(&db.db).await;
-    let app = common::spawn_app(db, true).await;
-    let (_driver, driver_url) = start_driver().await;
-    let profile = tempfile::tempdir().unwrap();
+/// A headless Chromium on a 360-pixel-wide window with a fresh profile.
+async fn chromium(driver_url: &str, profile: &tempfile::TempDir) -> fantoccini::Client {
     let caps = serde_json::json!({
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
@@ -70,11 +62,46 @@ async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
         }
     });
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
+    ClientBuilder::new(connector)
         .capabilities(caps.as_object().unwrap().clone())
-        .connect(&driver_url)
+        .connect(driver_url)
         .await
-        .expect("a Chromium session");
+        .expect("a Chromium session")
+}
+
+async fn sign_in(client: &fantoccini::Client, base: &str, user: &str) -> Result<(), CmdError> {
+    client.goto(&format!("{base}/login")).await?;
+    client
+        .find(Locator::Id("username"))
+        .await?
+        .send_keys(user)
+        .await?;
+    client
+        .find(Locator::Id("password"))
+        .await?
+        .send_keys(common::PW)
+        .await?;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    client.wait().for_element(Locator::Id("due-today")).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
+    if std::env::var("SHOUHU_TEST_BROWSER").as_deref() != Ok("1") {
+        eprintln!("SHOUHU_TEST_BROWSER unset: browser test SKIPPED");
+        return;
+    }
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
     let result = async {
         client.goto(&app.url("/residents")).await?;
         // Not signed in: the page sends the browser to sign in.
@@ -119,6 +146,188 @@ async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
             "no horizontal scrolling on a phone"
         );
         Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
+/// A loopback TCP relay in front of the server that can be cut: connections open through it are
+/// closed and new ones refused, as when a guard's phone loses the network.
+struct Relay {
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    base: String,
+}
+
+impl Relay {
+    async fn start(target: &str) -> Relay {
+        let target: std::net::SocketAddr = target.trim_start_matches("http://").parse().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (u, l) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !u.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                l.lock().unwrap().push(link);
+            }
+        });
+        Relay { up, links, base }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn scans_logged(app: &common::TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM gate_scans")
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap()
+}
+
+async fn queued(client: &fantoccini::Client) -> Result<u64, CmdError> {
+    let n = client
+        .execute(
+            "return JSON.parse(localStorage.getItem('shouhu.gate.queue') || '[]').length;",
+            vec![],
+        )
+        .await?;
+    Ok(n.as_u64().unwrap_or(0))
+}
+
+/// Waits up to 20 s for `queued` to reach `n`.
+async fn wait_queued(client: &fantoccini::Client, n: u64) -> Result<u64, CmdError> {
+    let mut last = queued(client).await?;
+    for _ in 0..100 {
+        if last == n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        last = queued(client).await?;
+    }
+    Ok(last)
+}
+
+#[tokio::test]
+async fn scans_made_offline_at_the_gate_are_logged_once_when_the_network_returns() {
+    if std::env::var("SHOUHU_TEST_BROWSER").as_deref() != Ok("1") {
+        eprintln!("SHOUHU_TEST_BROWSER unset: browser test SKIPPED");
+        return;
+    }
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let relay = Relay::start(&app.base).await;
+    let leader = app.login("nanquan-leader").await;
+    let (_, res) = app.get(&leader, "/api/v1/residents?per_page=40").await;
+    let mut households: Vec<i64> = res["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["household_id"].as_i64().unwrap())
+        .collect();
+    households.dedup();
+    let mut codes = Vec::new();
+    for h in households.iter().take(3) {
+        let (_, p) = app
+            .get(&leader, &format!("/api/v1/households/{h}/pass"))
+            .await;
+        codes.push(p["code"].as_str().unwrap().to_string());
+    }
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let result = async {
+        sign_in(&client, &relay.base, "nanquan-gate-east").await?;
+        client.goto(&format!("{}/gate", relay.base)).await?;
+        client.wait().for_element(Locator::Id("scan-form")).await?;
+        // Online: the answer comes at once, large and green.
+        let code = client.find(Locator::Id("code")).await?;
+        code.send_keys(&format!("{}\u{E007}", codes[0])).await?;
+        let answer = client
+            .wait()
+            .for_element(Locator::Css("#answer.allow"))
+            .await?;
+        assert!(answer.text().await?.contains("放行"));
+        assert_eq!(scans_logged(&app).await, 1);
+        // The network drops: three scans wait in the page (one typed by a scanner ending in Enter).
+        relay.cut();
+        for c in &codes {
+            let code = client.find(Locator::Id("code")).await?;
+            code.send_keys(&format!("{c}\u{E007}")).await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        assert_eq!(wait_queued(&client, 3).await?, 3, "three scans queued");
+        client
+            .wait()
+            .for_element(Locator::Css("#answer.queued"))
+            .await?;
+        assert_eq!(scans_logged(&app).await, 1, "nothing reached the server");
+        let kept = client
+            .execute("return localStorage.getItem('shouhu.gate.queue');", vec![])
+            .await?;
+        // The network returns: the page sends them with their keys, each logged once.
+        relay.restore();
+        assert_eq!(wait_queued(&client, 0).await?, 0, "the queue drains");
+        assert_eq!(scans_logged(&app).await, 4);
+        // Sent again (a replay whose answer was lost): the keys make it change nothing.
+        client
+            .execute(
+                "localStorage.setItem('shouhu.gate.queue', arguments[0]);",
+                vec![kept],
+            )
+            .await?;
+        assert_eq!(wait_queued(&client, 0).await?, 0);
+        assert_eq!(scans_logged(&app).await, 4, "exactly once");
+        // The first code went out online; its offline exit is refused by the quota, the others
+        // were allowed: decisions were made when the scans arrived.
+        let denied: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM gate_scans WHERE decision = 'deny' AND reason = 'exit_quota'",
+        )
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(denied, 1);
+        // A scan left in the queue at sign-out does not stay in the browser — even when the
+        // sign-out itself cannot reach the server (the page clears it before it leaves).
+        relay.cut();
+        let code = client.find(Locator::Id("code")).await?;
+        code.send_keys(&format!("{}\u{E007}", codes[1])).await?;
+        assert_eq!(wait_queued(&client, 1).await?, 1);
+        client
+            .execute(
+                "document.querySelector('form[action=\"/logout\"]').requestSubmit();",
+                vec![],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        relay.restore();
+        client.goto(&format!("{}/login", relay.base)).await?;
+        let left = client
+            .execute("return localStorage.getItem('shouhu.gate.queue');", vec![])
+            .await?;
+        assert_eq!(left, serde_json::Value::Null, "queue cleared at sign-out");
+        assert_eq!(scans_logged(&app).await, 4, "and never sent");
+        Ok::<(), CmdError>(())
     }
     .await;
     let _ = client.close().await;

@@ -309,7 +309,11 @@ async fn many_guards_scanning_at_once_are_each_logged_once() {
             20
         );
         assert_eq!(
-            count(&app, "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM gate_day_stats").await,
+            count(
+                &app,
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM gate_day_stats"
+            )
+            .await,
             40
         );
     }
