@@ -28,6 +28,15 @@ pub struct ServeArgs {
     /// Mark cookies Secure: set when served behind TLS.
     #[arg(long, env = "SHOUHU_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Adds `POST /bench/insert` (one single-row insert per request, no sign-in): the baseline of
+    /// `bench/gate.sh`. Never for a real deployment.
+    #[arg(
+        long,
+        env = "SHOUHU_BENCH_ENDPOINTS",
+        default_value_t = false,
+        hide = true
+    )]
+    pub bench_endpoints: bool,
 }
 
 /// Settings the running service needs, resolved once at start.
@@ -37,6 +46,7 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Demo accounts skip the forced password change only when started by `shouhu demo`.
     pub demo_mode: bool,
+    pub bench_endpoints: bool,
 }
 
 impl Settings {
@@ -45,6 +55,7 @@ impl Settings {
             time_zone: args.time_zone,
             secure_cookies: args.secure_cookies,
             demo_mode,
+            bench_endpoints: args.bench_endpoints,
         }
     }
 
@@ -62,6 +73,7 @@ impl Default for Settings {
             time_zone: chrono_tz::Asia::Shanghai,
             secure_cookies: false,
             demo_mode: false,
+            bench_endpoints: false,
         }
     }
 }

@@ -156,10 +156,8 @@ async fn the_gate_applies_each_rule_and_logs_every_scan() {
         );
         assert_ne!(pass(households[4]).await, c5);
         // Unknown codes; an ID number stands in for a pass.
-        assert_eq!(
-            g.scan("NOPE", "out", 36.5, "j").await.1["reason"],
-            "unknown_code"
-        );
+        let (_, unknown) = g.scan("NOPE", "out", 36.5, "j").await;
+        assert_eq!(unknown["reason"], "unknown_code", "{unknown}");
         let (_, card) = app
             .send(
                 &leader,

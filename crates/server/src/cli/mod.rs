@@ -258,6 +258,9 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, "serving");
+    if args.bench_endpoints {
+        crate::web::prepare_bench(&db).await?;
+    }
     let state = AppState::new(db, Settings::from_serve(args, demo_mode));
     crate::web::serve(state, listener).await
 }

@@ -1,6 +1,7 @@
 //! Gate control (门岗): the gates of a community, household passes, exit rules, and the scan — a
 //! decision with its reason, logged whether it allows or refuses.
 
+pub mod batch;
 pub mod log;
 pub mod print;
 pub mod scan;

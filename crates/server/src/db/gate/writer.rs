@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::scan::{NewScan, Scanned, When, scan_in};
-use crate::db::{Db, Scope, StoreError, StoreResult};
+use super::batch::{self, Item};
+use super::scan::{Memo, NewScan, Scanned, When};
+use crate::db::{Backend, Db, Scope, StoreError, StoreResult};
 
 /// The most scans one transaction takes: enough to absorb a burst, small enough that the first in
 /// the batch does not wait long for the last.
@@ -27,17 +28,38 @@ struct Job {
 /// Started on first use, on the runtime that serves the requests.
 #[derive(Default)]
 pub struct ScanWriter {
-    queue: OnceLock<mpsc::Sender<Job>>,
+    queues: OnceLock<Vec<mpsc::Sender<Job>>>,
+}
+
+/// SQLite has one writer at a time whatever we do: one queue. PostgreSQL commits in parallel: a
+/// few queues, a code always to the same one (so the scans of one pass stay in order); a household
+/// reached by two codes at once is kept in order by its row lock (`FOR UPDATE` in `batch.rs`).
+fn writers(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
 }
 
 impl ScanWriter {
     /// Decides and logs a scan; answers once it is committed.
     pub async fn scan(&self, db: &Db, scope: &Scope, when: When, scan: NewScan) -> Answer {
-        let queue = self.queue.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-            tokio::spawn(run(db.clone(), rx));
-            tx
+        let queues = self.queues.get_or_init(|| {
+            (0..writers(db.backend))
+                .map(|_| {
+                    let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
+                    tokio::spawn(run(db.clone(), rx));
+                    tx
+                })
+                .collect()
         });
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(
+            &(scope.user_id, scan.code.trim().to_ascii_uppercase()),
+            &mut h,
+        );
+        let shard =
+            usize::try_from(std::hash::Hasher::finish(&h) % queues.len() as u64).unwrap_or(0);
         let (reply, answer) = oneshot::channel();
         let job = Job {
             user_id: scope.user_id,
@@ -45,7 +67,7 @@ impl ScanWriter {
             scan,
             reply,
         };
-        if queue.send(job).await.is_err() {
+        if queues[shard].send(job).await.is_err() {
             return Err(stopped());
         }
         answer.await.unwrap_or_else(|_| Err(stopped()))
@@ -59,55 +81,60 @@ fn stopped() -> StoreError {
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write_batch(&db, &mut batch).await;
+        let mut outcome = attempt(&db, &batch).await;
+        // Two queues' batches that lock the same rows in opposite order: PostgreSQL ends one of
+        // them; it is tried again once, whole, before its scans fail.
+        if let Err(e) = &outcome
+            && retryable(e)
+        {
+            outcome = attempt(&db, &batch).await;
+        }
+        match outcome {
+            Ok(answers) => {
+                for (job, answer) in batch.drain(..).zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a batch of gate scans was not committed");
+                let message = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job
+                        .reply
+                        .send(Err(StoreError::Database(sqlx::Error::Protocol(
+                            message.clone(),
+                        ))));
+                }
+            }
+        }
+    }
+}
+
+fn retryable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Database(sqlx::Error::Database(d)) => {
+            matches!(d.code().as_deref(), Some("40P01" | "40001"))
+        }
+        _ => false,
     }
 }
 
 /// One transaction for the batch. A scan refused with an error (not found, a reused key) wrote
-/// nothing and answers its error; a database failure fails every scan of the batch (nothing of it
-/// was committed), which the guards' pages retry with their keys.
-async fn write_batch(db: &Db, batch: &mut Vec<Job>) {
-    let mut jobs = std::mem::take(batch).into_iter();
-    let mut answers: Vec<(oneshot::Sender<Answer>, Answer)> = Vec::with_capacity(jobs.len());
-    let failure = match db.begin_write().await {
-        Err(e) => Some(e),
-        Ok(mut tx) => {
-            let mut failure = crate::db::health::custom_plans(&mut tx, db).await.err();
-            while failure.is_none()
-                && let Some(job) = jobs.next()
-            {
-                match scan_in(&mut tx, db.backend, job.user_id, &job.when, &job.scan).await {
-                    Err(e @ StoreError::Database(_)) => {
-                        failure = Some(e);
-                        answers.push((job.reply, Err(stopped())));
-                    }
-                    answer => answers.push((job.reply, answer)),
-                }
-            }
-            match failure {
-                Some(e) => Some(e),
-                None => tx.commit().await.err().map(StoreError::from),
-            }
-        }
-    };
-    match failure {
-        None => {
-            for (reply, answer) in answers {
-                let _ = reply.send(answer);
-            }
-        }
-        Some(e) => {
-            tracing::error!(error = %e, "a batch of gate scans was not committed");
-            let message = e.to_string();
-            let replies = answers
-                .into_iter()
-                .map(|(r, _)| r)
-                .chain(jobs.map(|j| j.reply));
-            for reply in replies {
-                let _ = reply.send(Err(StoreError::Database(sqlx::Error::Protocol(
-                    message.clone(),
-                ))));
-            }
-        }
-    }
+/// nothing and answers its error; a database failure fails the batch (nothing of it committed).
+async fn attempt(db: &Db, batch: &[Job]) -> StoreResult<Vec<Answer>> {
+    let mut tx = db.begin_write().await?;
+    crate::db::health::custom_plans(&mut tx, db).await?;
+    let mut memo = Memo::default();
+    let items: Vec<Item<'_>> = batch
+        .iter()
+        .map(|j| Item {
+            user_id: j.user_id,
+            when: &j.when,
+            scan: &j.scan,
+        })
+        .collect();
+    let answers = batch::decide(&mut tx, &mut memo, db.backend, &items).await?;
+    memo.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(answers)
 }
