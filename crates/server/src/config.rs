@@ -37,6 +37,17 @@ pub struct ServeArgs {
         hide = true
     )]
     pub bench_endpoints: bool,
+    /// Each community's daily report is due by this local time (HH:MM) of its day.
+    #[arg(long, env = "SHOUHU_REPORT_DEADLINE", default_value = "18:00", value_parser = parse_deadline)]
+    pub report_deadline: chrono::NaiveTime,
+    /// A JSON file mapping report figures and unit codes to DHIS2 data element and org unit ids:
+    /// `{"data_elements": {"fevers": "…"}, "org_units": {"650203002005": "…"}}`.
+    #[arg(long, env = "SHOUHU_DHIS2_MAPPING")]
+    pub dhis2_mapping: Option<std::path::PathBuf>,
+}
+
+fn parse_deadline(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| "a time is HH:MM".to_string())
 }
 
 /// Settings the running service needs, resolved once at start.
@@ -47,6 +58,17 @@ pub struct Settings {
     /// Demo accounts skip the forced password change only when started by `shouhu demo`.
     pub demo_mode: bool,
     pub bench_endpoints: bool,
+    pub report_deadline: chrono::NaiveTime,
+    /// Loaded at start; None maps figures and units by their own names and codes.
+    pub dhis2: Option<Dhis2Mapping>,
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Dhis2Mapping {
+    #[serde(default)]
+    pub data_elements: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub org_units: std::collections::BTreeMap<String, String>,
 }
 
 impl Settings {
@@ -56,6 +78,8 @@ impl Settings {
             secure_cookies: args.secure_cookies,
             demo_mode,
             bench_endpoints: args.bench_endpoints,
+            report_deadline: args.report_deadline,
+            dhis2: None,
         }
     }
 
@@ -74,6 +98,8 @@ impl Default for Settings {
             secure_cookies: false,
             demo_mode: false,
             bench_endpoints: false,
+            report_deadline: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+            dhis2: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `export`, `backup`, `restore`,
 //! `audit verify`.
 
+mod report;
 mod sheets;
 
 use std::process::ExitCode;
@@ -63,6 +64,11 @@ enum Command {
     Export {
         #[command(subcommand)]
         command: ExportCommand,
+    },
+    /// Reports: `report daily --unit CODE --date YYYY-MM-DD --out FILE.xlsx`.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
     },
     /// The audit log.
     Audit {
@@ -130,6 +136,12 @@ enum ImportCommand {
 enum ExportCommand {
     /// Residents of a unit, with the import's columns.
     Residents(sheets::ExportArgs),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// The daily report (日报) of a unit and day, as .xlsx, .csv or .json.
+    Daily(report::DailyArgs),
 }
 
 #[derive(Subcommand)]
@@ -216,6 +228,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Export {
             command: ExportCommand::Residents(args),
         } => return sheets::export(args).await,
+        Command::Report {
+            command: ReportCommand::Daily(args),
+        } => report::daily(args).await?,
         Command::Backup { database, out } => {
             let db = open(&database.url).await?;
             crate::db::backup::backup(&db, &database.url, &out).await?;
@@ -261,7 +276,16 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
     if args.bench_endpoints {
         crate::web::prepare_bench(&db).await?;
     }
-    let state = AppState::new(db, Settings::from_serve(args, demo_mode));
+    let mut settings = Settings::from_serve(args, demo_mode);
+    if let Some(path) = &args.dhis2_mapping {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        settings.dhis2 = Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a DHIS2 mapping", path.display()))?,
+        );
+    }
+    let state = AppState::new(db, settings);
     crate::web::serve(state, listener).await
 }
 

@@ -20,6 +20,8 @@ pub mod import;
 pub mod observation;
 pub mod quarantine;
 pub mod registry;
+pub mod report_stats;
+pub mod reports;
 pub mod risk;
 pub mod scope;
 pub mod surveys;

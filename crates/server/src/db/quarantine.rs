@@ -122,6 +122,16 @@ pub(crate) async fn create_in(
     .fetch_one(&mut **tx)
     .await?;
     event(tx, id, None, status, scope.user_id, &q.reason).await?;
+    if status == QuarantineStatus::Active {
+        super::report_stats::add(
+            tx,
+            grid_id,
+            &super::report_stats::local_today(),
+            "quarantine_new",
+            1,
+        )
+        .await?;
+    }
     Ok(id)
 }
 
@@ -230,9 +240,9 @@ pub(crate) async fn transition_in(
     note: &str,
 ) -> StoreResult<()> {
     let sql = format!(
-        "SELECT status, version FROM quarantines WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
+        "SELECT status, version, grid_id FROM quarantines WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
     );
-    let (status, current): (String, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let (status, current, grid_id): (String, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -263,6 +273,16 @@ pub(crate) async fn transition_in(
     .await?;
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict);
+    }
+    // The report counts an episode as new the day it becomes active, and its end the day it ends.
+    let key = match to {
+        QuarantineStatus::Active => Some("quarantine_new"),
+        QuarantineStatus::Released => Some("quarantine_released"),
+        QuarantineStatus::Transferred => Some("quarantine_transferred"),
+        QuarantineStatus::Planned => None,
+    };
+    if let Some(key) = key {
+        super::report_stats::add(tx, grid_id, &super::report_stats::local_today(), key, 1).await?;
     }
     event(tx, id, Some(from), to, scope.user_id, note).await
 }

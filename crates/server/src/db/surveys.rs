@@ -285,16 +285,17 @@ pub async fn visit(
         .fetch_one(&db.pool)
         .await?;
     let mut tx = db.begin_write().await?;
-    let existing: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT id, attempts FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
+    let existing: Option<(i64, i64, String)> = sqlx::query_as(
+        "SELECT id, attempts, status FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
     )
     .bind(s.id)
     .bind(household_id)
     .fetch_optional(&mut *tx)
     .await?;
+    let was_done = existing.as_ref().is_some_and(|e| e.2 == "done");
     let t = now();
     let id = match existing {
-        Some((id, attempts)) => {
+        Some((id, attempts, _)) => {
             let attempts = if status == "nobody_home" { attempts + 1 } else { attempts };
             sqlx::query(
                 "UPDATE survey_visits SET status = $1, attempts = $2, answers = $3, updated_by = $4, updated_at = $5 WHERE id = $6",
@@ -325,6 +326,10 @@ pub async fn visit(
     };
     if status == "done" {
         super::risk::evaluate(&mut tx, id, grid, &checked, today).await?;
+        // Counted once per household and campaign, the day its visit was first done.
+        if !was_done {
+            super::report_stats::add(&mut tx, grid, &today.to_string(), "survey_visits", 1).await?;
+        }
     }
     tx.commit().await?;
     Ok(id)

@@ -6,5 +6,6 @@ pub mod export;
 pub mod import;
 pub mod load;
 pub mod read;
+pub mod report;
 pub mod rows;
 pub mod write;

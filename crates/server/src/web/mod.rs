@@ -38,6 +38,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> AppState {
+        crate::db::report_stats::set_time_zone(settings.time_zone);
         AppState {
             db,
             settings: Arc::new(settings),

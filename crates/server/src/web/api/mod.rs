@@ -9,6 +9,7 @@ pub mod households;
 pub mod observation;
 pub mod paging;
 pub mod quarantine;
+pub mod reports;
 pub mod residents;
 pub mod session;
 pub mod sheets;
@@ -35,6 +36,7 @@ use super::AppState;
         checks::list,
         gate::gates, gate::pass, gate::revoke, gate::scan,
         gate_log::rules, gate_log::set_rules, gate_log::register_visitor, gate_log::gate_log,
+        reports::daily, reports::submit, reports::send_back, reports::completeness, reports::dhis2,
         health::create, health::batch, health::not_checked, health::alerts, health::close,
         quarantine::create, quarantine::list, quarantine::show, quarantine::transition,
         quarantine::follow_up, quarantine::due, quarantine::isolation,
@@ -115,6 +117,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/gate/visitors", post(gate_log::register_visitor))
         .route("/api/v1/gate/log", get(gate_log::gate_log))
+        .route("/api/v1/reports/daily", get(reports::daily))
+        .route("/api/v1/reports/daily/submit", post(reports::submit))
+        .route("/api/v1/reports/daily/return", post(reports::send_back))
+        .route("/api/v1/reports/daily/dhis2", get(reports::dhis2))
+        .route("/api/v1/reports/completeness", get(reports::completeness))
         .route("/api/v1/health-checks", post(health::create))
         .route("/api/v1/health-checks/batch", post(health::batch))
         .route(

@@ -1,0 +1,40 @@
+//! Per grid and local day, the report's event figures that no other table keeps (see migration
+//! 0009): moved in the same transaction as the record they count.
+
+use std::sync::OnceLock;
+
+use super::{StoreResult, Tx};
+
+static TIME_ZONE: OnceLock<chrono_tz::Tz> = OnceLock::new();
+
+/// The zone of the local day, set once at start (Asia/Shanghai unless configured).
+pub fn set_time_zone(tz: chrono_tz::Tz) {
+    let _ = TIME_ZONE.set(tz);
+}
+
+/// Today in the configured zone, `YYYY-MM-DD`: the day an event counts for.
+pub fn local_today() -> String {
+    let tz = TIME_ZONE
+        .get()
+        .copied()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    chrono::Utc::now()
+        .with_timezone(&tz)
+        .date_naive()
+        .to_string()
+}
+
+/// Adds `n` to a grid's `key` of `day`.
+pub async fn add(tx: &mut Tx, grid_id: i64, day: &str, key: &str, n: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO report_day_stats (grid_id, day, key, n) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (grid_id, day, key) DO UPDATE SET n = report_day_stats.n + excluded.n",
+    )
+    .bind(grid_id)
+    .bind(day)
+    .bind(key)
+    .bind(n)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
