@@ -1,0 +1,509 @@
+//! The daily report on SQLite and PostgreSQL: random records through the API, then every figure of
+//! a community's, a street's and the city's report against a direct count over the raw tables;
+//! rows add up; a submitted report stays frozen; a correction is a new version with its reason;
+//! the street returns one; the sheet's layout; scope and bad input.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use rand::{Rng, SeedableRng};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const NANQUAN: &str = "650203002005";
+const STREET: &str = "650203002000";
+const CITY: &str = "650200";
+
+fn today() -> String {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        .to_string()
+}
+
+/// The local day's bounds in Unix seconds (Asia/Shanghai has no summer time: UTC+8).
+fn day_bounds() -> (i64, i64) {
+    let d = chrono::NaiveDate::parse_from_str(&today(), "%Y-%m-%d").unwrap();
+    let start = d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - 8 * 3600;
+    (start, start + 86_400)
+}
+
+/// Direct counts over the raw tables for the unit with `code`, the way a clerk would count.
+async fn direct(app: &common::TestApp, code: &str) -> Vec<(&'static str, i64)> {
+    let under = format!(
+        "(SELECT c.descendant_id FROM unit_closure c JOIN org_units u ON u.id = c.ancestor_id WHERE u.code = '{code}')"
+    );
+    let (start, end) = day_bounds();
+    let d = today();
+    let queries: Vec<(&'static str, String)> = vec![
+        (
+            "residents",
+            format!(
+                "SELECT COUNT(*) FROM residents WHERE deleted_at IS NULL AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "households",
+            format!(
+                "SELECT COUNT(*) FROM households WHERE deleted_at IS NULL AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "health_checks",
+            format!("SELECT COUNT(*) FROM health_checks WHERE day = '{d}' AND grid_id IN {under}"),
+        ),
+        (
+            "fevers",
+            format!(
+                "SELECT COUNT(*) FROM health_checks WHERE day = '{d}' AND fever = 1 AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "quarantine_active",
+            format!(
+                "SELECT COUNT(*) FROM quarantines WHERE status = 'active' AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "quarantine_home",
+            format!(
+                "SELECT COUNT(*) FROM quarantines WHERE status = 'active' AND kind = 'home' AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "quarantine_new",
+            format!(
+                "SELECT COUNT(*) FROM quarantine_events e JOIN quarantines q ON q.id = e.quarantine_id WHERE e.to_status = 'active' AND e.at >= {start} AND e.at < {end} AND q.grid_id IN {under}"
+            ),
+        ),
+        (
+            "quarantine_released",
+            format!(
+                "SELECT COUNT(*) FROM quarantine_events e JOIN quarantines q ON q.id = e.quarantine_id WHERE e.to_status = 'released' AND e.at >= {start} AND e.at < {end} AND q.grid_id IN {under}"
+            ),
+        ),
+        (
+            "at_risk",
+            format!(
+                "SELECT COUNT(*) FROM risk_flags WHERE status = 'pending' AND grid_id IN {under}"
+            ),
+        ),
+        (
+            "gate_in",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND decision = 'allow' AND direction = 'in' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "gate_out",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND decision = 'allow' AND direction = 'out' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "gate_refused",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND decision = 'deny' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "refused_exit_quota",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND reason = 'exit_quota' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "refused_unknown_code",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND reason = 'unknown_code' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "refused_quarantine",
+            format!(
+                "SELECT COUNT(*) FROM gate_scans WHERE day = '{d}' AND reason = 'quarantine' AND community_id IN {under}"
+            ),
+        ),
+        (
+            "observation_beds",
+            format!(
+                "SELECT CAST(COALESCE(SUM(beds), 0) AS BIGINT) FROM observation_sites WHERE unit_id IN {under}"
+            ),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (k, sql) in queries {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        out.push((k, n));
+    }
+    out
+}
+
+fn assert_adds_up(r: &Value) {
+    let keys: Vec<String> = r["figures"].as_object().unwrap().keys().cloned().collect();
+    for k in keys {
+        let sum: i64 = r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row["figures"][&k].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, r["figures"][&k].as_i64().unwrap(), "rows add up: {k}");
+    }
+}
+
+async fn report(app: &common::TestApp, token: &str, unit: &str) -> Value {
+    let (s, r) = app
+        .get(
+            token,
+            &format!("/api/v1/reports/daily?unit={unit}&date={}", today()),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    r
+}
+
+#[tokio::test]
+async fn every_figure_equals_a_direct_count_and_a_submitted_report_stays_frozen() {
+    for app in common::each_demo_app().await {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let leader = app.login("nanquan-leader").await;
+        let street = app.login("kunlun-street").await;
+        let guard = app.login("nanquan-gate-east").await;
+        let (_, res) = app.get(&leader, "/api/v1/residents?per_page=100").await;
+        let residents: Vec<Value> = res["items"].as_array().unwrap().clone();
+        // Checks, some with fever, some residents twice.
+        for i in 0..60 {
+            let r = &residents[rng.random_range(0..residents.len())];
+            let t = if rng.random_bool(0.2) { 38.2 } else { 36.6 };
+            let (s, _) = app.send(&leader, Method::POST, "/api/v1/health-checks",
+                json!({"resident_id": r["id"], "temperature": t, "symptoms": [], "source": "door", "idempotency_key": format!("c{i}")})).await;
+            assert_eq!(s, 201);
+        }
+        // Home isolation for a few, one released the same day.
+        let mut started = Vec::new();
+        for r in residents.iter().skip(40).take(4) {
+            let (s, q) = app.send(&leader, Method::POST, "/api/v1/quarantines",
+                json!({"resident_id": r["id"], "kind": "home", "reason": "密接", "start_date": today()})).await;
+            assert_eq!(s, 201, "{q}");
+            started.push(q);
+        }
+        let (s, e) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/quarantines/{}/transition", started[0]["id"]),
+                json!({"to": "released", "version": started[0]["version"], "note": "期满"}),
+            )
+            .await;
+        assert_eq!((s, e["status"].as_str()), (200, Some("released")), "{e}");
+        // Gate scans: passes, unknown codes, isolation refusals.
+        let (_, gates) = app.get(&guard, "/api/v1/gates").await;
+        let gate = gates["items"][0]["id"].as_i64().unwrap();
+        let mut codes = Vec::new();
+        for r in residents.iter().skip(30).take(15) {
+            let (_, p) = app
+                .get(
+                    &leader,
+                    &format!("/api/v1/households/{}/pass", r["household_id"]),
+                )
+                .await;
+            codes.push(p["code"].as_str().unwrap().to_string());
+        }
+        for i in 0..50 {
+            let code = if rng.random_bool(0.1) {
+                "NOSUCHCODE".to_string()
+            } else {
+                codes[rng.random_range(0..codes.len())].clone()
+            };
+            let dir = if rng.random_bool(0.5) { "in" } else { "out" };
+            let (s, _) = app.send(&guard, Method::POST, "/api/v1/gate/scans",
+                json!({"gate_id": gate, "code": code, "direction": dir, "idempotency_key": format!("g{i}")})).await;
+            assert_eq!(s, 200);
+        }
+        for unit in [NANQUAN, STREET, CITY] {
+            // No demo account serves the whole city: its report straight from the store.
+            let r = match unit {
+                NANQUAN => report(&app, &leader, unit).await,
+                STREET => report(&app, &street, unit).await,
+                _ => {
+                    let u: shouhu_server::db::reports::ReportUnit = sqlx::query_as(
+                        "SELECT id, code, name, kind, parent_id FROM org_units WHERE code = $1",
+                    )
+                    .bind(unit)
+                    .fetch_one(&app.db.db.pool)
+                    .await
+                    .unwrap();
+                    let r = shouhu_server::db::reports::daily(&app.db.db, &u, &today())
+                        .await
+                        .unwrap();
+                    serde_json::to_value(r).unwrap()
+                }
+            };
+            assert_adds_up(&r);
+            for (k, n) in direct(&app, unit).await {
+                assert_eq!(
+                    r["figures"][k].as_i64().unwrap(),
+                    n,
+                    "{unit} {k} on {}",
+                    app.db.name()
+                );
+            }
+        }
+        let r = report(&app, &leader, NANQUAN).await;
+        assert!(
+            r["figures"]["fevers"].as_i64().unwrap() > 0
+                && r["figures"]["quarantine_released"] == 1
+        );
+        assert_eq!(r["status"], "live");
+
+        // Submitted: frozen. Later records change the live figures, not the report.
+        let (s, sub) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/reports/daily/submit",
+                json!({"unit": NANQUAN, "date": today(), "remark": "已核实"}),
+            )
+            .await;
+        assert_eq!((s, sub["version"].as_i64()), (200, Some(1)), "{sub}");
+        let frozen = report(&app, &leader, NANQUAN).await;
+        assert_eq!(
+            (frozen["status"].as_str(), frozen["submitted_by"].as_str()),
+            (Some("submitted"), Some("nanquan-leader"))
+        );
+        app.send(&leader, Method::POST, "/api/v1/health-checks",
+            json!({"resident_id": residents[0]["id"], "temperature": 39.0, "symptoms": [], "source": "door", "idempotency_key": "late"})).await;
+        let after = report(&app, &leader, NANQUAN).await;
+        assert_eq!(after["figures"], frozen["figures"], "frozen");
+        // The street sees it submitted, with the snapshot's figures in its own total.
+        let (_, board) = app
+            .get(
+                &street,
+                &format!(
+                    "/api/v1/reports/completeness?unit={STREET}&date={}",
+                    today()
+                ),
+            )
+            .await;
+        let nq = board["communities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == NANQUAN)
+            .unwrap()
+            .clone();
+        assert!(
+            nq["status"] == "on_time" || nq["status"] == "late",
+            "{board}"
+        );
+        let counted: u64 = ["on_time", "late", "returned", "missing"]
+            .iter()
+            .map(|k| board[*k].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            counted as usize,
+            board["communities"].as_array().unwrap().len()
+        );
+        // A correction needs its reason; then version 2 with the new figures, version 1 kept.
+        let (s, e) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/reports/daily/submit",
+                json!({"unit": NANQUAN, "date": today()}),
+            )
+            .await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("correction_reason")));
+        let (s, v2) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/reports/daily/submit",
+                json!({"unit": NANQUAN, "date": today(), "correction_reason": "补录一例发热"}),
+            )
+            .await;
+        assert_eq!((s, v2["version"].as_i64()), (200, Some(2)));
+        let corrected = report(&app, &leader, NANQUAN).await;
+        assert_eq!(
+            corrected["figures"]["fevers"].as_i64().unwrap(),
+            frozen["figures"]["fevers"].as_i64().unwrap() + 1
+        );
+        assert_eq!(corrected["correction_reason"], "补录一例发热");
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM daily_reports")
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(versions, 2);
+        // Returned by the street: live again, with the reason; the leader cannot return.
+        let body = json!({"unit": NANQUAN, "date": today(), "reason": "请核对隔离人数"});
+        assert_eq!(
+            app.send(
+                &leader,
+                Method::POST,
+                "/api/v1/reports/daily/return",
+                body.clone()
+            )
+            .await
+            .0,
+            403
+        );
+        assert_eq!(
+            app.send(&street, Method::POST, "/api/v1/reports/daily/return", body)
+                .await
+                .0,
+            204
+        );
+        let returned = report(&app, &leader, NANQUAN).await;
+        assert_eq!(
+            (
+                returned["status"].as_str(),
+                returned["return_reason"].as_str()
+            ),
+            (Some("returned"), Some("请核对隔离人数"))
+        );
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('report.submit','report.return') AND result = 'ok'",
+        )
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(audited, 3);
+
+        // Scope and bad input.
+        let grid1 = app.login("nanquan-grid1").await;
+        assert_eq!(
+            app.get(
+                &grid1,
+                &format!("/api/v1/reports/daily?unit=650203100001&date={}", today())
+            )
+            .await
+            .0,
+            404
+        );
+        assert_eq!(
+            app.get(
+                &grid1,
+                &format!(
+                    "/api/v1/reports/daily?unit=650203002005001&date={}",
+                    today()
+                )
+            )
+            .await
+            .0,
+            200
+        );
+        for (q, status) in [
+            ("date=2020-02-30", 422),
+            ("date=yesterday", 422),
+            ("date=2999-01-01", 422),
+            ("format=pdf", 422),
+        ] {
+            assert_eq!(
+                app.get(
+                    &leader,
+                    &format!("/api/v1/reports/daily?unit={NANQUAN}&{q}")
+                )
+                .await
+                .0,
+                status,
+                "{q}"
+            );
+        }
+        assert_eq!(
+            app.get(&leader, "/api/v1/reports/daily?unit=NO-SUCH")
+                .await
+                .0,
+            404
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_sheet_has_a_title_chinese_headers_a_row_per_part_a_total_and_the_submitter() {
+    use calamine::{Data, Reader, Xlsx};
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        app.send(
+            &leader,
+            Method::POST,
+            "/api/v1/reports/daily/submit",
+            json!({"unit": NANQUAN, "date": today()}),
+        )
+        .await;
+        let r = report(&app, &leader, NANQUAN).await;
+        let bytes = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/reports/daily?unit={NANQUAN}&date={}&format=xlsx",
+                today()
+            )))
+            .bearer_auth(&leader)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let sheet = book.worksheet_range("日报").unwrap();
+        let cell = |row: u32, col: u32| sheet.get_value((row, col)).cloned().unwrap_or(Data::Empty);
+        let title = cell(0, 0).to_string();
+        assert!(
+            title.contains("南泉社区") && title.contains(&today()),
+            "{title}"
+        );
+        assert_eq!(cell(1, 0).to_string(), "单位");
+        assert_eq!(cell(1, 2).to_string(), "居民数");
+        let rows = r["rows"].as_array().unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(
+                cell(2 + i as u32, 0).to_string(),
+                row["name"].as_str().unwrap()
+            );
+        }
+        let total = 2 + rows.len() as u32;
+        assert_eq!(cell(total, 0).to_string(), "合计");
+        assert_eq!(
+            cell(total, 2),
+            Data::Float(r["figures"]["residents"].as_f64().unwrap())
+        );
+        assert!(
+            cell(total + 2, 0)
+                .to_string()
+                .contains("上报人：nanquan-leader")
+        );
+        // CSV: the same rows.
+        let csv = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/reports/daily?unit={NANQUAN}&date={}&format=csv",
+                today()
+            )))
+            .bearer_auth(&leader)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(csv.starts_with('\u{feff}'));
+        assert_eq!(csv.lines().count(), rows.len() + 4);
+        // DHIS2: one value per part and figure.
+        let (_, d) = app
+            .get(
+                &leader,
+                &format!(
+                    "/api/v1/reports/daily/dhis2?unit={NANQUAN}&date={}",
+                    today()
+                ),
+            )
+            .await;
+        let values = d["dataValues"].as_array().unwrap();
+        assert!(!values.is_empty());
+        assert_eq!(values[0]["period"], today().replace('-', ""));
+    }
+}
