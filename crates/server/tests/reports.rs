@@ -507,3 +507,104 @@ async fn the_sheet_has_a_title_chinese_headers_a_row_per_part_a_total_and_the_su
         assert_eq!(values[0]["period"], today().replace('-', ""));
     }
 }
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
+    let c = browser();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", user), ("password", common::PW)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    c
+}
+
+async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> String {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
+    for app in common::each_demo_app().await {
+        let leader = sign_in(&app, "nanquan-leader").await;
+        let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
+        assert_eq!(
+            page.matches("<svg class=\"chart\"").count(),
+            3,
+            "three charts"
+        );
+        assert!(page.contains("data-status=\"live\"") && page.contains("id=\"submit\""));
+        assert!(!page.contains("<script"), "no script needed");
+        let r = leader
+            .post(app.url("/reports/submit"))
+            .form(&[
+                ("csrf", csrf_of(&page)),
+                ("unit", NANQUAN.into()),
+                ("date", today()),
+                ("remark", "无异常".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
+        assert!(page.contains("data-status=\"submitted\"") && page.contains("无异常"));
+        // A second submission without a reason is refused and changes nothing.
+        let r = leader
+            .post(app.url("/reports/submit"))
+            .form(&[
+                ("csrf", csrf_of(&page)),
+                ("unit", NANQUAN.into()),
+                ("date", today()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .contains("reason_required")
+        );
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM daily_reports")
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(versions, 1);
+        // The street's board shows it submitted and returns it.
+        let street = sign_in(&app, "kunlun-street").await;
+        let board = html(&street, &app, &format!("/reports?unit={STREET}")).await;
+        assert!(board.contains("id=\"board\""));
+        let r = street
+            .post(app.url("/reports/return"))
+            .form(&[
+                ("csrf", csrf_of(&board)),
+                ("from", STREET.into()),
+                ("unit", NANQUAN.into()),
+                ("date", today()),
+                ("reason", "数字有误".into()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let board = html(&street, &app, &format!("/reports?unit={STREET}")).await;
+        assert!(board.contains("data-status=\"returned\""), "{board}");
+    }
+}

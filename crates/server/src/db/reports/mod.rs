@@ -5,6 +5,7 @@
 //! was submitted counts with its frozen snapshot (`submit.rs`).
 
 pub mod submit;
+pub mod trend;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -114,7 +115,7 @@ struct Live {
     sites: HashMap<i64, Figures>,
 }
 
-const UNDER: &str = "SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1";
+pub(crate) const UNDER: &str = "SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1";
 
 async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
     let mut l = Live::default();

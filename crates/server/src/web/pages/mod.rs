@@ -3,11 +3,13 @@
 
 mod account;
 mod audit;
+mod chart;
 mod checks;
 mod gate;
 mod health;
 mod home;
 mod registry;
+mod reports;
 mod sheets;
 mod staff;
 mod surveys;
@@ -40,6 +42,7 @@ pub struct Chrome {
     pub can_scan_gate: bool,
     pub can_read_gate_log: bool,
     pub can_manage_gates: bool,
+    pub can_read_reports: bool,
     pub other_lang: &'static str,
 }
 
@@ -115,6 +118,7 @@ impl FromRequestParts<AppState> for PageCaller {
             can_scan_gate: user.role.has(Right::ScanGate),
             can_read_gate_log: user.role.has(Right::ReadGateLog),
             can_manage_gates: user.role.has(Right::ManageGates),
+            can_read_reports: user.role.has(Right::ReadReports),
             other_lang: t.lang.other().code(),
         };
         Ok(PageCaller { caller, chrome })
@@ -232,6 +236,9 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
         .route("/checks", get(checks::checks))
+        .route("/reports", get(reports::reports_page))
+        .route("/reports/submit", post(reports::submit))
+        .route("/reports/return", post(reports::send_back))
         .route("/gate", get(gate::gate_page))
         .route("/static/gate.js", get(gate::script))
         .route("/gate/passes", get(gate::passes_page))
