@@ -323,15 +323,12 @@ pub async fn decide(
             Some(r) => format!("refused:{r}"),
             None => it.scan.direction.clone(),
         };
-        *memo
-            .counts
-            .entry((
-                gate.community_id,
-                who.grid_id.unwrap_or(0),
-                it.when.day.clone(),
-                kind,
-            ))
-            .or_default() += 1;
+        memo.count(
+            gate.community_id,
+            who.grid_id.unwrap_or(0),
+            &it.when.day,
+            &kind,
+        );
         if reason == Some("fever")
             && let Some(h) = who.household_id
         {

@@ -110,7 +110,7 @@ pub struct Memo {
     gates: std::collections::HashMap<(i64, i64), Gate>,
     rules: std::collections::HashMap<i64, Rules>,
     /// (community, grid or 0, day, kind) → scans.
-    pub(super) counts: std::collections::HashMap<(i64, i64, String, String), i64>,
+    counts: std::collections::HashMap<(i64, i64, String, String), i64>,
 }
 
 impl Memo {
@@ -135,6 +135,15 @@ impl Memo {
         let r = Rules::of(tx, community_id).await?;
         self.rules.insert(community_id, r.clone());
         Ok(r)
+    }
+
+    /// Counts one scan for the day's figures of its grid (0: none) and kind (`in`, `out`,
+    /// `refused:<reason>`).
+    pub fn count(&mut self, community_id: i64, grid_id: i64, day: &str, kind: &str) {
+        *self
+            .counts
+            .entry((community_id, grid_id, day.to_string(), kind.to_string()))
+            .or_default() += 1;
     }
 
     /// Writes the batch's figures: one upsert per grid, day and kind.
