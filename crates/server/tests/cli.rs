@@ -345,3 +345,90 @@ async fn residents_export_and_import_from_the_command_line() {
         assert!(out.contains("no community with the code 999"), "{out}");
     }
 }
+
+/// Every cell of the first sheet, as text.
+fn cells(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn report_daily_writes_the_sheet_the_api_gives() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let url = t.url.clone();
+        let app = common::spawn_app(t, true).await;
+        let leader = app.login("nanquan-leader").await;
+        let (_, res) = app.get(&leader, "/api/v1/residents?per_page=5").await;
+        for (i, r) in res["items"].as_array().unwrap().iter().enumerate() {
+            app.send(&leader, reqwest::Method::POST, "/api/v1/health-checks",
+                serde_json::json!({"resident_id": r["id"], "temperature": 38.0, "symptoms": [], "source": "door", "idempotency_key": format!("k{i}")}))
+                .await;
+        }
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive()
+            .to_string();
+        let api = app
+            .client
+            .get(app.url(&format!(
+                "/api/v1/reports/daily?unit=650203002005&date={today}&format=xlsx"
+            )))
+            .bearer_auth(&leader)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r.xlsx");
+        let (code, text) = shouhu(&[
+            "report",
+            "daily",
+            "--database",
+            &url,
+            "--unit",
+            "650203002005",
+            "--date",
+            &today,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{text}");
+        let cli = cells(std::fs::read(&out).unwrap());
+        assert_eq!(cli, cells(api), "the same sheet");
+        assert!(cli.iter().any(|row| row[0] == "合计"));
+        // A bad date or an unknown unit: a clear message and a failing exit.
+        let (code, text) = shouhu(&[
+            "report",
+            "daily",
+            "--database",
+            &url,
+            "--unit",
+            "650203002005",
+            "--date",
+            "2020-02-30",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(code != 0 && text.contains("2020-02-30"), "{text}");
+        let (code, text) = shouhu(&[
+            "report",
+            "daily",
+            "--database",
+            &url,
+            "--unit",
+            "NOPE",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(code != 0 && text.contains("NOPE"), "{text}");
+    }
+}
