@@ -191,21 +191,23 @@ pub async fn decide(
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(",");
-        if backend == Backend::Postgres {
-            // Exits of one household through two servers at once: the second waits for the first
-            // and then counts it. In id order, so that two batches never wait on each other.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM households WHERE id IN ({list}) ORDER BY id FOR UPDATE"
-            )))
-            .execute(&mut **tx)
+        // Members under home isolation, per household. On PostgreSQL the same statement locks the
+        // households: exits of one household through two servers at once, the second waits for
+        // the first and then counts it; in id order, so that two batches never wait on each other.
+        let sql = match backend {
+            Backend::Postgres => format!(
+                "SELECT h.id, (SELECT COUNT(*) FROM quarantines q WHERE q.household_id = h.id AND q.kind = 'home' \
+                 AND q.status = 'active') FROM households h WHERE h.id IN ({list}) ORDER BY h.id FOR UPDATE OF h"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT household_id, COUNT(*) FROM quarantines WHERE household_id IN ({list}) \
+                 AND kind = 'home' AND status = 'active' GROUP BY household_id"
+            ),
+        };
+        let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut **tx)
             .await?;
-        }
-        let q: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT household_id FROM quarantines WHERE household_id IN ({list}) AND kind = 'home' AND status = 'active'"
-        )))
-        .fetch_all(&mut **tx)
-        .await?;
-        isolated.extend(q);
+        isolated.extend(rows.into_iter().filter(|r| r.1 > 0).map(|r| r.0));
         let since = items
             .iter()
             .zip(&gates)

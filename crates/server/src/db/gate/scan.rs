@@ -148,21 +148,41 @@ impl Memo {
 
     /// Writes the batch's figures: one upsert per grid, day and kind.
     pub async fn flush(&mut self, tx: &mut Tx) -> StoreResult<()> {
-        // In one order for every writer, so that two batches never wait on each other's rows.
+        // In one order for every writer, so that two batches never wait on each other's rows;
+        // one statement for up to 100 of them (a batch spans many grids).
         let mut counts: Vec<_> = self.counts.drain().collect();
         counts.sort();
-        for ((community, grid, day, kind), n) in counts {
-            sqlx::query(
-                "INSERT INTO gate_day_stats (community_id, grid_id, day, kind, n) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (community_id, day, grid_id, kind) DO UPDATE SET n = gate_day_stats.n + excluded.n",
-            )
-            .bind(community)
-            .bind(grid)
-            .bind(day)
-            .bind(kind)
-            .bind(n)
-            .execute(&mut **tx)
-            .await?;
+        for chunk in counts.chunks(100) {
+            let mut sql = String::from(
+                "INSERT INTO gate_day_stats (community_id, grid_id, day, kind, n) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                let b = i * 5;
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (community_id, day, grid_id, kind) DO UPDATE SET n = gate_day_stats.n + excluded.n",
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ((community, grid, day, kind), n) in chunk {
+                q = q
+                    .bind(*community)
+                    .bind(*grid)
+                    .bind(day.clone())
+                    .bind(kind.clone())
+                    .bind(*n);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
