@@ -543,6 +543,9 @@ fn csrf_of(html: &str) -> String {
 async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
     for app in common::each_demo_app().await {
         let leader = sign_in(&app, "nanquan-leader").await;
+        // Due today on the home page until it is submitted.
+        let home = html(&leader, &app, "/").await;
+        assert!(home.contains("id=\"home-report\"") && home.contains("data-status=\"missing\""), "{home}");
         let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
         assert_eq!(
             page.matches("<svg class=\"chart\"").count(),
@@ -565,6 +568,8 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         assert_eq!(r.status(), 303);
         let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
         assert!(page.contains("data-status=\"submitted\"") && page.contains("无异常"));
+        let home = html(&leader, &app, "/").await;
+        assert!(!home.contains("data-status=\"missing\""), "no longer due");
         // A second submission without a reason is refused and changes nothing.
         let r = leader
             .post(app.url("/reports/submit"))

@@ -18,6 +18,38 @@ struct HomePage {
     checks: Vec<(String, String, i64)>,
     /// Open alerts (the first few) and their number; residents at risk; follow-ups due.
     health: Option<HealthSummary>,
+    /// For whoever submits them: each community's daily report today (code, name, standing).
+    reports: Vec<(String, String, String)>,
+    deadline: String,
+}
+
+/// Today's report of each of the caller's communities, for a leader: due by the deadline.
+async fn reports_due(state: &AppState, pc: &PageCaller) -> Vec<(String, String, String)> {
+    if !pc
+        .caller
+        .session
+        .user
+        .role
+        .has(shouhu_domain::Right::SubmitReports)
+    {
+        return Vec::new();
+    }
+    let day = state.settings.today().to_string();
+    let mut out = Vec::new();
+    let communities = crate::db::gate::log::communities(&state.db, &pc.caller.scope())
+        .await
+        .unwrap_or_default();
+    for (code, name) in communities {
+        let Ok(Some(u)) = units::find_unscoped(&state.db, &code).await else {
+            continue;
+        };
+        if let Ok(standings) = crate::db::reports::submit::completeness(&state.db, u.id, &day).await
+            && let Some(s) = standings.into_iter().find(|s| s.code == code)
+        {
+            out.push((code, name, s.status));
+        }
+    }
+    out
 }
 
 pub struct HealthSummary {
@@ -151,11 +183,14 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
     };
     let checks = check_counts(&state, &pc).await;
     let health = health_summary(&state, &pc).await;
+    let reports = reports_due(&state, &pc).await;
     page(&HomePage {
+        deadline: state.settings.report_deadline.format("%H:%M").to_string(),
         c: pc.chrome,
         units,
         checks,
         health,
+        reports,
     })
 }
 
