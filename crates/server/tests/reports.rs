@@ -545,7 +545,10 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         let leader = sign_in(&app, "nanquan-leader").await;
         // Due today on the home page until it is submitted.
         let home = html(&leader, &app, "/").await;
-        assert!(home.contains("id=\"home-report\"") && home.contains("data-status=\"missing\""), "{home}");
+        assert!(
+            home.contains("id=\"home-report\"") && home.contains("data-status=\"missing\""),
+            "{home}"
+        );
         let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
         assert_eq!(
             page.matches("<svg class=\"chart\"").count(),
