@@ -319,26 +319,6 @@ async fn many_guards_scanning_at_once_are_each_logged_once() {
     }
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
-    let c = browser();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", common::PW)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    c
-}
-
 async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> (u16, String) {
     let r = c.get(app.url(path)).send().await.unwrap();
     (r.status().as_u16(), r.text().await.unwrap())
@@ -347,7 +327,7 @@ async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> (u16, S
 #[tokio::test]
 async fn the_gate_pages_print_passes_set_rules_and_show_the_log() {
     for app in common::each_demo_app().await {
-        let leader = sign_in(&app, "nanquan-leader").await;
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
         let (s, sheet) = html(&leader, &app, "/gate/passes?grid=650203002005001").await;
         assert_eq!(s, 200);
         let households = count(&app, "SELECT COUNT(*) FROM households h JOIN org_units g ON g.id = h.grid_id WHERE g.code = '650203002005001' AND h.deleted_at IS NULL").await;
@@ -380,7 +360,7 @@ async fn the_gate_pages_print_passes_set_rules_and_show_the_log() {
                 .0,
             404
         );
-        let guard = sign_in(&app, "nanquan-gate-east").await;
+        let guard = common::sign_in_page(&app, "nanquan-gate-east").await;
         assert_eq!(
             html(&guard, &app, "/gate/passes?grid=650203002005001")
                 .await

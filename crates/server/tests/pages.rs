@@ -3,18 +3,8 @@
 
 mod common;
 
-use reqwest::redirect::Policy;
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
-    let c = browser();
+    let c = common::browser();
     let r = c
         .post(app.url("/login"))
         .form(&[("username", user), ("password", common::PW)])
@@ -36,15 +26,14 @@ async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
     c
 }
 
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn a_grid_worker_signs_in_and_sees_only_its_grid() {
     for app in common::each_demo_app().await {
-        let anon = browser().get(app.url("/residents")).send().await.unwrap();
+        let anon = common::browser()
+            .get(app.url("/residents"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(anon.status(), 303);
         assert_eq!(anon.headers()["location"], "/login");
         let c = sign_in(&app, "nanquan-grid1").await;
@@ -59,7 +48,7 @@ async fn a_grid_worker_signs_in_and_sees_only_its_grid() {
         assert_eq!(grids.len(), 20, "a full first page");
         assert!(grids.iter().all(|g| *g == "650203002005001"));
         assert!(html.contains("650203********"), "ID numbers are masked");
-        let wrong = browser()
+        let wrong = common::browser()
             .post(app.url("/login"))
             .form(&[
                 ("username", "nanquan-grid1"),
@@ -98,7 +87,7 @@ async fn a_resident_is_corrected_in_the_page_and_bad_input_is_named() {
             .text()
             .await
             .unwrap();
-        let csrf = csrf_of(&card);
+        let csrf = common::csrf_of(&card);
         let field = |name: &str| {
             let at = card.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
             card[at..].split('"').next().unwrap().to_string()
@@ -213,7 +202,7 @@ async fn signing_out_ends_the_session_on_the_server() {
             .text()
             .await
             .unwrap();
-        let csrf = csrf_of(&home);
+        let csrf = common::csrf_of(&home);
         let out = c
             .post(app.url("/logout"))
             .form(&[("csrf", csrf)])
@@ -238,7 +227,7 @@ async fn administrators_run_accounts_in_the_page() {
             .text()
             .await
             .unwrap();
-        let csrf = csrf_of(&page);
+        let csrf = common::csrf_of(&page);
         let made = admin
             .post(app.url("/users"))
             .form(&[
@@ -305,7 +294,7 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
             !form.contains("650203002005002"),
             "only the worker's own grid is offered"
         );
-        let csrf = csrf_of(&form);
+        let csrf = common::csrf_of(&form);
         let made = c
             .post(app.url("/households"))
             .form(&[

@@ -5,35 +5,10 @@
 
 mod common;
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
-    let c = browser();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", common::PW)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    c
-}
-
 async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> String {
     let r = c.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.text().await.unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[at..].split('"').next().unwrap().to_string()
 }
 
 /// The first `attr="…"` value after `marker`.
@@ -47,7 +22,7 @@ fn after(html: &str, marker: &str, attr: &str) -> Option<String> {
 #[tokio::test]
 async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
     for app in common::each_demo_app().await {
-        let worker = sign_in(&app, "nanquan-grid1").await;
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
         let list = html(&worker, &app, "/surveys").await;
         let survey = after(&list, "id=\"surveys\"", "href").unwrap();
         let households = html(&worker, &app, &survey).await;
@@ -68,7 +43,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
         }
         assert!(!form.is_empty(), "a household with members");
         let member = after(&form, "name=\"q.travel_members\"", "value").unwrap();
-        let csrf = csrf_of(&form);
+        let csrf = common::csrf_of(&form);
         // A refused answer comes back in words on the same form, nothing saved.
         let bad = worker
             .post(app.url(&action))
@@ -99,7 +74,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
             .unwrap();
         assert_eq!(ok.status(), 303, "{}", ok.text().await.unwrap());
         // The leader sees the resident at risk and starts home isolation.
-        let leader = sign_in(&app, "nanquan-leader").await;
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
         let health = html(&leader, &app, "/health").await;
         let flag = after(&health, "id=\"flags\"", "action").unwrap();
         let version = {
@@ -110,7 +85,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
         let r = leader
             .post(app.url(&flag))
             .form(&[
-                ("csrf", csrf_of(&health).as_str()),
+                ("csrf", common::csrf_of(&health).as_str()),
                 ("version", version.as_str()),
                 ("decision", "confirm"),
             ])
@@ -125,7 +100,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
         let r = worker
             .post(app.url(&follow))
             .form(&[
-                ("csrf", csrf_of(&health).as_str()),
+                ("csrf", common::csrf_of(&health).as_str()),
                 ("temperature", "36.7"),
                 ("needs", "蔬菜"),
             ])
@@ -148,7 +123,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
             let r = worker
                 .post(app.url("/health/check"))
                 .form(&[
-                    ("csrf", csrf_of(&health).as_str()),
+                    ("csrf", common::csrf_of(&health).as_str()),
                     ("resident_id", resident.as_str()),
                     ("temperature", "38.2"),
                     ("key", key.as_str()),
@@ -163,7 +138,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
             .await
             .unwrap();
         assert_eq!(checks, 1, "{}: a double tap records once", app.db.name());
-        let medical = sign_in(&app, "nanquan-medical").await;
+        let medical = common::sign_in_page(&app, "nanquan-medical").await;
         let health = html(&medical, &app, "/health").await;
         assert!(health.contains("38.2℃"), "{}", app.db.name());
     }
@@ -172,7 +147,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
 #[tokio::test]
 async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts() {
     for app in common::each_demo_app().await {
-        let leader = sign_in(&app, "nanquan-leader").await;
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
         let page = html(&leader, &app, "/surveys").await;
         assert!(page.contains("id=\"new-survey\""));
         let title = &page[page.find("<title>").unwrap()..page.find("</title>").unwrap()];
@@ -180,7 +155,7 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
             !title["<title>".len()..].contains('<'),
             "a plain title: {title}"
         );
-        let csrf = csrf_of(&page);
+        let csrf = common::csrf_of(&page);
         let empty = leader
             .post(app.url("/surveys"))
             .form(&[("csrf", csrf.as_str()), ("name", "复查")])
@@ -204,13 +179,13 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
         let survey = html(&leader, &app, r.headers()["location"].to_str().unwrap()).await;
         assert!(survey.contains("二月复查") && survey.contains("650203002005002"));
         // A grid worker cannot start one.
-        let worker = sign_in(&app, "nanquan-grid1").await;
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
         let page = html(&worker, &app, "/surveys").await;
         assert!(!page.contains("id=\"new-survey\""));
         let r = worker
             .post(app.url("/surveys"))
             .form(&[
-                ("csrf", csrf_of(&page).as_str()),
+                ("csrf", common::csrf_of(&page).as_str()),
                 ("name", "x"),
                 ("grid", "650203002005001"),
             ])
@@ -223,7 +198,7 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
         let (_, list) = app.get(&token, "/api/v1/residents?per_page=1").await;
         let rid = list["items"][0]["id"].clone();
         app.send(&token, reqwest::Method::POST, "/api/v1/health-checks", serde_json::json!({"resident_id": rid, "temperature": 39.1, "source": "door", "idempotency_key": "home-1"})).await;
-        let medical = sign_in(&app, "nanquan-medical").await;
+        let medical = common::sign_in_page(&app, "nanquan-medical").await;
         let home = html(&medical, &app, "/").await;
         assert!(
             home.contains("id=\"home-health\"") && home.contains("39.1℃"),

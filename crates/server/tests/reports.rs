@@ -508,41 +508,16 @@ async fn the_sheet_has_a_title_chinese_headers_a_row_per_part_a_total_and_the_su
     }
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(app: &common::TestApp, user: &str) -> reqwest::Client {
-    let c = browser();
-    let r = c
-        .post(app.url("/login"))
-        .form(&[("username", user), ("password", common::PW)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    c
-}
-
 async fn html(c: &reqwest::Client, app: &common::TestApp, path: &str) -> String {
     let r = c.get(app.url(path)).send().await.unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.text().await.unwrap()
 }
 
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
     for app in common::each_demo_app().await {
-        let leader = sign_in(&app, "nanquan-leader").await;
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
         // Due today on the home page until it is submitted.
         let home = html(&leader, &app, "/").await;
         assert!(
@@ -560,7 +535,7 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         let r = leader
             .post(app.url("/reports/submit"))
             .form(&[
-                ("csrf", csrf_of(&page)),
+                ("csrf", common::csrf_of(&page)),
                 ("unit", NANQUAN.into()),
                 ("date", today()),
                 ("remark", "无异常".into()),
@@ -577,7 +552,7 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         let r = leader
             .post(app.url("/reports/submit"))
             .form(&[
-                ("csrf", csrf_of(&page)),
+                ("csrf", common::csrf_of(&page)),
                 ("unit", NANQUAN.into()),
                 ("date", today()),
             ])
@@ -596,13 +571,13 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
             .unwrap();
         assert_eq!(versions, 1);
         // The street's board shows it submitted and returns it.
-        let street = sign_in(&app, "kunlun-street").await;
+        let street = common::sign_in_page(&app, "kunlun-street").await;
         let board = html(&street, &app, &format!("/reports?unit={STREET}")).await;
         assert!(board.contains("id=\"board\""));
         let r = street
             .post(app.url("/reports/return"))
             .form(&[
-                ("csrf", csrf_of(&board)),
+                ("csrf", common::csrf_of(&board)),
                 ("from", STREET.into()),
                 ("unit", NANQUAN.into()),
                 ("date", today()),

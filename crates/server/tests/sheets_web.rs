@@ -251,23 +251,10 @@ async fn exports_are_masked_unless_unmasked_with_a_password_and_are_audited() {
     }
 }
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn a_leader_uploads_previews_and_confirms_an_import_in_the_page() {
     for app in common::each_demo_app().await {
-        let c = browser();
+        let c = common::browser();
         let r = c
             .post(app.url("/login"))
             .form(&[("username", "nanquan-leader"), ("password", common::PW)])
@@ -284,7 +271,7 @@ async fn a_leader_uploads_previews_and_confirms_an_import_in_the_page() {
             .await
             .unwrap();
         assert!(form.contains("enctype=\"multipart/form-data\""));
-        let csrf = csrf_of(&form);
+        let csrf = common::csrf_of(&form);
         let upload = |file: Vec<u8>| {
             reqwest::multipart::Form::new()
                 .text("csrf", csrf.clone())
@@ -330,7 +317,7 @@ async fn a_leader_uploads_previews_and_confirms_an_import_in_the_page() {
             .unwrap();
         assert!(done.contains("id=\"n-created\">3<"), "{done}");
         // Someone else's token, a garbage file and a missing CSRF token are refused.
-        let other = browser();
+        let other = common::browser();
         other
             .post(app.url("/login"))
             .form(&[("username", "nanquan-grid1"), ("password", common::PW)])
@@ -347,7 +334,7 @@ async fn a_leader_uploads_previews_and_confirms_an_import_in_the_page() {
             .unwrap();
         let r = other
             .post(app.url(&format!("/import/{token}/confirm")))
-            .form(&[("csrf", csrf_of(&home))])
+            .form(&[("csrf", common::csrf_of(&home))])
             .send()
             .await
             .unwrap();

@@ -37,21 +37,9 @@ pub async fn daily(args: DailyArgs) -> anyhow::Result<()> {
         None => today,
     };
     anyhow::ensure!(day <= today, "{day} has not come yet");
-    let u = crate::db::units::find_unscoped(&db, args.unit.trim())
+    let unit = ReportUnit::by_code(&db, args.unit.trim())
         .await?
         .with_context(|| format!("no unit has the code {}", args.unit.trim()))?;
-    let parent_id: Option<i64> =
-        sqlx::query_scalar("SELECT parent_id FROM org_units WHERE id = $1")
-            .bind(u.id)
-            .fetch_one(&db.pool)
-            .await?;
-    let unit = ReportUnit {
-        id: u.id,
-        code: u.code,
-        name: u.name,
-        kind: u.kind,
-        parent_id,
-    };
     let report = reports::daily(&db, &unit, &day.to_string()).await?;
     let ext = args
         .out

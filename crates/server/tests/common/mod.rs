@@ -243,3 +243,31 @@ impl TestApp {
         (status, r.json().await.unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// A client that keeps cookies and does not follow redirects, as a page test's browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// A browser signed in through the sign-in form.
+pub async fn sign_in_page(app: &TestApp, user: &str) -> reqwest::Client {
+    let c = browser();
+    let r = c
+        .post(app.url("/login"))
+        .form(&[("username", user), ("password", PW)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 303, "{user} signs in");
+    c
+}
+
+/// The CSRF token of the first form on a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
+    html[at..].split('"').next().unwrap_or_default().to_string()
+}

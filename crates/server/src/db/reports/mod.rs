@@ -104,6 +104,18 @@ pub struct ReportUnit {
     pub parent_id: Option<i64>,
 }
 
+impl ReportUnit {
+    /// The unit with `code`, unscoped: the caller has checked the jurisdiction (or is the CLI).
+    pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<ReportUnit>> {
+        Ok(
+            sqlx::query_as("SELECT id, code, name, kind, parent_id FROM org_units WHERE code = $1")
+                .bind(code)
+                .fetch_optional(&db.pool)
+                .await?,
+        )
+    }
+}
+
 /// The live figures of every grid under a unit, of what belongs to its communities themselves, and
 /// of its observation sites by unit.
 #[derive(Default)]

@@ -37,7 +37,7 @@ pub struct RulesBody {
 }
 
 impl RulesBody {
-    fn from_rules(r: &Rules) -> RulesBody {
+    pub fn from_rules(r: &Rules) -> RulesBody {
         RulesBody {
             exits_per_period: r.exits_per_period,
             period_days: r.period_days,

@@ -47,22 +47,12 @@ pub async fn unit_and_day(
             "a report is of today or a day before",
         ));
     }
+    // In the caller's jurisdiction first (404 otherwise), then as the report needs it.
     let u = units::get_by_code(&state.db, &caller.scope(), unit.trim()).await?;
-    let parent_id: Option<i64> =
-        sqlx::query_scalar("SELECT parent_id FROM org_units WHERE id = $1")
-            .bind(u.id)
-            .fetch_one(&state.db.pool)
-            .await?;
-    Ok((
-        ReportUnit {
-            id: u.id,
-            code: u.code,
-            name: u.name,
-            kind: u.kind,
-            parent_id,
-        },
-        day,
-    ))
+    let unit = ReportUnit::by_code(&state.db, &u.code)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((unit, day))
 }
 
 /// The daily report of a unit and day: figures, one row per sub-unit, the total.

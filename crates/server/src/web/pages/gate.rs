@@ -247,14 +247,7 @@ async fn render_rules(
         None
     } else {
         match gate::rules(&state.db, &pc.caller.scope(), &community).await {
-            Ok((_, r)) => Some(RulesBody {
-                exits_per_period: r.exits_per_period,
-                period_days: r.period_days,
-                curfew_start: r.curfew_start,
-                curfew_end: r.curfew_end,
-                vehicles_allowed: r.vehicles_allowed != 0,
-                visitors_allowed: r.visitors_allowed != 0,
-            }),
+            Ok((_, r)) => Some(RulesBody::from_rules(&r)),
             Err(e) => return PageError::new(pc.t(), e.into()).into_response(),
         }
     };
