@@ -84,13 +84,21 @@ request = function()
 end
 LUA
 
-run() { # NAME SCRIPT PATH -> "NAME rps p99_ms"
-  local out rps p99
+# CPU ticks (utime + stime) of the server and of the database server's processes, to show where a
+# request's work is done (the three share the machine's cores).
+ticks() { awk '{s += $14 + $15} END {print s + 0}' "$@" 2>/dev/null || echo 0; }
+db_stats() { if [ "$BACKEND" = postgres ]; then pgrep -x postgres | sed 's|.*|/proc/&/stat|'; fi; }
+run() { # NAME SCRIPT PATH -> "NAME rps p99_ms server_cpu_us/req db_cpu_us/req"
+  local out rps p99 s0 d0 s1 d1 n
+  s0=$(ticks "/proc/$SERVER/stat"); d0=$(ticks $(db_stats) /dev/null)
   out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$2" "$URL$3")
   if echo "$out" | grep -q "Non-2xx"; then echo "$1: non-2xx answers: $out" >&2; exit 1; fi
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" { v=$2; if (v ~ /us$/) { sub(/us/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v) } else if (v ~ /s$/) { sub(/s/,"",v); v=v*1000 } print v }')
-  echo "$1 $rps $p99"
+  s1=$(ticks "/proc/$SERVER/stat"); d1=$(ticks $(db_stats) /dev/null)
+  n=$(echo "$out" | awk '/requests in/ {print $1}')
+  hz=$(getconf CLK_TCK)
+  echo "$1 $rps $p99 $(( (s1 - s0) * 1000000 / hz / n )) $(( (d1 - d0) * 1000000 / hz / n ))"
 }
 
 echo "== wrk $CONNECTIONS connections, ${DURATION}s each"
@@ -100,9 +108,10 @@ results+=("$(run gate/scan "$WORK/scan.lua" /api/v1/gate/scans)")
 results+=("$(run bare/insert-again "$WORK/bare.lua" /bench/insert)")
 base_rps=$(printf '%s\n%s\n' "${results[0]}" "${results[2]}" | awk '{s += $2} END {print s / 2}')
 base_p99=$(printf '%s\n%s\n' "${results[0]}" "${results[2]}" | awk '{s += $3} END {print s / 2}')
-printf '\n%-20s %10s %10s %10s %10s\n' endpoint req/s p99_ms rps/bare p99/bare
+printf '\n%-20s %10s %10s %10s %10s %14s %12s\n' endpoint req/s p99_ms rps/bare p99/bare "server_us/req" "db_us/req"
 for r in "${results[@]}"; do
-  echo "$r" | awk -v br="$base_rps" -v bp="$base_p99" '{ printf "%-20s %10.0f %10.2f %10.3f %10.2f\n", $1, $2, $3, $2 / br, $3 / bp }'
+  echo "$r" | awk -v br="$base_rps" -v bp="$base_p99" '{ printf "%-20s %10.0f %10.2f %10.3f %10.2f %14d %12d\n", $1, $2, $3, $2 / br, $3 / bp, $4, $5 }'
 done
+echo "(server_us/req and db_us/req: CPU time of the server and of the database server per request)"
 LOGGED=$(curl -s -H "authorization: Bearer $LEADER" "$URL/api/v1/gate/log?community=650203002005" | jq '.counts | .gate_in + .gate_out + .gate_refused')
 echo "scans logged (from the day's figures): $LOGGED; backend $BACKEND, $HOUSEHOLDS households, ${#households[@]} with passes"

@@ -137,6 +137,68 @@ async fn search_finds_by_name_last_four_phone_and_address() {
 }
 
 #[tokio::test]
+async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let (everyone, total) = registry::search(&t.db, &leader, &Search::default(), 10_000, 0)
+            .await
+            .unwrap();
+        assert_eq!(everyone.len() as i64, total);
+        let by = |q: &str| Search {
+            q: q.into(),
+            ..Search::default()
+        };
+        let surname: String = everyone[0].name.chars().take(1).collect();
+        let full = everyone[0].name.clone();
+        for q in [surname.as_str(), full.as_str()] {
+            let want: Vec<i64> = everyone
+                .iter()
+                .filter(|r| r.name.starts_with(q))
+                .map(|r| r.id)
+                .collect();
+            let (found, n) = registry::search(&t.db, &leader, &by(q), 10_000, 0)
+                .await
+                .unwrap();
+            let mut got: Vec<i64> = found.iter().map(|r| r.id).collect();
+            let mut want_sorted = want.clone();
+            got.sort_unstable();
+            want_sorted.sort_unstable();
+            assert_eq!(got, want_sorted, "{}: search {q}", t.name());
+            assert_eq!(n, want.len() as i64, "{}: total of {q}", t.name());
+            // A page past the end is empty and still tells the total.
+            let (past, n) = registry::search(&t.db, &leader, &by(q), 20, 10_000)
+                .await
+                .unwrap();
+            assert!(past.is_empty() && n == want.len() as i64, "{}", t.name());
+        }
+        // A name in Latin letters is found whatever the case typed.
+        let r = &everyone[1];
+        let renamed = Changes {
+            name: Some("Aliya Nurlan".into()),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &leader, &actor, r.id, r.version, &renamed)
+            .await
+            .unwrap();
+        for q in ["aliya", "ALIYA N", "Aliya"] {
+            let (found, _) = registry::search(&t.db, &leader, &by(q), 50, 0)
+                .await
+                .unwrap();
+            assert!(found.iter().any(|f| f.id == r.id), "{}: {q}", t.name());
+        }
+        let (found, total) = registry::search(&t.db, &leader, &by("liya"), 50, 0)
+            .await
+            .unwrap();
+        assert!(
+            found.is_empty() && total == 0,
+            "{}: a name matches by its beginning",
+            t.name()
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;

@@ -163,7 +163,8 @@ pub async fn search(
          AND ($3 = '' OR object_kind = $3) AND ($4 = '' OR object_id = $4) \
          AND at >= $5 AND at <= $6";
     let sql = format!(
-        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {cond} ORDER BY id DESC LIMIT $7 OFFSET $8"
+        "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE {cond} ORDER BY id DESC {}",
+        super::limit_offset(limit, offset)
     );
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let items: Vec<Entry> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -173,8 +174,6 @@ pub async fn search(
         .bind(s(&f.object_id))
         .bind(f.from.unwrap_or(0))
         .bind(f.to.unwrap_or(i64::MAX))
-        .bind(limit)
-        .bind(offset)
         .fetch_all(&db.pool)
         .await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

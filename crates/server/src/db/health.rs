@@ -280,11 +280,10 @@ pub async fn alerts(
         .join(",");
     let filter = format!("a.grid_id IN ({list}) AND ($1 = '' OR a.status = $1)");
     let items: Vec<Alert> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ALERT_SELECT} WHERE {filter} ORDER BY a.id DESC LIMIT $2 OFFSET $3"
+        "{ALERT_SELECT} WHERE {filter} ORDER BY a.id DESC {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(status.unwrap_or(""))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -389,17 +388,16 @@ pub async fn not_checked(
             skip -= n;
             continue;
         }
-        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT r.id, r.grid_id, r.name, h.address FROM residents r JOIN households h ON h.id = r.household_id \
              WHERE r.id IN (SELECT r.id FROM residents r WHERE r.grid_id = $1 AND r.deleted_at IS NULL \
              AND NOT EXISTS (SELECT 1 FROM health_checks c WHERE c.grid_id = r.grid_id AND c.day = $2 \
-             AND c.resident_id = r.id) ORDER BY r.grid_id, r.deleted_at, r.id LIMIT $3 OFFSET $4) \
+             AND c.resident_id = r.id) ORDER BY r.grid_id, r.deleted_at, r.id {}) \
              ORDER BY r.id",
-        )
+            super::limit_offset(limit - items.len() as i64, skip)
+        )))
         .bind(g)
         .bind(day)
-        .bind(limit - items.len() as i64)
-        .bind(skip)
         .fetch_all(&db.pool)
         .await?;
         skip = 0;

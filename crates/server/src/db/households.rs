@@ -48,14 +48,13 @@ pub async fn search(
     let q = q.trim();
     let pattern = format!("%{}%", like_escape(q));
     let items: Vec<Household> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{HOUSEHOLD_SELECT} WHERE {where_} ORDER BY h.grid_id DESC, h.id DESC LIMIT $5 OFFSET $6"
+        "{HOUSEHOLD_SELECT} WHERE {where_} ORDER BY h.grid_id DESC, h.id DESC {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(scope.user_id)
     .bind(q)
     .bind(&pattern)
     .bind(unit_id.unwrap_or(-1))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

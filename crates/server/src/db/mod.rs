@@ -151,6 +151,13 @@ impl Db {
     }
 }
 
+/// `LIMIT n OFFSET m` written into the SQL as numbers, not bound: SQLite re-prepares a statement
+/// every time a value in its LIMIT is bound again (it may plan around the value), which cost a
+/// parse and a plan on every page of every list. Both numbers are integers the caller chose.
+pub fn limit_offset(limit: i64, offset: i64) -> String {
+    format!("LIMIT {} OFFSET {}", limit.max(0), offset.max(0))
+}
+
 fn sqlite_url_with_create(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
         url.to_string()

@@ -188,11 +188,10 @@ pub async fn list(
     let filter = format!("q.grid_id IN ({list}) AND ($1 = '' OR q.status = $1)");
     let s = status.map(|s| s.as_str()).unwrap_or("");
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {filter} ORDER BY q.id DESC LIMIT $2 OFFSET $3"
+        "{SELECT} WHERE {filter} ORDER BY q.id DESC {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(s)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -382,11 +381,10 @@ pub async fn due(
          WHERE f.quarantine_id = q.id AND f.day = $1)"
     );
     let items: Vec<Quarantine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE {filter} ORDER BY q.grid_id, q.id LIMIT $2 OFFSET $3"
+        "{SELECT} WHERE {filter} ORDER BY q.grid_id, q.id {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(today)
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

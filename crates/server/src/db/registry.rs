@@ -6,7 +6,7 @@ use shouhu_domain::{IdNumber, Phone, Tags};
 
 use super::audit::{self, NewEntry};
 use super::scope::GRIDS_OF_USER;
-use super::{Db, Scope, StoreError, StoreResult, now};
+use super::{Backend, Db, Scope, StoreError, StoreResult, now};
 
 /// A family member or other contact kept on a resident's card.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -49,11 +49,11 @@ impl Resident {
     }
 }
 
-const RESIDENT_SELECT: &str = "SELECT r.id, r.household_id, r.grid_id, g.code AS grid_code, \
+const RESIDENT_SELECT_COLUMNS: &str = "SELECT r.id, r.household_id, r.grid_id, g.code AS grid_code, \
      g.name AS grid_name, r.name, r.id_number, r.sex, r.birth_date, r.phone, r.relation, r.tags, \
      r.family_contacts, r.emergency_contact_name, r.emergency_contact_phone, r.note, \
-     h.address, r.version, r.created_at, r.updated_at \
-     FROM residents r JOIN org_units g ON g.id = r.grid_id JOIN households h ON h.id = r.household_id";
+     h.address, r.version, r.created_at, r.updated_at";
+const RESIDENT_FROM: &str = "FROM residents r JOIN org_units g ON g.id = r.grid_id JOIN households h ON h.id = r.household_id";
 
 /// A search of residents.
 #[derive(Clone, Debug, Default)]
@@ -86,7 +86,7 @@ pub fn like_escape(s: &str) -> String {
 /// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
 /// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
 /// the clause and the values to bind (`$1`…).
-fn search_where(s: &Search, grids: &[i64]) -> (String, Vec<SearchBind>) {
+fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<SearchBind>) {
     let mut binds: Vec<SearchBind> = Vec::new();
     let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
         binds.push(b);
@@ -123,15 +123,20 @@ fn search_where(s: &Search, grids: &[i64]) -> (String, Vec<SearchBind>) {
             let phone = next(SearchBind::Text(format!("%{e}%")), &mut binds);
             sql.push_str(&format!(" AND r.phone LIKE {phone} ESCAPE '\\'"));
         } else {
-            // A name (prefix) or an address (any part), the address looked up among the
-            // jurisdiction's households rather than joined row by row.
-            let name = next(SearchBind::Text(format!("{e}%")), &mut binds);
-            let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
-            sql.push_str(&format!(
-                " AND (r.name LIKE {name} ESCAPE '\\' OR r.household_id IN (SELECT hs.id FROM households hs \
-                 WHERE hs.deleted_at IS NULL AND hs.grid_id IN ({grid_list}) \
-                 AND hs.address LIKE {address} ESCAPE '\\'))"
-            ));
+            // A name by its beginning (a surname, a full name); when the words say an address
+            // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address, looked up
+            // among the jurisdiction's households rather than joined row by row.
+            let name = name_condition(q, backend, &mut binds);
+            if names_an_address(q) {
+                let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
+                sql.push_str(&format!(
+                    " AND ({name} OR r.household_id IN (SELECT hs.id FROM households hs \
+                     WHERE hs.deleted_at IS NULL AND hs.grid_id IN ({grid_list}) \
+                     AND hs.address LIKE {address} ESCAPE '\\'))"
+                ));
+            } else {
+                sql.push_str(&format!(" AND {name}"));
+            }
         }
     }
     if let Some(unit) = s.unit_id {
@@ -154,9 +159,51 @@ fn search_where(s: &Search, grids: &[i64]) -> (String, Vec<SearchBind>) {
     (sql, binds)
 }
 
+/// Characters of addresses that names do not carry: a search with one of them (or a digit) may
+/// name a place. A name that happens to hold one only costs a slower search, never a missed one.
+const ADDRESS_CHARS: &str = "号楼栋幢单元室层户路街巷道区院村苑园里庄城寓舍厦府湾居家属";
+
+/// Whether a search may be (part of) an address rather than only a name.
+fn names_an_address(q: &str) -> bool {
+    q.chars()
+        .any(|c| c.is_ascii_digit() || c == '-' || ADDRESS_CHARS.contains(c))
+}
+
+/// Names beginning with `q`. Without Latin letters (whose case a worker does not mind) it is a
+/// range of the `(grid_id, name)` index in byte order, where every name beginning with `q` lies
+/// between `q` and `q` followed by the last code point.
+fn name_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> String {
+    if q.chars().any(|c| c.is_ascii_alphabetic()) {
+        binds.push(SearchBind::Text(format!("{}%", like_escape(q))));
+        // SQLite's LIKE already ignores the case of Latin letters; PostgreSQL's needs ILIKE.
+        let like = match backend {
+            Backend::Postgres => "ILIKE",
+            Backend::Sqlite => "LIKE",
+        };
+        return format!("r.name {like} ${} ESCAPE '\\'", binds.len());
+    }
+    let column = match backend {
+        Backend::Postgres => "r.name COLLATE \"C\"",
+        Backend::Sqlite => "r.name",
+    };
+    binds.push(SearchBind::Text(q.to_string()));
+    binds.push(SearchBind::Text(format!("{q}\u{10FFFF}")));
+    let (low, high) = (binds.len() - 1, binds.len());
+    format!("({column} >= ${low} AND {column} < ${high})")
+}
+
 enum SearchBind {
     Int(i64),
     Text(String),
+}
+
+/// A page row with the search's total beside it, so that the page and its count cost one
+/// statement (and one trip to the database) instead of two.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    resident: Resident,
+    total: i64,
 }
 
 /// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
@@ -173,57 +220,74 @@ pub async fn search(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let (where_, binds) = search_where(s, &grids);
-    let n = binds.len();
+    let (where_, binds) = search_where(s, &grids, db.backend);
+    let count_sql = count_sql(s, &where_, grids.len());
     // The page's ids come from the index alone; only those 20 rows are then joined to their
     // grid and household (PostgreSQL would otherwise join a whole community before sorting).
     // `deleted_at` (always NULL here) is named in the order so that PostgreSQL, which does not
     // count `IS NULL` as fixing a column, sees the (grid, deleted, id) index as already ordered.
+    // The total is an uncorrelated subquery: both databases run it once per statement.
     let list_sql = format!(
-        "{RESIDENT_SELECT} WHERE r.id IN (SELECT r.id FROM residents r WHERE {where_} \
-         ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC LIMIT ${} OFFSET ${}) \
+        "{RESIDENT_SELECT_COLUMNS}, ({count_sql}) AS total {RESIDENT_FROM} \
+         WHERE r.id IN (SELECT r.id FROM residents r WHERE {where_} \
+         ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {}) \
          ORDER BY r.grid_id DESC, r.id DESC",
-        n + 1,
-        n + 2
+        super::limit_offset(limit, offset)
     );
-    // Without a filter the total is a sum of the grids' kept totals, not a count of people.
+    let mut list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(list_sql));
+    for b in &binds {
+        list = match b {
+            SearchBind::Int(i) => list.bind(*i),
+            SearchBind::Text(t) => list.bind(t.clone()),
+        };
+    }
+    let rows = list.fetch_all(&db.pool).await?;
+    if let Some(first) = rows.first() {
+        let total = first.total;
+        return Ok((rows.into_iter().map(|r| r.resident).collect(), total));
+    }
+    if offset == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    // A page past the end still tells how many there are.
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    for b in &binds {
+        count = match b {
+            SearchBind::Int(i) => count.bind(*i),
+            SearchBind::Text(t) => count.bind(t.clone()),
+        };
+    }
+    Ok((Vec::new(), count.fetch_one(&db.pool).await?))
+}
+
+/// The count of a search over the binds of [`search_where`]. Without a filter it is a sum of the
+/// grids' kept totals, not a count of people.
+fn count_sql(s: &Search, where_: &str, grid_count: usize) -> String {
     let unfiltered = s.q.trim().is_empty()
         && s.household_id.is_none()
         && s.tag.as_deref().unwrap_or("").is_empty();
-    let count_sql = if unfiltered {
-        let grids_in = (1..=grids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let unit = match s.unit_id {
-            Some(_) => format!(
-                " AND grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ${})",
-                grids.len() + 1
-            ),
-            None => String::new(),
-        };
-        format!(
-            "SELECT CAST(COALESCE(SUM(residents), 0) AS BIGINT) FROM grid_stats WHERE grid_id IN ({grids_in}){unit}"
-        )
-    } else {
-        format!("SELECT COUNT(*) FROM residents r WHERE {where_}")
-    };
-    let mut list = sqlx::query_as(sqlx::AssertSqlSafe(list_sql));
-    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
-    for b in &binds {
-        (list, count) = match b {
-            SearchBind::Int(i) => (list.bind(*i), count.bind(*i)),
-            SearchBind::Text(t) => (list.bind(t.clone()), count.bind(t.clone())),
-        };
+    if !unfiltered {
+        return format!("SELECT COUNT(*) FROM residents r WHERE {where_}");
     }
-    let items: Vec<Resident> = list.bind(limit).bind(offset).fetch_all(&db.pool).await?;
-    let total: i64 = count.fetch_one(&db.pool).await?;
-    Ok((items, total))
+    let grids_in = (1..=grid_count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let unit = match s.unit_id {
+        Some(_) => format!(
+            " AND gs.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ${})",
+            grid_count + 1
+        ),
+        None => String::new(),
+    };
+    format!(
+        "SELECT CAST(COALESCE(SUM(gs.residents), 0) AS BIGINT) FROM grid_stats gs WHERE gs.grid_id IN ({grids_in}){unit}"
+    )
 }
 
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Resident> {
     let sql = format!(
-        "{RESIDENT_SELECT} WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})"
+        "{RESIDENT_SELECT_COLUMNS} {RESIDENT_FROM} WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
@@ -393,7 +457,7 @@ pub async fn update(
 ) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     let sql = format!(
-        "{RESIDENT_SELECT} WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})"
+        "{RESIDENT_SELECT_COLUMNS} {RESIDENT_FROM} WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})"
     );
     let cur: Resident = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)

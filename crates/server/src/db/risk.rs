@@ -187,11 +187,10 @@ pub async fn flags(
         .join(",");
     let filter = format!("f.grid_id IN ({list}) AND ($1 = '' OR f.status = $1)");
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{FLAG_SELECT} WHERE {filter} ORDER BY f.id DESC LIMIT $2 OFFSET $3"
+        "{FLAG_SELECT} WHERE {filter} ORDER BY f.id DESC {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(status.unwrap_or(""))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

@@ -188,12 +188,11 @@ pub async fn households(
     );
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT h.id AS household_id, g.code AS grid_code, h.address, COALESCE(v.status, 'not_visited') AS status, \
-         COALESCE(v.attempts, 0) AS attempts {base} ORDER BY h.grid_id, h.id LIMIT $3 OFFSET $4"
+         COALESCE(v.attempts, 0) AS attempts {base} ORDER BY h.grid_id, h.id {}",
+        super::limit_offset(limit, offset)
     )))
     .bind(s.id)
     .bind(status.unwrap_or(""))
-    .bind(limit)
-    .bind(offset)
     .fetch_all(&db.pool)
     .await?;
     let total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) {base}")))

@@ -98,7 +98,9 @@ pub fn view(r: &Resident, today: chrono::NaiveDate) -> ResidentView {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Name (prefix), last 4 characters of the ID number, phone (suffix) or address (part).
+    /// Name (its beginning: a surname or a full name), last 4 characters of the ID number or phone,
+    /// a full ID number, part of a phone number, or part of an address (a search with a digit or
+    /// an address word such as 号, 楼, 单元, 路 also looks in addresses).
     pub q: Option<String>,
     /// Code of a unit of the caller's jurisdiction to narrow to.
     pub unit: Option<String>,
