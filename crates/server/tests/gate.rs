@@ -158,6 +158,23 @@ async fn the_gate_applies_each_rule_and_logs_every_scan() {
         // Unknown codes; an ID number stands in for a pass.
         let (_, unknown) = g.scan("NOPE", "out", 36.5, "j").await;
         assert_eq!(unknown["reason"], "unknown_code", "{unknown}");
+        // Codes that would break a hand-written list (quotes, backslashes, commas, braces, a
+        // NULL) are only codes: unknown, and logged as refused.
+        for (n, hostile) in [
+            r#"A"B"#,
+            r"C\D",
+            "E,F",
+            "{G}",
+            "NULL",
+            "'); DROP TABLE x; --",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (status, answer) = g.scan(hostile, "out", 36.5, &format!("hostile-{n}")).await;
+            assert_eq!(status, 200, "{hostile}: {answer}");
+            assert_eq!(answer["reason"], "unknown_code", "{hostile}: {answer}");
+        }
         let (_, card) = app
             .send(
                 &leader,

@@ -26,6 +26,7 @@ pub mod risk;
 pub mod scope;
 pub mod surveys;
 pub mod units;
+pub mod value_set;
 
 use std::time::Duration;
 

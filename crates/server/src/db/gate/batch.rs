@@ -9,6 +9,7 @@ use shouhu_domain::{IdNumber, Phone, Temperature};
 
 use super::Gate;
 use super::scan::{Memo, NewScan, Place, Rules, Scanned, When};
+use crate::db::value_set::{ints, ints_in, texts, texts_in};
 use crate::db::{Backend, StoreError, StoreResult, Tx, now};
 
 /// One scan of the batch.
@@ -89,25 +90,35 @@ pub async fn decide(
         .map(|i| i.scan.idempotency_key.as_str())
         .collect();
     let rows: Vec<EarlierRow> = {
-        // The guards are named too, so that the (guard_id, idempotency_key) index serves.
-        let mut guards: Vec<i64> = items.iter().map(|i| i.user_id).collect();
-        guards.sort_unstable();
-        guards.dedup();
-        let guards = guards
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "SELECT id, decision, reason, household_id, resident_id, visitor_id, request_hash, guard_id, idempotency_key \
-             FROM gate_scans WHERE guard_id IN ({guards}) AND idempotency_key IN ({})",
-            placeholders(1, keys.len())
-        );
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for k in &keys {
-            q = q.bind(*k);
-        }
-        q.fetch_all(&mut **tx).await?
+        // Each (guard, key) pair is one probe of the (guard_id, idempotency_key) index. On
+        // PostgreSQL the probe is a LATERAL subquery of each pair (its LIMIT keeps the planner from
+        // folding it into a join), the one plan whatever the log's
+        // size when it was made: with two separate sets, or a join the planner may turn around, a
+        // plan made while the log was empty read every scan of the guard on each batch.
+        let guards: Vec<i64> = items.iter().map(|i| i.user_id).collect();
+        let columns = "s.id, s.decision, s.reason, s.household_id, s.resident_id, s.visitor_id, \
+                       s.request_hash, s.guard_id, s.idempotency_key";
+        let sql = match backend {
+            Backend::Postgres => format!(
+                "SELECT {columns} FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[])) AS k(guard_id, idempotency_key) \
+                 CROSS JOIN LATERAL (SELECT * FROM gate_scans g WHERE g.guard_id = k.guard_id \
+                 AND g.idempotency_key = k.idempotency_key LIMIT 1) s"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT {columns} FROM gate_scans s WHERE {} AND {}",
+                ints_in(backend, "s.guard_id", 1),
+                texts_in(backend, "s.idempotency_key", 2)
+            ),
+        };
+        let mut rows: Vec<EarlierRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(ints(backend, &guards))
+            .bind(texts(backend, &keys))
+            .fetch_all(&mut **tx)
+            .await?;
+        // A key sent twice in the batch meets its earlier scan twice.
+        rows.sort_unstable_by_key(|r| r.0);
+        rows.dedup_by_key(|r| r.0);
+        rows
     };
     let earlier: HashMap<(i64, String), (Scanned, String)> = rows
         .into_iter()
@@ -156,7 +167,7 @@ pub async fn decide(
         }
     }
 
-    let holders = holders(tx, items, &gates).await?;
+    let holders = holders(tx, backend, items, &gates).await?;
     let mut rules: HashMap<i64, Rules> = HashMap::new();
     for g in gates.iter().flatten() {
         if let std::collections::hash_map::Entry::Vacant(e) = rules.entry(g.community_id) {
@@ -186,25 +197,24 @@ pub async fn decide(
     let mut isolated: HashSet<i64> = HashSet::new();
     let mut exits: HashMap<(i64, String), i64> = HashMap::new();
     if !leaving.is_empty() {
-        let list = leaving
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
+        let households = ints(backend, &leaving);
         // Members under home isolation, per household. On PostgreSQL the same statement locks the
         // households: exits of one household through two servers at once, the second waits for
         // the first and then counts it; in id order, so that two batches never wait on each other.
         let sql = match backend {
             Backend::Postgres => format!(
                 "SELECT h.id, (SELECT COUNT(*) FROM quarantines q WHERE q.household_id = h.id AND q.kind = 'home' \
-                 AND q.status = 'active') FROM households h WHERE h.id IN ({list}) ORDER BY h.id FOR UPDATE OF h"
+                 AND q.status = 'active') FROM households h WHERE {} ORDER BY h.id FOR UPDATE OF h",
+                ints_in(backend, "h.id", 1)
             ),
             Backend::Sqlite => format!(
-                "SELECT household_id, COUNT(*) FROM quarantines WHERE household_id IN ({list}) \
-                 AND kind = 'home' AND status = 'active' GROUP BY household_id"
+                "SELECT household_id, COUNT(*) FROM quarantines WHERE {} \
+                 AND kind = 'home' AND status = 'active' GROUP BY household_id",
+                ints_in(backend, "household_id", 1)
             ),
         };
         let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&households)
             .fetch_all(&mut **tx)
             .await?;
         isolated.extend(rows.into_iter().filter(|r| r.1 > 0).map(|r| r.0));
@@ -214,13 +224,25 @@ pub async fn decide(
             .filter_map(|(it, g)| g.as_ref().map(|g| first_day(it, &rules[&g.community_id])))
             .min()
             .unwrap_or_default();
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT household_id, day, COUNT(*) FROM gate_scans WHERE household_id IN ({list}) \
-             AND direction = 'out' AND decision = 'allow' AND day >= $1 GROUP BY household_id, day"
-        )))
-        .bind(since)
-        .fetch_all(&mut **tx)
-        .await?;
+        // Per household, through the (household, direction, decision, day) index; on PostgreSQL
+        // as a LATERAL subquery per household, for the reason the earlier keys are.
+        let sql = match backend {
+            Backend::Postgres => "SELECT k.household_id, s.day, s.n FROM unnest(CAST($1 AS BIGINT[])) AS k(household_id) \
+                 CROSS JOIN LATERAL (SELECT g.day, COUNT(*) AS n FROM gate_scans g \
+                 WHERE g.household_id = k.household_id AND g.direction = 'out' AND g.decision = 'allow' \
+                 AND g.day >= $2 GROUP BY g.day) s"
+                .to_string(),
+            Backend::Sqlite => format!(
+                "SELECT household_id, day, COUNT(*) FROM gate_scans WHERE {} \
+                 AND direction = 'out' AND decision = 'allow' AND day >= $2 GROUP BY household_id, day",
+                ints_in(backend, "household_id", 1)
+            ),
+        };
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&households)
+            .bind(since)
+            .fetch_all(&mut **tx)
+            .await?;
         for (h, day, n) in rows {
             exits.insert((h, day), n);
         }
@@ -435,6 +457,7 @@ type VisitorRow = (
 /// phone — each kind looked up for the whole batch at once.
 async fn holders(
     tx: &mut Tx,
+    backend: Backend,
     items: &[Item<'_>],
     gates: &[Option<Gate>],
 ) -> StoreResult<Vec<Holder>> {
@@ -453,15 +476,14 @@ async fn holders(
     let sql = format!(
         "SELECT p.code, p.household_id, p.status, h.grid_id, g.parent_id, {} \
          JOIN household_passes p ON p.household_id = h.id JOIN org_units g ON g.id = h.grid_id \
-         WHERE p.code IN ({}) AND h.deleted_at IS NULL",
+         WHERE {} AND h.deleted_at IS NULL",
         PLACE.replace("$NAME", "hr.name"),
-        placeholders(1, codes.len())
+        texts_in(backend, "p.code", 1)
     );
-    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-    for c in &codes {
-        q = q.bind(*c);
-    }
-    let passes: Vec<PassRow> = q.fetch_all(&mut **tx).await?;
+    let passes: Vec<PassRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(texts(backend, &codes))
+        .fetch_all(&mut **tx)
+        .await?;
     let passes: HashMap<(String, i64), (i64, String, i64, Where)> = passes
         .into_iter()
         .map(|(code, h, status, grid, c, n, b, r, a)| ((code, c), (h, status, grid, (n, b, r, a))))
@@ -496,15 +518,15 @@ async fn holders(
         let sql = format!(
             "SELECT r.id_number, r.id, r.household_id, r.grid_id, g.parent_id, {} \
              JOIN residents r ON r.household_id = h.id JOIN org_units g ON g.id = r.grid_id \
-             WHERE r.id_number IN ({}) AND r.deleted_at IS NULL ORDER BY r.id",
+             WHERE {} AND r.deleted_at IS NULL ORDER BY r.id",
             PLACE.replace("$NAME", "r.name"),
-            placeholders(1, by_id.len())
+            texts_in(backend, "r.id_number", 1)
         );
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for (_, id) in &by_id {
-            q = q.bind(id.clone());
-        }
-        let rows: Vec<ResidentRow> = q.fetch_all(&mut **tx).await?;
+        let numbers: Vec<&str> = by_id.iter().map(|(_, id)| id.as_str()).collect();
+        let rows: Vec<ResidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(texts(backend, &numbers))
+            .fetch_all(&mut **tx)
+            .await?;
         let mut found: HashMap<(String, i64), (i64, i64, i64, Where)> = HashMap::new();
         for (number, r, h, grid, c, n, b, room, a) in rows {
             found
@@ -536,24 +558,18 @@ async fn holders(
             .collect();
         let codes: Vec<&str> = others.iter().map(|i| upper[*i].as_str()).collect();
         let phone_list: Vec<&str> = phones.iter().flatten().map(String::as_str).collect();
-        let mut sql = format!(
+        let sql = format!(
             "SELECT v.id, v.code, v.phone, v.day, v.community_id, h.grid_id, {} \
-             JOIN gate_visitors v ON v.host_household_id = h.id WHERE (v.code IN ({})",
+             JOIN gate_visitors v ON v.host_household_id = h.id WHERE {} OR {}",
             PLACE.replace("$NAME", "v.name"),
-            placeholders(1, codes.len())
+            texts_in(backend, "v.code", 1),
+            texts_in(backend, "v.phone", 2)
         );
-        if !phone_list.is_empty() {
-            sql.push_str(&format!(
-                " OR v.phone IN ({})",
-                placeholders(codes.len() + 1, phone_list.len())
-            ));
-        }
-        sql.push(')');
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for c in codes.iter().chain(phone_list.iter()) {
-            q = q.bind(*c);
-        }
-        let rows: Vec<VisitorRow> = q.fetch_all(&mut **tx).await?;
+        let rows: Vec<VisitorRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(texts(backend, &codes))
+            .bind(texts(backend, &phone_list))
+            .fetch_all(&mut **tx)
+            .await?;
         for (n, &i) in others.iter().enumerate() {
             let phone = phones[n].as_deref();
             let mut matches: Vec<&VisitorRow> = rows
