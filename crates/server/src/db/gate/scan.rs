@@ -3,8 +3,9 @@
 
 use shouhu_domain::Temperature;
 
-use super::{Gate, gate_in_scope};
-use crate::db::{StoreResult, Tx};
+use super::Gate;
+use crate::db::scope::GRIDS_OF_USER;
+use crate::db::{StoreError, StoreResult, Tx};
 
 #[derive(Clone, Debug)]
 pub struct NewScan {
@@ -59,6 +60,18 @@ impl When {
             hour: local.hour(),
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct GateWithRules {
+    #[sqlx(flatten)]
+    gate: Gate,
+    exits_per_period: Option<i64>,
+    period_days: Option<i64>,
+    curfew_start: Option<i64>,
+    curfew_end: Option<i64>,
+    vehicles_allowed: Option<i64>,
+    visitors_allowed: Option<i64>,
 }
 
 /// A community's gate rules; a community without any has no limits.
@@ -123,7 +136,35 @@ impl Memo {
         if let Some(g) = self.gates.get(&(user_id, gate_id)) {
             return Ok(g.clone());
         }
-        let g = gate_in_scope(tx, user_id, gate_id).await?;
+        // The gate with its community's rules, in one trip.
+        let row: Option<GateWithRules> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT g.id, g.community_id, c.code AS community_code, g.name, g.kind, \
+             r.exits_per_period, r.period_days, r.curfew_start, r.curfew_end, r.vehicles_allowed, r.visitors_allowed \
+             FROM gates g JOIN org_units c ON c.id = g.community_id \
+             LEFT JOIN gate_rules r ON r.community_id = g.community_id \
+             WHERE g.id = $2 AND g.community_id IN (SELECT u.parent_id FROM org_units u WHERE u.id IN ({GRIDS_OF_USER}))"
+        )))
+        .bind(user_id)
+        .bind(gate_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let row = row.ok_or(StoreError::NotFound)?;
+        let g = row.gate;
+        if let (Some(exits_per_period), Some(period_days), Some(curfew_start), Some(curfew_end)) = (
+            row.exits_per_period,
+            row.period_days,
+            row.curfew_start,
+            row.curfew_end,
+        ) {
+            self.rules.entry(g.community_id).or_insert(Rules {
+                exits_per_period,
+                period_days,
+                curfew_start,
+                curfew_end,
+                vehicles_allowed: row.vehicles_allowed.unwrap_or(1),
+                visitors_allowed: row.visitors_allowed.unwrap_or(1),
+            });
+        }
         self.gates.insert((user_id, gate_id), g.clone());
         Ok(g)
     }

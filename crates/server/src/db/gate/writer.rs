@@ -31,13 +31,19 @@ pub struct ScanWriter {
     queues: OnceLock<Vec<mpsc::Sender<Job>>>,
 }
 
-/// SQLite has one writer at a time whatever we do: one queue. PostgreSQL commits in parallel: a
-/// few queues, a code always to the same one (so the scans of one pass stay in order); a household
+/// SQLite has one writer at a time whatever we do: one queue. PostgreSQL commits in parallel: on a
+/// larger machine a few queues, a code always to the same one (so the scans of one pass stay in order); a household
 /// reached by two codes at once is kept in order by its row lock (`FOR UPDATE` in `batch.rs`).
 fn writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
-        Backend::Postgres => 2,
+        // One per two cores: each writer's batch waits on the database most of its time, but on
+        // a small machine a second writer only splits the batches (more statements for the same
+        // scans) and its batches lock against the first's (measured on two cores: one writer did
+        // 10–20% more scans per second than two, three fewer still).
+        Backend::Postgres => std::thread::available_parallelism()
+            .map(|n| (n.get() / 2).max(1))
+            .unwrap_or(1),
     }
 }
 
@@ -128,12 +134,15 @@ async fn attempt(db: &Db, batch: &[Job]) -> StoreResult<Vec<Answer>> {
     // the log was still empty, PostgreSQL would scan it whole on every batch until autovacuum
     // first analyzed it. Every statement of the batch has an index to follow, so it is planned
     // with sequential scans ruled out.
-    let mut tx = db.begin_write().await?;
-    if db.backend == crate::db::Backend::Postgres {
-        sqlx::query("SET LOCAL enable_seqscan = off")
-            .execute(&mut *tx)
-            .await?;
-    }
+    // (In the same round trip as BEGIN.)
+    let mut tx = match db.backend {
+        crate::db::Backend::Postgres => {
+            db.pool
+                .begin_with("BEGIN; SET LOCAL enable_seqscan = off")
+                .await?
+        }
+        crate::db::Backend::Sqlite => db.begin_write().await?,
+    };
     let mut memo = Memo::default();
     let items: Vec<Item<'_>> = batch
         .iter()
