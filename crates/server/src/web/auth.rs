@@ -16,6 +16,7 @@ use crate::db::Scope;
 use crate::db::accounts::{self, Session};
 use crate::db::audit::{self, NewEntry};
 use crate::db::registry::Actor;
+use crate::db::units::Unit;
 use crate::web::session_cache::Cached;
 
 pub const SESSION_COOKIE: &str = "shouhu_session";
@@ -31,6 +32,7 @@ pub struct Caller {
     pub via_cookie: bool,
     /// The jurisdiction's grids, resolved with the session.
     pub grids: std::sync::Arc<Vec<i64>>,
+    units: crate::web::session_cache::Units,
 }
 
 pub fn client_address(parts: &Parts) -> String {
@@ -88,6 +90,7 @@ impl Caller {
                 let cached = Cached {
                     session,
                     grids: std::sync::Arc::new(grids),
+                    units: Default::default(),
                 };
                 state.sessions.put(hash, cached.clone());
                 cached
@@ -96,9 +99,20 @@ impl Caller {
         Ok(Some(Caller {
             session: cached.session,
             grids: cached.grids,
+            units: cached.units,
             address: client_address(parts),
             via_cookie,
         }))
+    }
+
+    /// The units of the caller's jurisdiction, read once per session-cache entry (so at most a
+    /// cache lifetime old, like the grids) rather than on every page.
+    pub async fn units(&self, db: &crate::db::Db) -> crate::db::StoreResult<Vec<Unit>> {
+        let scope = self.scope();
+        self.units
+            .get_or_try_init(|| crate::db::units::list(db, &scope))
+            .await
+            .cloned()
     }
 
     pub fn scope(&self) -> Scope {

@@ -18,7 +18,12 @@ const MAX_ENTRIES: usize = 50_000;
 pub struct Cached {
     pub session: Session,
     pub grids: Arc<Vec<i64>>,
+    /// The jurisdiction's units (for the pages' unit pickers), read on first use.
+    pub units: Units,
 }
+
+/// Filled at most once per cache entry; shared by every request the entry serves.
+pub type Units = Arc<tokio::sync::OnceCell<Vec<crate::db::units::Unit>>>;
 
 #[derive(Default)]
 pub struct SessionCache {
@@ -74,6 +79,7 @@ mod tests {
                 reauth_at: None,
             },
             grids: Arc::new(vec![1, 2]),
+            units: Units::default(),
         }
     }
 

@@ -105,7 +105,7 @@ pub async fn residents(
             Ok(r) => r,
             Err(e) => return PageError::new(t, e.into()).into_response(),
         };
-    let grids = units::list(&state.db, &scope).await.unwrap_or_default();
+    let grids = pc.caller.units(&state.db).await.unwrap_or_default();
     let today = state.settings.today();
     let pages = ((total + 19) / 20).max(1);
     let role = pc.caller.session.user.role;
