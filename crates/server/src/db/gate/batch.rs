@@ -92,9 +92,9 @@ pub async fn decide(
     let rows: Vec<EarlierRow> = {
         // Each (guard, key) pair is one probe of the (guard_id, idempotency_key) index. On
         // PostgreSQL the probe is a LATERAL subquery of each pair (its LIMIT keeps the planner from
-        // folding it into a join), the one plan whatever the log's
-        // size when it was made: with two separate sets, or a join the planner may turn around, a
-        // plan made while the log was empty read every scan of the guard on each batch.
+        // folding it into a join): the one plan whatever the log's size when it was made. With two
+        // separate sets, or a join the planner may turn around, a plan made while the log was
+        // empty read every scan of the guard on each batch.
         let guards: Vec<i64> = items.iter().map(|i| i.user_id).collect();
         let columns = "s.id, s.decision, s.reason, s.household_id, s.resident_id, s.visitor_id, \
                        s.request_hash, s.guard_id, s.idempotency_key";

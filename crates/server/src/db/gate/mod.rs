@@ -24,14 +24,22 @@ pub struct Gate {
     pub kind: String,
 }
 
-const GATE_SELECT: &str = "SELECT g.id, g.community_id, c.code AS community_code, g.name, g.kind \
-     FROM gates g JOIN org_units c ON c.id = g.community_id";
+pub(super) const GATE_COLUMNS: &str =
+    "g.id, g.community_id, c.code AS community_code, g.name, g.kind";
+pub(super) const GATE_FROM: &str = "FROM gates g JOIN org_units c ON c.id = g.community_id";
+
+/// SQL: the gate (`g`) belongs to a community holding grids of the user bound at `$1`.
+pub(super) fn of_users_communities() -> String {
+    format!(
+        "g.community_id IN (SELECT u.parent_id FROM org_units u WHERE u.id IN ({GRIDS_OF_USER}))"
+    )
+}
 
 /// The gates of the communities holding the caller's grids.
 pub async fn gates(db: &Db, scope: &Scope) -> StoreResult<Vec<Gate>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{GATE_SELECT} WHERE g.community_id IN (SELECT u.parent_id FROM org_units u WHERE u.id IN ({GRIDS_OF_USER})) \
-         ORDER BY g.community_id, g.id"
+        "SELECT {GATE_COLUMNS} {GATE_FROM} WHERE {} ORDER BY g.community_id, g.id",
+        of_users_communities()
     )))
     .bind(scope.user_id)
     .fetch_all(&db.pool)
@@ -41,7 +49,8 @@ pub async fn gates(db: &Db, scope: &Scope) -> StoreResult<Vec<Gate>> {
 /// A gate of the communities holding the user's grids; any other answers not found.
 pub(crate) async fn gate_in_scope(tx: &mut Tx, user_id: i64, id: i64) -> StoreResult<Gate> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{GATE_SELECT} WHERE g.id = $2 AND g.community_id IN (SELECT u.parent_id FROM org_units u WHERE u.id IN ({GRIDS_OF_USER}))"
+        "SELECT {GATE_COLUMNS} {GATE_FROM} WHERE g.id = $2 AND {}",
+        of_users_communities()
     )))
     .bind(user_id)
     .bind(id)

@@ -3,8 +3,7 @@
 
 use shouhu_domain::Temperature;
 
-use super::Gate;
-use crate::db::scope::GRIDS_OF_USER;
+use super::{GATE_COLUMNS, GATE_FROM, Gate, of_users_communities};
 use crate::db::{StoreError, StoreResult, Tx};
 
 #[derive(Clone, Debug)]
@@ -94,12 +93,17 @@ impl Rules {
         .bind(community_id)
         .fetch_optional(&mut **tx)
         .await?;
-        Ok(r.unwrap_or(Rules {
+        Ok(r.unwrap_or_else(Rules::none))
+    }
+
+    /// No limits: what a community without rules has.
+    pub fn none() -> Rules {
+        Rules {
             vehicles_allowed: 1,
             visitors_allowed: 1,
             period_days: 1,
             ..Rules::default()
-        }))
+        }
     }
 
     /// Exits are refused from `curfew_start` until `curfew_end` (local hours; across midnight when
@@ -138,11 +142,10 @@ impl Memo {
         }
         // The gate with its community's rules, in one trip.
         let row: Option<GateWithRules> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT g.id, g.community_id, c.code AS community_code, g.name, g.kind, \
-             r.exits_per_period, r.period_days, r.curfew_start, r.curfew_end, r.vehicles_allowed, r.visitors_allowed \
-             FROM gates g JOIN org_units c ON c.id = g.community_id \
-             LEFT JOIN gate_rules r ON r.community_id = g.community_id \
-             WHERE g.id = $2 AND g.community_id IN (SELECT u.parent_id FROM org_units u WHERE u.id IN ({GRIDS_OF_USER}))"
+            "SELECT {GATE_COLUMNS}, r.exits_per_period, r.period_days, r.curfew_start, r.curfew_end, \
+             r.vehicles_allowed, r.visitors_allowed {GATE_FROM} \
+             LEFT JOIN gate_rules r ON r.community_id = g.community_id WHERE g.id = $2 AND {}",
+            of_users_communities()
         )))
         .bind(user_id)
         .bind(gate_id)
@@ -150,21 +153,26 @@ impl Memo {
         .await?;
         let row = row.ok_or(StoreError::NotFound)?;
         let g = row.gate;
-        if let (Some(exits_per_period), Some(period_days), Some(curfew_start), Some(curfew_end)) = (
+        // A community without a rules row has no limits (as `Rules::of` answers).
+        let rules = match (
             row.exits_per_period,
             row.period_days,
             row.curfew_start,
             row.curfew_end,
+            row.vehicles_allowed,
+            row.visitors_allowed,
         ) {
-            self.rules.entry(g.community_id).or_insert(Rules {
-                exits_per_period,
-                period_days,
-                curfew_start,
-                curfew_end,
-                vehicles_allowed: row.vehicles_allowed.unwrap_or(1),
-                visitors_allowed: row.visitors_allowed.unwrap_or(1),
-            });
-        }
+            (Some(e), Some(p), Some(cs), Some(ce), Some(v), Some(vi)) => Rules {
+                exits_per_period: e,
+                period_days: p,
+                curfew_start: cs,
+                curfew_end: ce,
+                vehicles_allowed: v,
+                visitors_allowed: vi,
+            },
+            _ => Rules::none(),
+        };
+        self.rules.entry(g.community_id).or_insert(rules);
         self.gates.insert((user_id, gate_id), g.clone());
         Ok(g)
     }

@@ -32,8 +32,9 @@ pub struct ScanWriter {
 }
 
 /// SQLite has one writer at a time whatever we do: one queue. PostgreSQL commits in parallel: on a
-/// larger machine a few queues, a code always to the same one (so the scans of one pass stay in order); a household
-/// reached by two codes at once is kept in order by its row lock (`FOR UPDATE` in `batch.rs`).
+/// larger machine a few queues, a code always to the same one (so the scans of one pass stay in
+/// order); a household reached by two codes at once is kept in order by its row lock (`FOR UPDATE`
+/// in `batch.rs`).
 fn writers(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 1,
@@ -133,8 +134,7 @@ async fn attempt(db: &Db, batch: &[Job]) -> StoreResult<Vec<Answer>> {
     // costs no planning. The plan must not depend on the log's size when it is made: planned while
     // the log was still empty, PostgreSQL would scan it whole on every batch until autovacuum
     // first analyzed it. Every statement of the batch has an index to follow, so it is planned
-    // with sequential scans ruled out.
-    // (In the same round trip as BEGIN.)
+    // with sequential scans ruled out (set in the same round trip as BEGIN).
     let mut tx = match db.backend {
         crate::db::Backend::Postgres => {
             db.pool
