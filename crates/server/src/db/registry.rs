@@ -85,8 +85,10 @@ pub fn like_escape(s: &str) -> String {
 
 /// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
 /// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
-/// the clause and the values to bind (`$1`…).
-fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<SearchBind>) {
+/// the clause, the values to bind (`$1`…) and whether the matches are a set gathered through
+/// several indexes (see [`search`]).
+fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<SearchBind>, bool) {
+    let mut gathered = false;
     let mut binds: Vec<SearchBind> = Vec::new();
     let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
         binds.push(b);
@@ -124,16 +126,26 @@ fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<Sea
             sql.push_str(&format!(" AND r.phone LIKE {phone} ESCAPE '\\'"));
         } else {
             // A name by its beginning (a surname, a full name); when the words say an address
-            // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address, looked up
-            // among the jurisdiction's households rather than joined row by row.
+            // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address.
             let name = name_condition(q, backend, &mut binds);
             if names_an_address(q) {
+                // The two kinds of match as one set of ids, each found through its own index
+                // (the name range; the matching households' residents), so that the page and
+                // its total read the matches only. Written as `name OR household IN (…)`, both
+                // planners instead read every resident of the jurisdiction, twice per request.
                 let address = next(SearchBind::Text(format!("%{e}%")), &mut binds);
-                sql.push_str(&format!(
-                    " AND ({name} OR r.household_id IN (SELECT hs.id FROM households hs \
+                gathered = true;
+                // Each side keeps to the jurisdiction itself; repeated outside, the scope made
+                // PostgreSQL read all its residents to meet the set.
+                sql = format!(
+                    "r.id IN (SELECT r.id FROM residents r WHERE r.deleted_at IS NULL \
+                     AND r.grid_id IN ({grid_list}) AND {name} \
+                     UNION ALL SELECT r.id FROM households hs \
+                     JOIN residents r ON r.household_id = hs.id \
                      WHERE hs.deleted_at IS NULL AND hs.grid_id IN ({grid_list}) \
-                     AND hs.address LIKE {address} ESCAPE '\\'))"
-                ));
+                     AND hs.address LIKE {address} ESCAPE '\\' AND r.deleted_at IS NULL \
+                     AND r.grid_id IN ({grid_list}))"
+                );
             } else {
                 sql.push_str(&format!(" AND {name}"));
             }
@@ -156,7 +168,7 @@ fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<Sea
         );
         sql.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
     }
-    (sql, binds)
+    (sql, binds, gathered)
 }
 
 /// Characters of addresses that names do not carry: a search with one of them (or a digit) may
@@ -220,20 +232,34 @@ pub async fn search(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let (where_, binds) = search_where(s, &grids, db.backend);
+    let (where_, binds, gathered) = search_where(s, &grids, db.backend);
     let count_sql = count_sql(s, &where_, grids.len());
-    // The page's ids come from the index alone; only those 20 rows are then joined to their
-    // grid and household (PostgreSQL would otherwise join a whole community before sorting).
-    // `deleted_at` (always NULL here) is named in the order so that PostgreSQL, which does not
-    // count `IS NULL` as fixing a column, sees the (grid, deleted, id) index as already ordered.
-    // The total is an uncorrelated subquery: both databases run it once per statement.
-    let list_sql = format!(
-        "{RESIDENT_SELECT_COLUMNS}, ({count_sql}) AS total {RESIDENT_FROM} \
-         WHERE r.id IN (SELECT r.id FROM residents r WHERE {where_} \
-         ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {}) \
-         ORDER BY r.grid_id DESC, r.id DESC",
-        super::limit_offset(limit, offset)
-    );
+    let list_sql = if gathered {
+        // Matches gathered through several indexes come in no useful order: they are read once
+        // into a set (materialised by both databases), which gives the total and, sorted, the
+        // page — instead of reading them once for each.
+        format!(
+            "WITH m AS MATERIALIZED (SELECT r.id, r.grid_id FROM residents r WHERE {where_}) \
+             {RESIDENT_SELECT_COLUMNS}, (SELECT COUNT(*) FROM m) AS total {RESIDENT_FROM} \
+             WHERE r.id IN (SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {}) \
+             ORDER BY r.grid_id DESC, r.id DESC",
+            super::limit_offset(limit, offset)
+        )
+    } else {
+        // The page's ids come from the index alone; only those 20 rows are then joined to their
+        // grid and household (PostgreSQL would otherwise join a whole community before
+        // sorting). `deleted_at` (always NULL here) is named in the order so that PostgreSQL,
+        // which does not count `IS NULL` as fixing a column, sees the (grid, deleted, id) index
+        // as already ordered. The total is an uncorrelated subquery: both databases run it once
+        // per statement.
+        format!(
+            "{RESIDENT_SELECT_COLUMNS}, ({count_sql}) AS total {RESIDENT_FROM} \
+             WHERE r.id IN (SELECT r.id FROM residents r WHERE {where_} \
+             ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {}) \
+             ORDER BY r.grid_id DESC, r.id DESC",
+            super::limit_offset(limit, offset)
+        )
+    };
     let mut list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(list_sql));
     for b in &binds {
         list = match b {
