@@ -199,6 +199,72 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
 }
 
 #[tokio::test]
+async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        for user in ["nanquan-leader", "nanquan-grid1"] {
+            let (scope, _) = user_scope(&t.db, user).await;
+            let (everyone, _) = registry::search(&t.db, &scope, &Search::default(), 10_000, 0)
+                .await
+                .unwrap();
+            // The building and unit of someone's address ("3号楼2单元"): a part that several
+            // households share, and a prefix of other buildings' numbers ("13号楼2单元").
+            let a = &everyone[0].address;
+            let q =
+                &a[a.find("社区").unwrap() + "社区".len()..a.find("单元").unwrap() + "单元".len()];
+            let mut want: Vec<(i64, i64)> = everyone
+                .iter()
+                .filter(|r| r.address.contains(q) || r.name.starts_with(q))
+                .map(|r| (r.grid_id, r.id))
+                .collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            assert!(!want.is_empty(), "{}: {user} has such addresses", t.name());
+            let by = Search {
+                q: q.to_string(),
+                ..Search::default()
+            };
+            // Page by page, in the list's order (grid, then newest first), each with the total.
+            let mut got = Vec::new();
+            for page in 0.. {
+                let (rows, total) = registry::search(&t.db, &scope, &by, 7, page * 7)
+                    .await
+                    .unwrap();
+                assert_eq!(total, want.len() as i64, "{}: {user} total", t.name());
+                if rows.is_empty() {
+                    break;
+                }
+                got.extend(rows.iter().map(|r| (r.grid_id, r.id)));
+            }
+            assert_eq!(got, want, "{}: {user} pages", t.name());
+        }
+        // A word of an address that no address here holds still finds the names it begins.
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let (some, _) = registry::search(&t.db, &leader, &Search::default(), 3, 0)
+            .await
+            .unwrap();
+        let r = &some[2];
+        let renamed = Changes {
+            name: Some("苑明".into()),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &leader, &actor, r.id, r.version, &renamed)
+            .await
+            .unwrap();
+        let by = Search {
+            q: "苑".into(),
+            ..Search::default()
+        };
+        let (found, total) = registry::search(&t.db, &leader, &by, 20, 0).await.unwrap();
+        let ids: Vec<i64> = found.iter().map(|f| f.id).collect();
+        assert_eq!((ids, total), (vec![r.id], 1), "{}", t.name());
+        // Outside the jurisdiction nothing is found, whatever the address says.
+        let (jinhua, _) = user_scope(&t.db, "jinhua-leader").await;
+        let (found, _) = registry::search(&t.db, &jinhua, &by, 20, 0).await.unwrap();
+        assert!(found.iter().all(|f| f.id != r.id), "{}", t.name());
+    }
+}
+
+#[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
