@@ -142,7 +142,7 @@ pub async fn show(
     let today = state.settings.today();
     Ok(Json(HouseholdCard {
         household: household_view(&h),
-        residents: members.iter().map(|r| view(r, today)).collect(),
+        residents: members.into_iter().map(|r| view(r, today)).collect(),
     }))
 }
 

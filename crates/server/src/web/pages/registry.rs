@@ -114,7 +114,7 @@ pub async fn residents(
         can_import: role.has(Right::ImportRegistry),
         can_export: role.has(Right::ExportRegistry),
         can_unmask: role.has(Right::Unmask),
-        items: rows.iter().map(|r| view(r, today)).collect(),
+        items: rows.into_iter().map(|r| view(r, today)).collect(),
         units: grids.into_iter().map(|u| (u.code, u.name)).collect(),
         prev: (page_no > 1).then(|| page_link(&q, &unit, page_no - 1)),
         next: (page_no < pages).then(|| page_link(&q, &unit, page_no + 1)),
@@ -167,7 +167,7 @@ async fn resident_page(
         Ok(r) => r,
         Err(e) => return PageError::new(t, e).into_response(),
     };
-    let v = view(&r, state.settings.today());
+    let v = view(r, state.settings.today());
     let role = pc.caller.session.user.role;
     html(
         status,
@@ -445,7 +445,7 @@ async fn household_page(
         status,
         askama::Template::render(&HouseholdPage {
             h: household_view(&h),
-            members: members.iter().map(|r| view(r, today)).collect(),
+            members: members.into_iter().map(|r| view(r, today)).collect(),
             can_edit: pc.caller.session.user.role.has(Right::EditRegistry),
             c: pc.chrome,
             errors,
