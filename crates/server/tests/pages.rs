@@ -383,3 +383,48 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
         );
     }
 }
+
+/// The text of a page's `<title>`.
+fn title_of(html: &str) -> &str {
+    let start = html.find("<title>").map_or(0, |i| i + "<title>".len());
+    let end = html[start..].find("</title>").map_or(start, |i| start + i);
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn every_page_title_is_plain_text() {
+    for app in common::each_demo_app().await {
+        // The leader holds the most page rights of a community (export, import, edit).
+        let c = sign_in(&app, "nanquan-leader").await;
+        let mut seen = 0;
+        for path in [
+            "/",
+            "/residents",
+            "/residents?q=%E7%8E%8B",
+            "/units",
+            "/staff",
+            "/health",
+            "/checks",
+            "/surveys",
+            "/import",
+            "/households/new",
+            "/gate/log",
+            "/reports",
+            "/account",
+        ] {
+            let r = c.get(app.url(path)).send().await.unwrap();
+            if r.status() != 200 {
+                continue;
+            }
+            seen += 1;
+            let html = r.text().await.unwrap();
+            let title = title_of(&html);
+            assert!(
+                !title.is_empty() && !title.contains('<') && !title.contains("&lt;"),
+                "{path}: title {title:?}"
+            );
+            assert!(html.matches("id=\"export\"").count() <= 1, "{path}");
+        }
+        assert!(seen >= 10, "the leader opened {seen} pages");
+    }
+}
