@@ -198,6 +198,14 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
     }
 }
 
+/// Whether `address` holds `q` where a search finds it: anywhere, but a number only whole.
+fn address_holds(address: &str, q: &str) -> bool {
+    address.match_indices(q).any(|(i, _)| {
+        !q.starts_with(|c: char| c.is_ascii_digit())
+            || !address[..i].ends_with(|c: char| c.is_ascii_digit())
+    })
+}
+
 #[tokio::test]
 async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
     for t in common::each_backend().await {
@@ -214,7 +222,7 @@ async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
                 &a[a.find("社区").unwrap() + "社区".len()..a.find("单元").unwrap() + "单元".len()];
             let mut want: Vec<(i64, i64)> = everyone
                 .iter()
-                .filter(|r| r.address.contains(q) || r.name.starts_with(q))
+                .filter(|r| address_holds(&r.address, q) || r.name.starts_with(q))
                 .map(|r| (r.grid_id, r.id))
                 .collect();
             want.sort_unstable_by(|a, b| b.cmp(a));
@@ -261,6 +269,105 @@ async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
         let (jinhua, _) = user_scope(&t.db, "jinhua-leader").await;
         let (found, _) = registry::search(&t.db, &jinhua, &by, 20, 0).await.unwrap();
         assert!(found.iter().all(|f| f.id != r.id), "{}", t.name());
+    }
+}
+
+#[tokio::test]
+async fn a_number_in_an_address_search_is_the_whole_number() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        // Three households of a unit no demo building has; one address begins with the number.
+        let mut ids = std::collections::HashMap::new();
+        for (address, id_number) in [
+            ("南泉社区1号楼9单元101室", "130503670401001"),
+            ("南泉社区11号楼9单元101室", "11010519491231002X"),
+            ("1号楼9单元102室 B座", "110105194912310038"),
+        ] {
+            let hh = households::create(
+                &t.db,
+                &leader,
+                &actor,
+                &households::NewHousehold {
+                    grid_id: grid1.id,
+                    address: address.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            let new = NewResident {
+                household_id: hh,
+                name: "住户".into(),
+                id_number: IdNumber::parse(id_number, today).unwrap(),
+                phone: None,
+                relation: String::new(),
+                tags: Tags::default(),
+                family_contacts: vec![],
+                emergency_contact_name: String::new(),
+                emergency_contact_phone: None,
+                note: String::new(),
+            };
+            let id = registry::create(&t.db, &leader, &actor, &new)
+                .await
+                .unwrap();
+            ids.insert(address, id);
+        }
+        let mut results = std::collections::HashMap::new();
+        for q in [
+            "1号楼9单元",
+            "11号楼9单元",
+            "号楼9单元",
+            "1号楼9单元102室 b",
+            "1*号楼9单元",
+            "1?号楼9单元",
+            "1[号楼9单元",
+            "1.号楼9单元",
+            "1号楼9单元(",
+            "1%9单元",
+        ] {
+            let by = Search {
+                q: q.into(),
+                ..Search::default()
+            };
+            let (found, total) = registry::search(&t.db, &leader, &by, 100, 0).await.unwrap();
+            assert_eq!(found.len() as i64, total, "{}: {q}", t.name());
+            let mut got: Vec<i64> = found.iter().map(|r| r.id).collect();
+            got.sort_unstable();
+            results.insert(q, got);
+        }
+        let one = ids["南泉社区1号楼9单元101室"];
+        let eleven = ids["南泉社区11号楼9单元101室"];
+        let bare = ids["1号楼9单元102室 B座"];
+        let sorted = |mut v: Vec<i64>| {
+            v.sort_unstable();
+            v
+        };
+        let name = t.name();
+        assert_eq!(results["1号楼9单元"], sorted(vec![one, bare]), "{name}");
+        assert_eq!(results["11号楼9单元"], vec![eleven], "{name}");
+        // Not a number first: any part of the address.
+        assert_eq!(
+            results["号楼9单元"],
+            sorted(vec![one, eleven, bare]),
+            "{name}"
+        );
+        assert_eq!(results["1号楼9单元102室 b"], vec![bare], "{name}: any case");
+        // Pattern characters typed by a user match only themselves.
+        for q in [
+            "1*号楼9单元",
+            "1?号楼9单元",
+            "1[号楼9单元",
+            "1.号楼9单元",
+            "1号楼9单元(",
+            "1%9单元",
+        ] {
+            assert!(results[q].is_empty(), "{name}: {q}");
+        }
     }
 }
 

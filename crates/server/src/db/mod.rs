@@ -114,8 +114,14 @@ impl Db {
                             // fixed; re-planning each execution (PostgreSQL's default for the
                             // first runs, and forever when it doubts the generic plan) cost more
                             // than running them.
-                            conn.execute("SET plan_cache_mode = force_generic_plan")
-                                .await?;
+                            // No parallel workers: a request is small, and many run at once.
+                            // A plan that misjudged an address filter's rows started two
+                            // workers per search (12 ms instead of 1, and the CPU of the rest).
+                            conn.execute(
+                                "SET plan_cache_mode = force_generic_plan; \
+                                 SET max_parallel_workers_per_gather = 0",
+                            )
+                            .await?;
                             Ok(())
                         })
                     })

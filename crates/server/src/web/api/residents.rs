@@ -111,7 +111,8 @@ pub fn view(r: Resident, today: chrono::NaiveDate) -> ResidentView {
 pub struct ListParams {
     /// Name (its beginning: a surname or a full name), last 4 characters of the ID number or phone,
     /// a full ID number, part of a phone number, or part of an address (a search with a digit or
-    /// an address word such as 号, 楼, 单元, 路 also looks in addresses).
+    /// an address word such as 号, 楼, 单元, 路 also looks in addresses; a number at its start
+    /// is a whole number there: 1号楼 finds building 1, not 11号楼).
     pub q: Option<String>,
     /// Code of a unit of the caller's jurisdiction to narrow to.
     pub unit: Option<String>,
