@@ -198,6 +198,22 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
     }
 }
 
+/// A new member of household `household_id` with nothing but a name and an ID number.
+fn plain_member(household_id: i64, name: &str, id_number: IdNumber) -> NewResident {
+    NewResident {
+        household_id,
+        name: name.into(),
+        id_number,
+        phone: None,
+        relation: String::new(),
+        tags: Tags::default(),
+        family_contacts: vec![],
+        emergency_contact_name: String::new(),
+        emergency_contact_phone: None,
+        note: String::new(),
+    }
+}
+
 /// Whether `address` holds `q` where a search finds it: anywhere, but a number only whole.
 fn address_holds(address: &str, q: &str) -> bool {
     address.match_indices(q).any(|(i, _)| {
@@ -300,18 +316,7 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             )
             .await
             .unwrap();
-            let new = NewResident {
-                household_id: hh,
-                name: "住户".into(),
-                id_number: IdNumber::parse(id_number, today).unwrap(),
-                phone: None,
-                relation: String::new(),
-                tags: Tags::default(),
-                family_contacts: vec![],
-                emergency_contact_name: String::new(),
-                emergency_contact_phone: None,
-                note: String::new(),
-            };
+            let new = plain_member(hh, "住户", IdNumber::parse(id_number, today).unwrap());
             let id = registry::create(&t.db, &leader, &actor, &new)
                 .await
                 .unwrap();
@@ -721,18 +726,11 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
         .unwrap();
         let mut ids = Vec::new();
         for (i, id) in ["130503670401001", "11010519491231002X"].iter().enumerate() {
-            let new = NewResident {
-                household_id: hh,
-                name: format!("新居民{i}"),
-                id_number: IdNumber::parse(id, today).unwrap(),
-                phone: None,
-                relation: String::new(),
-                tags: Tags::default(),
-                family_contacts: vec![],
-                emergency_contact_name: String::new(),
-                emergency_contact_phone: None,
-                note: String::new(),
-            };
+            let new = plain_member(
+                hh,
+                &format!("新居民{i}"),
+                IdNumber::parse(id, today).unwrap(),
+            );
             ids.push(
                 registry::create(&t.db, &leader, &actor, &new)
                     .await
