@@ -376,6 +376,73 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
     }
 }
 
+/// A page is read in one shape and a card in another (on SQLite a page comes as JSON): whatever the
+/// text, a resident on a page is the resident on its card, field for field.
+#[tokio::test]
+async fn a_resident_on_a_page_is_the_resident_on_its_card_whatever_the_text() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let hh = households::create(
+            &t.db,
+            &leader,
+            &actor,
+            &households::NewHousehold {
+                grid_id: grid1.id,
+                address: "南泉社区\"7\"号楼\\1单元 {\"x\":[1]}".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let odd = NewResident {
+            phone: None,
+            relation: "子女\u{1F600}".into(),
+            family_contacts: vec![registry::Contact {
+                name: "李\"四\\".into(),
+                relation: "女儿".into(),
+                phone: "13912345678".into(),
+            }],
+            emergency_contact_name: "\u{7}铃\t".into(),
+            note: "line one\nline \"two\" \\ \u{2028} 𠀀 null".into(),
+            ..plain_member(
+                hh,
+                "王\"小\\明",
+                IdNumber::parse("110105194912310038", today).unwrap(),
+            )
+        };
+        let id = registry::create(&t.db, &leader, &actor, &odd)
+            .await
+            .unwrap();
+        let card = registry::get(&t.db, &leader, id).await.unwrap();
+        assert_eq!(card.note, odd.note, "{}", t.name());
+        assert_eq!(card.phone, None, "{}", t.name());
+        let searches = [
+            Search {
+                household_id: Some(hh),
+                ..Search::default()
+            },
+            Search {
+                q: "王\"小".into(),
+                ..Search::default()
+            },
+            Search {
+                q: "\"7\"号楼\\1单元".into(),
+                ..Search::default()
+            },
+        ];
+        for by in searches {
+            let (found, total) = registry::search(&t.db, &leader, &by, 20, 0).await.unwrap();
+            assert_eq!((found.len(), total), (1, 1), "{}: {by:?}", t.name());
+            assert_eq!(found[0], card, "{}: {by:?}", t.name());
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     for t in common::each_backend().await {

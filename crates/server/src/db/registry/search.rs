@@ -1,0 +1,365 @@
+//! Searching residents: what a worker types, read as a name, ID or phone digits or an address,
+//! within the caller's jurisdiction.
+
+use std::sync::LazyLock;
+
+use super::{RESIDENT_FIELDS, RESIDENT_FROM, RESIDENT_SELECT_COLUMNS, Resident};
+use crate::db::{Backend, Db, Scope, StoreError, StoreResult, limit_offset};
+
+/// A search of residents.
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    pub q: String,
+    pub unit_id: Option<i64>,
+    pub household_id: Option<i64>,
+    pub tag: Option<String>,
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `ESCAPE '\'`.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
+/// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
+/// the clause, the values to bind (`$1`…) and whether the matches are a set gathered through
+/// several indexes (see [`search`]).
+fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<SearchBind>, bool) {
+    let mut gathered = false;
+    let mut binds: Vec<SearchBind> = Vec::new();
+    let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    // The jurisdiction's grids as literal values: both planners then estimate each grid's rows
+    // from their statistics instead of guessing at a subquery (PostgreSQL's guess made it walk a
+    // city's whole index for one grid).
+    let grid_list = grids
+        .iter()
+        .map(|g| next(SearchBind::Int(*g), &mut binds))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut sql = format!("r.deleted_at IS NULL AND r.grid_id IN ({grid_list})");
+    let q = s.q.trim();
+    if !q.is_empty() {
+        // What a worker types says what they look for; each kind gets the cheapest condition.
+        let e = like_escape(q);
+        let idish = q
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == 'X' || c == 'x');
+        let len = q.chars().count();
+        if idish && len == 4 {
+            // 身份证后四位 or 手机尾号.
+            // Both are indexed: a few hundred rows city-wide, then the jurisdiction.
+            let last4 = next(SearchBind::Text(q.to_uppercase()), &mut binds);
+            sql.push_str(&format!(
+                " AND (r.id_last4 = {last4} OR r.phone_last4 = {last4})"
+            ));
+        } else if idish && (len == 15 || len == 18) {
+            let id = next(SearchBind::Text(q.to_uppercase()), &mut binds);
+            sql.push_str(&format!(" AND r.id_number = {id}"));
+        } else if q.chars().all(|c| c.is_ascii_digit()) {
+            let phone = next(SearchBind::Text(format!("%{e}%")), &mut binds);
+            sql.push_str(&format!(" AND r.phone LIKE {phone} ESCAPE '\\'"));
+        } else {
+            // A name by its beginning (a surname, a full name); when the words say an address
+            // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address.
+            let name = name_condition(q, backend, &mut binds);
+            if names_an_address(q) {
+                // The two kinds of match as one set of ids, each found through its own index
+                // (the name range; the matching households' residents), so that the page and
+                // its total read the matches only. Written as `name OR household IN (…)`, both
+                // planners instead read every resident of the jurisdiction, twice per request.
+                let address = address_condition(q, backend, &mut binds);
+                gathered = true;
+                // Each side keeps to the jurisdiction itself; repeated outside, the scope made
+                // PostgreSQL read all its residents to meet the set.
+                sql = format!(
+                    "r.id IN (SELECT r.id FROM residents r WHERE r.deleted_at IS NULL \
+                     AND r.grid_id IN ({grid_list}) AND {name} \
+                     UNION ALL SELECT r.id FROM households hs \
+                     JOIN residents r ON r.household_id = hs.id \
+                     WHERE hs.deleted_at IS NULL AND hs.grid_id IN ({grid_list}) \
+                     AND {address} AND r.deleted_at IS NULL \
+                     AND r.grid_id IN ({grid_list}))"
+                );
+            } else {
+                sql.push_str(&format!(" AND {name}"));
+            }
+        }
+    }
+    if let Some(unit) = s.unit_id {
+        let p = next(SearchBind::Int(unit), &mut binds);
+        sql.push_str(&format!(
+            " AND r.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = {p})"
+        ));
+    }
+    if let Some(h) = s.household_id {
+        let p = next(SearchBind::Int(h), &mut binds);
+        sql.push_str(&format!(" AND r.household_id = {p}"));
+    }
+    if let Some(tag) = s.tag.as_deref().filter(|t| !t.is_empty()) {
+        let p = next(
+            SearchBind::Text(format!("%,{},%", like_escape(tag))),
+            &mut binds,
+        );
+        sql.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
+    }
+    (sql, binds, gathered)
+}
+
+/// Characters of addresses that names do not carry: a search with one of them (or a digit) may
+/// name a place. A name that happens to hold one only costs a slower search, never a missed one.
+const ADDRESS_CHARS: &str = "号楼栋幢单元室层户路街巷道区院村苑园里庄城寓舍厦府湾居家属";
+
+/// Whether a search may be (part of) an address rather than only a name.
+fn names_an_address(q: &str) -> bool {
+    q.chars()
+        .any(|c| c.is_ascii_digit() || c == '-' || ADDRESS_CHARS.contains(c))
+}
+
+/// Households whose address holds `q`. When `q` begins with a digit, the number must begin there
+/// too: 1号楼 is building 1, not 11号楼 or 21号楼 (a LIKE would find all three). Latin letters
+/// match whatever their case, as in names.
+fn address_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> String {
+    let latin = q.chars().any(|c| c.is_ascii_alphabetic());
+    binds.push(SearchBind::Text(format!("%{}%", like_escape(q))));
+    let like = match (backend, latin) {
+        (Backend::Postgres, true) => "ILIKE",
+        _ => "LIKE",
+    };
+    let holds = format!("hs.address {like} ${} ESCAPE '\\'", binds.len());
+    if !q.starts_with(|c: char| c.is_ascii_digit()) {
+        return holds;
+    }
+    // The LIKE first (a CASE, so that PostgreSQL, which orders conditions by its own cost
+    // estimates, cannot put the pattern first): it turns away most addresses at a fraction of
+    // the pattern's cost, which then looks at the few that hold `q` at all.
+    let whole_number = match backend {
+        Backend::Postgres => {
+            // A regular expression: at the start, or after anything but a digit.
+            binds.push(SearchBind::Text(format!("(^|[^0-9]){}", regex_escape(q))));
+            let op = if latin { "~*" } else { "~" };
+            format!("hs.address {op} ${}", binds.len())
+        }
+        Backend::Sqlite => {
+            // GLOB has character classes where LIKE has none; it minds case, so both sides are
+            // folded when letters are typed.
+            let (column, q) = if latin {
+                ("upper(hs.address)", q.to_uppercase())
+            } else {
+                ("hs.address", q.to_string())
+            };
+            let g = glob_escape(&q);
+            binds.push(SearchBind::Text(format!("{g}*")));
+            binds.push(SearchBind::Text(format!("*[^0-9]{g}*")));
+            let (start, after) = (binds.len() - 1, binds.len());
+            format!("({column} GLOB ${start} OR {column} GLOB ${after})")
+        }
+    };
+    format!("CASE WHEN {holds} THEN {whole_number} ELSE FALSE END")
+}
+
+/// `s` as a GLOB pattern that matches only itself: `*`, `?` and `[` each in a class of its own.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` as a PostgreSQL regular expression that matches only itself.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Names beginning with `q`. Without Latin letters (whose case a worker does not mind) it is a
+/// range of the `(grid_id, name)` index in byte order, where every name beginning with `q` lies
+/// between `q` and `q` followed by the last code point.
+fn name_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> String {
+    if q.chars().any(|c| c.is_ascii_alphabetic()) {
+        binds.push(SearchBind::Text(format!("{}%", like_escape(q))));
+        // SQLite's LIKE already ignores the case of Latin letters; PostgreSQL's needs ILIKE.
+        let like = match backend {
+            Backend::Postgres => "ILIKE",
+            Backend::Sqlite => "LIKE",
+        };
+        return format!("r.name {like} ${} ESCAPE '\\'", binds.len());
+    }
+    let column = match backend {
+        Backend::Postgres => "r.name COLLATE \"C\"",
+        Backend::Sqlite => "r.name",
+    };
+    binds.push(SearchBind::Text(q.to_string()));
+    binds.push(SearchBind::Text(format!("{q}\u{10FFFF}")));
+    let (low, high) = (binds.len() - 1, binds.len());
+    format!("({column} >= ${low} AND {column} < ${high})")
+}
+
+enum SearchBind {
+    Int(i64),
+    Text(String),
+}
+
+/// A page row with the search's total beside it, so that the page and its count cost one
+/// statement (and one trip to the database) instead of two.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    resident: Resident,
+    total: i64,
+}
+
+/// On SQLite, a whole page as one JSON array (see [`search`]).
+static RESIDENT_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
+    let pairs = RESIDENT_FIELDS
+        .iter()
+        .map(|(name, expr)| format!("'{name}', {expr}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("json_group_array(json_object({pairs}) ORDER BY r.grid_id DESC, r.id DESC)")
+});
+
+/// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
+/// first) and newest first within a grid — the order of the `(grid_id, id)` index, so a page is
+/// read straight from it without sorting a community's residents on every request.
+pub async fn search(
+    db: &Db,
+    scope: &Scope,
+    s: &Search,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Resident>, i64)> {
+    let grids = crate::db::scope::grids(db, scope).await?;
+    if grids.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let (where_, binds, gathered) = search_where(s, &grids, db.backend);
+    let count_sql = count_sql(s, &where_, grids.len());
+    let page = limit_offset(limit, offset);
+    let (with, total, page_ids) = if gathered {
+        // Matches gathered through several indexes come in no useful order: they are read once
+        // into a set (materialised by both databases), which gives the total and, sorted, the
+        // page — instead of reading them once for each.
+        (
+            format!(
+                "WITH m AS MATERIALIZED (SELECT r.id, r.grid_id FROM residents r WHERE {where_}) "
+            ),
+            "(SELECT COUNT(*) FROM m)".to_string(),
+            format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}"),
+        )
+    } else {
+        // The page's ids come from the index alone; only those 20 rows are then joined to their
+        // grid and household (PostgreSQL would otherwise join a whole community before
+        // sorting). `deleted_at` (always NULL here) is named in the order so that PostgreSQL,
+        // which does not count `IS NULL` as fixing a column, sees the (grid, deleted, id) index
+        // as already ordered. The total is an uncorrelated subquery: both databases run it once
+        // per statement.
+        (
+            String::new(),
+            format!("({count_sql})"),
+            format!(
+                "SELECT r.id FROM residents r WHERE {where_} \
+                 ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {page}"
+            ),
+        )
+    };
+    match db.backend {
+        // sqlx's SQLite driver hands each row from the connection's thread to the request's task
+        // on its own, and copies each value twice on the way: for a page of 20 that was most of
+        // a list's cost. SQLite writes the page as one JSON array instead — one value, one
+        // hand-over — with the total beside it (so an empty page past the end still has it).
+        Backend::Sqlite => {
+            let sql = format!(
+                "{with}SELECT {total} AS total, {} AS page {RESIDENT_FROM} WHERE r.id IN ({page_ids})",
+                *RESIDENT_JSON_ARRAY
+            );
+            let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                query = match b {
+                    SearchBind::Int(i) => query.bind(*i),
+                    SearchBind::Text(t) => query.bind(t.clone()),
+                };
+            }
+            let (total, page) = query.fetch_one(&db.pool).await?;
+            let rows = serde_json::from_str(&page)
+                .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
+            Ok((rows, total))
+        }
+        // PostgreSQL's driver reads rows straight off the socket, and its JSON functions cost
+        // more than they would save: plain rows.
+        Backend::Postgres => {
+            let sql = format!(
+                "{with}{}, {total} AS total {RESIDENT_FROM} WHERE r.id IN ({page_ids}) \
+                 ORDER BY r.grid_id DESC, r.id DESC",
+                *RESIDENT_SELECT_COLUMNS
+            );
+            let mut list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql));
+            for b in &binds {
+                list = match b {
+                    SearchBind::Int(i) => list.bind(*i),
+                    SearchBind::Text(t) => list.bind(t.clone()),
+                };
+            }
+            let rows = list.fetch_all(&db.pool).await?;
+            if let Some(first) = rows.first() {
+                let total = first.total;
+                return Ok((rows.into_iter().map(|r| r.resident).collect(), total));
+            }
+            if offset == 0 {
+                return Ok((Vec::new(), 0));
+            }
+            // A page past the end still tells how many there are.
+            let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+            for b in &binds {
+                count = match b {
+                    SearchBind::Int(i) => count.bind(*i),
+                    SearchBind::Text(t) => count.bind(t.clone()),
+                };
+            }
+            Ok((Vec::new(), count.fetch_one(&db.pool).await?))
+        }
+    }
+}
+
+/// The count of a search over the binds of [`search_where`]. Without a filter it is a sum of the
+/// grids' kept totals, not a count of people.
+fn count_sql(s: &Search, where_: &str, grid_count: usize) -> String {
+    let unfiltered = s.q.trim().is_empty()
+        && s.household_id.is_none()
+        && s.tag.as_deref().unwrap_or("").is_empty();
+    if !unfiltered {
+        return format!("SELECT COUNT(*) FROM residents r WHERE {where_}");
+    }
+    let grids_in = (1..=grid_count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let unit = match s.unit_id {
+        Some(_) => format!(
+            " AND gs.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = ${})",
+            grid_count + 1
+        ),
+        None => String::new(),
+    };
+    format!(
+        "SELECT CAST(COALESCE(SUM(gs.residents), 0) AS BIGINT) FROM grid_stats gs WHERE gs.grid_id IN ({grids_in}){unit}"
+    )
+}
