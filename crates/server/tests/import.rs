@@ -7,10 +7,10 @@ mod common;
 use chrono::NaiveDate;
 use rust_xlsxwriter::Workbook;
 use shouhu_domain::IdNumber;
-use shouhu_server::db::Db;
 use shouhu_server::db::audit::{self, Verdict};
 use shouhu_server::db::import::{Summary, target};
 use shouhu_server::db::registry::Actor;
+use shouhu_server::db::{Db, address_numbers};
 use shouhu_server::sheet::export::{self as sheet_export, Format as FileFormat, Values};
 use shouhu_server::sheet::import::{ImportError, Report, run};
 use shouhu_server::web::i18n::{Lang, Tr};
@@ -276,6 +276,15 @@ async fn a_messy_sheet_imports_its_valid_rows_and_reimporting_changes_nothing() 
             ("南泉社区5号楼1单元101室", "5号楼")
         );
         assert!(head > 0);
+        // Its numbers are kept for an address search, as for a household made by hand.
+        let tails: Vec<String> = sqlx::query_scalar(
+            "SELECT tail FROM address_numbers WHERE household_id = $1 ORDER BY length(tail) DESC",
+        )
+        .bind(hh)
+        .fetch_all(&t.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(tails, address_numbers::tails(&address), "{}", t.name());
         // The 15-digit numbers were upgraded, never stored short.
         let upgraded = IdNumber::parse(
             "650203800101001",

@@ -376,6 +376,107 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
     }
 }
 
+/// The ids a search by `q` finds for `scope`, sorted.
+async fn found_ids(db: &shouhu_server::db::Db, scope: &Scope, q: &str) -> Vec<i64> {
+    let by = Search {
+        q: q.into(),
+        ..Search::default()
+    };
+    let (found, _) = registry::search(db, scope, &by, 1000, 0).await.unwrap();
+    let mut ids: Vec<i64> = found.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// A number search reads the numbers kept beside each address: they follow an edit of the address,
+/// and a database from before they were kept gets them at start.
+#[tokio::test]
+async fn an_address_number_search_follows_edits_and_an_upgrade() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let hh = households::create(
+            &t.db,
+            &leader,
+            &actor,
+            &households::NewHousehold {
+                grid_id: grid1.id,
+                address: "南泉社区1号楼9单元101室".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let new = plain_member(
+            hh,
+            "住户",
+            IdNumber::parse("110105194912310038", today).unwrap(),
+        );
+        let id = registry::create(&t.db, &leader, &actor, &new)
+            .await
+            .unwrap();
+        let name = t.name();
+        assert_eq!(
+            found_ids(&t.db, &leader, "1号楼9单元").await,
+            vec![id],
+            "{name}"
+        );
+        let version: i64 = sqlx::query_scalar("SELECT version FROM households WHERE id = $1")
+            .bind(hh)
+            .fetch_one(&t.db.pool)
+            .await
+            .unwrap();
+        let moved = households::Changes {
+            address: Some("南泉社区2号楼9单元101室".into()),
+            ..Default::default()
+        };
+        households::update(&t.db, &leader, &actor, hh, version, &moved)
+            .await
+            .unwrap();
+        assert!(
+            found_ids(&t.db, &leader, "1号楼9单元").await.is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            found_ids(&t.db, &leader, "2号楼9单元").await,
+            vec![id],
+            "{name}"
+        );
+        // A database from before: no numbers kept, and the migration's mark. Start fills them in,
+        // once.
+        let kept = |db: shouhu_server::db::Db| async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM address_numbers")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let before = kept(t.db.clone()).await;
+        sqlx::raw_sql(
+            "DELETE FROM address_numbers; \
+             INSERT INTO settings (key, value) VALUES ('address_numbers_pending', '1')",
+        )
+        .execute(&t.db.pool)
+        .await
+        .unwrap();
+        assert!(
+            found_ids(&t.db, &leader, "2号楼9单元").await.is_empty(),
+            "{name}"
+        );
+        t.db.migrate().await.unwrap();
+        t.db.migrate().await.unwrap();
+        assert_eq!(kept(t.db.clone()).await, before, "{name}");
+        assert_eq!(
+            found_ids(&t.db, &leader, "2号楼9单元").await,
+            vec![id],
+            "{name}"
+        );
+    }
+}
+
 /// A page is read in one shape and a card in another (on SQLite a page comes as JSON): whatever the
 /// text, a resident on a page is the resident on its card, field for field.
 #[tokio::test]

@@ -175,6 +175,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, h: &NewHousehold) -> 
     .bind(t)
     .fetch_one(&mut *tx)
     .await?;
+    super::address_numbers::write(&mut tx, id, h.grid_id, &h.address).await?;
     super::grid_stats::add(&mut tx, h.grid_id, 0, 1).await?;
     audit::append(
         &mut tx,
@@ -204,7 +205,7 @@ pub async fn update(
     c: &Changes,
 ) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
-    household_grid(&mut tx, scope, id)
+    let grid_id = household_grid(&mut tx, scope, id)
         .await
         .map_err(|e| match e {
             // Here the household is the record itself, not an input pointing at one.
@@ -257,6 +258,9 @@ pub async fn update(
     .await?;
     if done.rows_affected() != 1 {
         return Err(StoreError::Conflict);
+    }
+    if address != cur.0 {
+        super::address_numbers::write(&mut tx, id, grid_id, &address).await?;
     }
     audit::append(
         &mut tx,

@@ -6,6 +6,7 @@
 //! seconds, dates ISO text, flags 0/1.
 
 pub mod accounts;
+pub mod address_numbers;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
@@ -137,6 +138,7 @@ impl Db {
             Backend::Sqlite => MIGRATIONS_SQLITE.run(&self.pool).await?,
             Backend::Postgres => MIGRATIONS_POSTGRES.run(&self.pool).await?,
         }
+        address_numbers::fill_if_pending(self).await?;
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use shouhu_domain::{Role, Sex, UnitKind};
 
 use crate::db::bulk::{Val, insert_rows};
-use crate::db::{Backend, Db, Tx, accounts, audit, units};
+use crate::db::{Backend, Db, Tx, accounts, address_numbers, audit, units};
 
 pub const DEMO_PASSWORD: &str = "shouhu-demo-2020";
 /// Households of the three seed communities at the default size.
@@ -278,7 +278,7 @@ async fn drop_indexes(db: &Db) -> anyhow::Result<Vec<String>> {
         Backend::Sqlite => {
             sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-                 AND tbl_name IN ('residents', 'households')",
+                 AND tbl_name IN ('residents', 'households', 'address_numbers')",
             )
             .fetch_all(&db.pool)
             .await?
@@ -286,7 +286,7 @@ async fn drop_indexes(db: &Db) -> anyhow::Result<Vec<String>> {
         Backend::Postgres => {
             sqlx::query_as(
                 "SELECT indexname::text, indexdef::text FROM pg_indexes WHERE schemaname = current_schema() \
-                 AND tablename IN ('residents', 'households') AND indexname NOT LIKE '%_pkey'",
+                 AND tablename IN ('residents', 'households', 'address_numbers') AND indexname NOT LIKE '%_pkey'",
             )
             .fetch_all(&db.pool)
             .await?
@@ -474,8 +474,8 @@ async fn seed_community(
     for (grid_index, &grid) in grid_ids.iter().enumerate() {
         let in_grid = remaining.min(per_grid);
         remaining -= in_grid;
-        let (mut buildings, mut bunits, mut households, mut residents) =
-            (vec![], vec![], vec![], vec![]);
+        let (mut buildings, mut bunits, mut households, mut numbers, mut residents) =
+            (vec![], vec![], vec![], vec![], vec![]);
         for i in 0..in_grid {
             // 10 buildings of 3 units (单元) of 10 rooms per grid, numbered through the community.
             let b = grid_index as u32 * (HOUSEHOLDS_PER_GRID / 30) + i / 30 + 1;
@@ -507,12 +507,14 @@ async fn seed_community(
                 household_size(rng)
             };
             let head_id = next.resident + 1;
+            let address = format!("{}{b}号楼{u}单元{room}室", plan.name);
+            numbers.extend(address_numbers::rows(hh, grid, &address));
             households.push(vec![
                 Val::from(hh),
                 Val::from(grid),
                 Val::from(next.building_unit),
                 Val::from(room.clone()),
-                Val::from(format!("{}{b}号楼{u}单元{room}室", plan.name)),
+                Val::from(address),
                 Val::from(head_id),
                 Val::from(now),
                 Val::from(now),
@@ -596,6 +598,13 @@ async fn seed_community(
                 "updated_at",
             ],
             &households,
+        )
+        .await?;
+        insert_rows(
+            &mut tx,
+            address_numbers::TABLE,
+            &address_numbers::COLUMNS,
+            &numbers,
         )
         .await?;
         insert_rows(

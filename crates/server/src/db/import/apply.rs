@@ -7,7 +7,7 @@ use super::Target;
 use super::plan::{HouseholdKey, HouseholdRef, Plan, Planned};
 use crate::db::bulk::{Val, insert_rows};
 use crate::db::registry::{Actor, phone_last4};
-use crate::db::{Backend, StoreResult, Tx, audit, now};
+use crate::db::{Backend, StoreResult, Tx, address_numbers, audit, now};
 
 const RESIDENT_COLUMNS: [&str; 14] = [
     "household_id",
@@ -224,7 +224,8 @@ async fn create_households(
         let e = by_key.entry(key).or_insert(id);
         *e = (*e).max(id);
     }
-    plan.new_households
+    let ids = plan
+        .new_households
         .iter()
         .map(|h| {
             by_key
@@ -232,7 +233,21 @@ async fn create_households(
                 .copied()
                 .ok_or(crate::db::StoreError::Conflict)
         })
-        .collect()
+        .collect::<StoreResult<Vec<i64>>>()?;
+    let numbers: Vec<Vec<Val>> = plan
+        .new_households
+        .iter()
+        .zip(&ids)
+        .flat_map(|(h, id)| address_numbers::rows(*id, h.key.grid_id, &h.address))
+        .collect();
+    insert_rows(
+        tx,
+        address_numbers::TABLE,
+        &address_numbers::COLUMNS,
+        &numbers,
+    )
+    .await?;
+    Ok(ids)
 }
 
 /// The ids of the buildings' units (单元) the new households need, creating the missing buildings
