@@ -362,6 +362,35 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             "{name}"
         );
         assert_eq!(results["1号楼9单元102室 b"], vec![bare], "{name}: any case");
+        // The filters apply to both kinds of match, and a page past the end still has the total.
+        let grid2 = units::get_by_code(&t.db, &leader, "650203002005002")
+            .await
+            .unwrap();
+        for (unit, tag, want) in [
+            (Some(grid1.id), None, sorted(vec![one, bare])),
+            (Some(grid2.id), None, vec![]),
+            (None, Some("elderly_alone"), vec![]),
+        ] {
+            let by = Search {
+                q: "1号楼9单元".into(),
+                unit_id: unit,
+                tag: tag.map(String::from),
+                ..Search::default()
+            };
+            let (found, total) = registry::search(&t.db, &leader, &by, 100, 0).await.unwrap();
+            let got = sorted(found.iter().map(|r| r.id).collect());
+            assert_eq!(
+                (got, total),
+                (want.clone(), want.len() as i64),
+                "{name}: {by:?}"
+            );
+        }
+        let by = Search {
+            q: "号楼9单元".into(),
+            ..Search::default()
+        };
+        let (past, total) = registry::search(&t.db, &leader, &by, 2, 4).await.unwrap();
+        assert_eq!((past.len(), total), (0, 3), "{name}: past the end");
         // Pattern characters typed by a user match only themselves.
         for q in [
             "1*号楼9单元",

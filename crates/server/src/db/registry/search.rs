@@ -23,12 +23,18 @@ pub fn like_escape(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Builds the WHERE clause of a search with only the conditions in use, so each planner sees a
-/// simple query: the scope's grids through the `(grid_id, id)` index, then the filters. Returns
-/// the clause, the values to bind (`$1`…) and whether the matches are a set gathered through
-/// several indexes (see [`search`]).
-fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<SearchBind>, bool) {
-    let mut gathered = false;
+/// What a search matches, in the shape that reads it cheapest.
+enum Matches {
+    /// A condition on `residents r`, read in the order of the `(grid_id, id)` index.
+    Where(String),
+    /// A `SELECT` of the matches' `id, grid_id`, gathered through several indexes (see [`search`]).
+    Set(String),
+}
+
+/// Builds the conditions of a search with only those in use, so each planner sees a simple query:
+/// the scope's grids through the `(grid_id, id)` index, then the filters. Returns the matches and
+/// the values to bind (`$1`…).
+fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<SearchBind>) {
     let mut binds: Vec<SearchBind> = Vec::new();
     let next = |b: SearchBind, binds: &mut Vec<SearchBind>| {
         binds.push(b);
@@ -42,7 +48,9 @@ fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<Sea
         .map(|g| next(SearchBind::Int(*g), &mut binds))
         .collect::<Vec<_>>()
         .join(",");
-    let mut sql = format!("r.deleted_at IS NULL AND r.grid_id IN ({grid_list})");
+    let base = format!("r.deleted_at IS NULL AND r.grid_id IN ({grid_list})");
+    let mut cond = String::new();
+    let mut gathered = None;
     let q = s.q.trim();
     if !q.is_empty() {
         // What a worker types says what they look for; each kind gets the cheapest condition.
@@ -55,58 +63,57 @@ fn search_where(s: &Search, grids: &[i64], backend: Backend) -> (String, Vec<Sea
             // 身份证后四位 or 手机尾号.
             // Both are indexed: a few hundred rows city-wide, then the jurisdiction.
             let last4 = next(SearchBind::Text(q.to_uppercase()), &mut binds);
-            sql.push_str(&format!(
-                " AND (r.id_last4 = {last4} OR r.phone_last4 = {last4})"
-            ));
+            cond = format!(" AND (r.id_last4 = {last4} OR r.phone_last4 = {last4})");
         } else if idish && (len == 15 || len == 18) {
             let id = next(SearchBind::Text(q.to_uppercase()), &mut binds);
-            sql.push_str(&format!(" AND r.id_number = {id}"));
+            cond = format!(" AND r.id_number = {id}");
         } else if q.chars().all(|c| c.is_ascii_digit()) {
             let phone = next(SearchBind::Text(format!("%{e}%")), &mut binds);
-            sql.push_str(&format!(" AND r.phone LIKE {phone} ESCAPE '\\'"));
+            cond = format!(" AND r.phone LIKE {phone} ESCAPE '\\'");
         } else {
             // A name by its beginning (a surname, a full name); when the words say an address
             // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address.
             let name = name_condition(q, backend, &mut binds);
             if names_an_address(q) {
-                // The two kinds of match as one set of ids, each found through its own index
-                // (the name range; the matching households' residents), so that the page and
-                // its total read the matches only. Written as `name OR household IN (…)`, both
-                // planners instead read every resident of the jurisdiction, twice per request.
                 let households = address_households(q, &grid_list, backend, &mut binds);
-                gathered = true;
-                // Each side keeps to the jurisdiction itself; repeated outside, the scope made
-                // PostgreSQL read all its residents to meet the set.
-                sql = format!(
-                    "r.id IN (SELECT r.id FROM residents r WHERE r.deleted_at IS NULL \
-                     AND r.grid_id IN ({grid_list}) AND {name} \
-                     UNION ALL SELECT r.id FROM ({households}) hs \
-                     JOIN residents r ON r.household_id = hs.id \
-                     WHERE r.deleted_at IS NULL AND r.grid_id IN ({grid_list}))"
-                );
+                gathered = Some((name, households));
             } else {
-                sql.push_str(&format!(" AND {name}"));
+                cond = format!(" AND {name}");
             }
         }
     }
+    let mut extra = String::new();
     if let Some(unit) = s.unit_id {
         let p = next(SearchBind::Int(unit), &mut binds);
-        sql.push_str(&format!(
+        extra.push_str(&format!(
             " AND r.grid_id IN (SELECT descendant_id FROM unit_closure WHERE ancestor_id = {p})"
         ));
     }
     if let Some(h) = s.household_id {
         let p = next(SearchBind::Int(h), &mut binds);
-        sql.push_str(&format!(" AND r.household_id = {p}"));
+        extra.push_str(&format!(" AND r.household_id = {p}"));
     }
     if let Some(tag) = s.tag.as_deref().filter(|t| !t.is_empty()) {
         let p = next(
             SearchBind::Text(format!("%,{},%", like_escape(tag))),
             &mut binds,
         );
-        sql.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
+        extra.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
     }
-    (sql, binds, gathered)
+    let matches = match gathered {
+        None => Matches::Where(format!("{base}{cond}{extra}")),
+        // The two kinds of match as one set, each found through its own index (the name range;
+        // the matching households' residents) and each kept to the jurisdiction and the filters
+        // itself, so that the page and its total read the matches only. Written as
+        // `name OR household IN (…)`, both planners instead read every resident of the
+        // jurisdiction, twice per request. UNION: a resident found both ways counts once.
+        Some((name, households)) => Matches::Set(format!(
+            "SELECT r.id, r.grid_id FROM residents r WHERE {base} AND {name}{extra} \
+             UNION SELECT r.id, r.grid_id FROM ({households}) hs \
+             JOIN residents r ON r.household_id = hs.id WHERE {base}{extra}"
+        )),
+    };
+    (matches, binds)
 }
 
 /// Characters of addresses that names do not carry: a search with one of them (or a digit) may
@@ -228,35 +235,36 @@ pub async fn search(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let (where_, binds, gathered) = search_where(s, &grids, db.backend);
-    let count_sql = count_sql(s, &where_, grids.len());
+    let (matches, binds) = search_matches(s, &grids, db.backend);
     let page = limit_offset(limit, offset);
-    let (with, total, page_ids) = if gathered {
+    let (with, total, page_ids, count_sql) = match &matches {
         // Matches gathered through several indexes come in no useful order: they are read once
         // into a set (materialised by both databases), which gives the total and, sorted, the
         // page — instead of reading them once for each.
-        (
-            format!(
-                "WITH m AS MATERIALIZED (SELECT r.id, r.grid_id FROM residents r WHERE {where_}) "
-            ),
+        Matches::Set(set) => (
+            format!("WITH m AS MATERIALIZED ({set}) "),
             "(SELECT COUNT(*) FROM m)".to_string(),
             format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}"),
-        )
-    } else {
+            format!("SELECT COUNT(*) FROM ({set}) m"),
+        ),
         // The page's ids come from the index alone; only those 20 rows are then joined to their
         // grid and household (PostgreSQL would otherwise join a whole community before
         // sorting). `deleted_at` (always NULL here) is named in the order so that PostgreSQL,
         // which does not count `IS NULL` as fixing a column, sees the (grid, deleted, id) index
         // as already ordered. The total is an uncorrelated subquery: both databases run it once
         // per statement.
-        (
-            String::new(),
-            format!("({count_sql})"),
-            format!(
-                "SELECT r.id FROM residents r WHERE {where_} \
-                 ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {page}"
-            ),
-        )
+        Matches::Where(where_) => {
+            let count_sql = count_sql(s, where_, grids.len());
+            (
+                String::new(),
+                format!("({count_sql})"),
+                format!(
+                    "SELECT r.id FROM residents r WHERE {where_} \
+                     ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {page}"
+                ),
+                count_sql,
+            )
+        }
     };
     match db.backend {
         // sqlx's SQLite driver hands each row from the connection's thread to the request's task
@@ -316,7 +324,7 @@ pub async fn search(
     }
 }
 
-/// The count of a search over the binds of [`search_where`]. Without a filter it is a sum of the
+/// The count of a search over the binds of [`search_matches`]. Without a filter it is a sum of the
 /// grids' kept totals, not a count of people.
 fn count_sql(s: &Search, where_: &str, grid_count: usize) -> String {
     let unfiltered = s.q.trim().is_empty()
