@@ -25,8 +25,8 @@ pub fn like_escape(s: &str) -> String {
 
 /// What a search matches, in the shape that reads it cheapest.
 enum Matches {
-    /// A condition on `residents r`, read in the order of the `(grid_id, id)` index.
-    Where(String),
+    /// A condition on `residents r`, and the order its page is read in.
+    Where(String, &'static str),
     /// A `SELECT` of the matches' `id, grid_id`, gathered through several indexes (see [`search`]).
     Set(String),
 }
@@ -101,7 +101,16 @@ fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<
         extra.push_str(&format!(" AND (',' || r.tags || ',') LIKE {p} ESCAPE '\\'"));
     }
     let matches = match gathered {
-        None => Matches::Where(format!("{base}{cond}{extra}")),
+        // Without a typed condition the page is read in the order of the (grid, deleted, id)
+        // index. `deleted_at` (always NULL here) is named in that order so that PostgreSQL,
+        // which does not count `IS NULL` as fixing a column, sees the index as already ordered.
+        // A typed condition reads its own index and sorts its matches: naming `deleted_at`
+        // there only made both databases fetch it from each matching row.
+        None if cond.is_empty() => Matches::Where(
+            format!("{base}{extra}"),
+            "r.grid_id DESC, r.deleted_at DESC, r.id DESC",
+        ),
+        None => Matches::Where(format!("{base}{cond}{extra}"), "r.grid_id DESC, r.id DESC"),
         // The two kinds of match as one set, each found through its own index (the name range;
         // the matching households' residents) and each kept to the jurisdiction and the filters
         // itself, so that the page and its total read the matches only. Written as
@@ -247,21 +256,16 @@ pub async fn search(
             format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}"),
             format!("SELECT COUNT(*) FROM ({set}) m"),
         ),
-        // The page's ids come from the index alone; only those 20 rows are then joined to their
+        // The page's ids come from an index alone; only those 20 rows are then joined to their
         // grid and household (PostgreSQL would otherwise join a whole community before
-        // sorting). `deleted_at` (always NULL here) is named in the order so that PostgreSQL,
-        // which does not count `IS NULL` as fixing a column, sees the (grid, deleted, id) index
-        // as already ordered. The total is an uncorrelated subquery: both databases run it once
-        // per statement.
-        Matches::Where(where_) => {
+        // sorting). The total is an uncorrelated subquery: both databases run it once per
+        // statement.
+        Matches::Where(where_, order) => {
             let count_sql = count_sql(s, where_, grids.len());
             (
                 String::new(),
                 format!("({count_sql})"),
-                format!(
-                    "SELECT r.id FROM residents r WHERE {where_} \
-                     ORDER BY r.grid_id DESC, r.deleted_at DESC, r.id DESC {page}"
-                ),
+                format!("SELECT r.id FROM residents r WHERE {where_} ORDER BY {order} {page}"),
                 count_sql,
             )
         }
