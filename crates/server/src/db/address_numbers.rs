@@ -15,9 +15,15 @@ const PENDING: &str = "address_numbers_pending";
 /// Households whose tails are written per statement when filling them in after the migration.
 const FILL_BATCH: i64 = 5_000;
 
+/// Numbers of one address kept at most. A real address has a handful (building, unit, room, a
+/// street number); an address typed as "1a1a1a…" would otherwise store a hundred tails of up to
+/// 200 characters. A search that begins with a number past these does not find the address; no
+/// real address has that many.
+const MAX_TAILS: usize = 16;
+
 /// The address from each place where a number begins (a digit after anything but a digit), Latin
 /// letters in capitals so that a search minds no case: 南泉社区80号楼3单元502室 gives
-/// 80号楼3单元502室, 3单元502室 and 502室.
+/// 80号楼3单元502室, 3单元502室 and 502室. At most [`MAX_TAILS`] of them.
 pub fn tails(address: &str) -> Vec<String> {
     let folded = fold(address);
     let mut out = Vec::new();
@@ -25,6 +31,9 @@ pub fn tails(address: &str) -> Vec<String> {
     for (i, c) in folded.char_indices() {
         let digit = c.is_ascii_digit();
         if digit && !after_digit {
+            if out.len() == MAX_TAILS {
+                break;
+            }
             out.push(folded[i..].to_string());
         }
         after_digit = digit;
@@ -116,5 +125,9 @@ mod tests {
         assert!(tails("友谊路东侧平房").is_empty());
         // Full-width digits are not numbers to a search either (its classes are 0-9).
         assert!(tails("１号楼").is_empty());
+        let typed = "1a".repeat(100);
+        let kept = tails(&typed);
+        assert_eq!(kept.len(), MAX_TAILS);
+        assert_eq!(kept[MAX_TAILS - 1].len(), typed.len() - 2 * (MAX_TAILS - 1));
     }
 }
