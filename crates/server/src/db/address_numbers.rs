@@ -86,6 +86,18 @@ pub async fn fill_if_pending(db: &Db) -> StoreResult<()> {
     sqlx::query("DELETE FROM address_numbers")
         .execute(&mut *tx)
         .await?;
+    // A city's households take seconds (500,000 in 4 s on SQLite, 15 s on PostgreSQL): say why
+    // the start waits.
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM households")
+        .fetch_one(&mut *tx)
+        .await?;
+    if stored > 0 {
+        tracing::info!(
+            households = stored,
+            "keeping the numbers of the stored addresses for address searches (once)"
+        );
+    }
+    let started = std::time::Instant::now();
     let mut after = i64::MIN;
     loop {
         let batch: Vec<(i64, i64, String)> = sqlx::query_as(
@@ -104,6 +116,12 @@ pub async fn fill_if_pending(db: &Db) -> StoreResult<()> {
         insert_rows(&mut tx, TABLE, &COLUMNS, &rows).await?;
     }
     tx.commit().await?;
+    if stored > 0 {
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "address numbers kept"
+        );
+    }
     Ok(())
 }
 
