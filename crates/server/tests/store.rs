@@ -199,6 +199,28 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
 }
 
 /// A new member of household `household_id` with nothing but a name and an ID number.
+/// A new household of `grid_id` at `address`, made by `scope`.
+async fn new_household(
+    db: &shouhu_server::db::Db,
+    scope: &Scope,
+    actor: &Actor,
+    grid_id: i64,
+    address: &str,
+) -> i64 {
+    households::create(
+        db,
+        scope,
+        actor,
+        &households::NewHousehold {
+            grid_id,
+            address: address.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
 fn plain_member(household_id: i64, name: &str, id_number: IdNumber) -> NewResident {
     NewResident {
         household_id,
@@ -304,18 +326,7 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             ("南泉社区11号楼9单元101室", "11010519491231002X"),
             ("1号楼9单元102室 B座", "110105194912310038"),
         ] {
-            let hh = households::create(
-                &t.db,
-                &leader,
-                &actor,
-                &households::NewHousehold {
-                    grid_id: grid1.id,
-                    address: address.into(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+            let hh = new_household(&t.db, &leader, &actor, grid1.id, address).await;
             let new = plain_member(hh, "住户", IdNumber::parse(id_number, today).unwrap());
             let id = registry::create(&t.db, &leader, &actor, &new)
                 .await
@@ -428,18 +439,7 @@ async fn an_address_number_search_follows_edits_and_an_upgrade() {
             .await
             .unwrap();
         let today = chrono::Utc::now().date_naive();
-        let hh = households::create(
-            &t.db,
-            &leader,
-            &actor,
-            &households::NewHousehold {
-                grid_id: grid1.id,
-                address: "南泉社区1号楼9单元101室".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let hh = new_household(&t.db, &leader, &actor, grid1.id, "南泉社区1号楼9单元101室").await;
         let new = plain_member(
             hh,
             "住户",
@@ -517,18 +517,14 @@ async fn a_resident_on_a_page_is_the_resident_on_its_card_whatever_the_text() {
             .await
             .unwrap();
         let today = chrono::Utc::now().date_naive();
-        let hh = households::create(
+        let hh = new_household(
             &t.db,
             &leader,
             &actor,
-            &households::NewHousehold {
-                grid_id: grid1.id,
-                address: "南泉社区\"7\"号楼\\1单元 {\"x\":[1]}".into(),
-                ..Default::default()
-            },
+            grid1.id,
+            "南泉社区\"7\"号楼\\1单元 {\"x\":[1]}",
         )
-        .await
-        .unwrap();
+        .await;
         let odd = NewResident {
             phone: None,
             relation: "子女\u{1F600}".into(),
@@ -909,18 +905,7 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
         let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
             .await
             .unwrap();
-        let hh = households::create(
-            &t.db,
-            &leader,
-            &actor,
-            &households::NewHousehold {
-                grid_id: grid1.id,
-                address: "南泉社区99号楼1单元101室".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let hh = new_household(&t.db, &leader, &actor, grid1.id, "南泉社区99号楼1单元101室").await;
         let mut ids = Vec::new();
         for (i, id) in ["130503670401001", "11010519491231002X"].iter().enumerate() {
             let new = plain_member(

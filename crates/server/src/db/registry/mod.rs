@@ -81,13 +81,20 @@ const RESIDENT_FIELDS: [(&str, &str); 20] = [
 
 /// `SELECT` and the columns of a [`Resident`], for a statement ending in [`RESIDENT_FROM`].
 static RESIDENT_SELECT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
-    let columns = RESIDENT_FIELDS
-        .iter()
-        .map(|(name, expr)| format!("{expr} AS {name}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!("SELECT {columns}")
+    format!(
+        "SELECT {}",
+        resident_fields(|name, expr| format!("{expr} AS {name}"))
+    )
 });
+
+/// Each of [`RESIDENT_FIELDS`] written by `each`, joined by commas.
+fn resident_fields(each: impl Fn(&str, &str) -> String) -> String {
+    RESIDENT_FIELDS
+        .iter()
+        .map(|(name, expr)| each(name, expr))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 const RESIDENT_FROM: &str = "FROM residents r JOIN org_units g ON g.id = r.grid_id JOIN households h ON h.id = r.household_id";
 

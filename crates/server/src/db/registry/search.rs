@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::{RESIDENT_FIELDS, RESIDENT_FROM, RESIDENT_SELECT_COLUMNS, Resident};
+use super::{RESIDENT_FROM, RESIDENT_SELECT_COLUMNS, Resident, resident_fields};
 use crate::db::address_numbers;
 use crate::db::{Backend, Db, Scope, StoreError, StoreResult, limit_offset};
 
@@ -223,11 +223,7 @@ struct PageRow {
 
 /// On SQLite, a whole page as one JSON array (see [`search`]).
 static RESIDENT_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
-    let pairs = RESIDENT_FIELDS
-        .iter()
-        .map(|(name, expr)| format!("'{name}', {expr}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let pairs = resident_fields(|name, expr| format!("'{name}', {expr}"));
     format!("json_group_array(json_object({pairs}) ORDER BY r.grid_id DESC, r.id DESC)")
 });
 
@@ -247,7 +243,7 @@ pub async fn search(
     }
     let (matches, binds) = search_matches(s, &grids, db.backend);
     let page = limit_offset(limit, offset);
-    let (with, total, page_ids, count_sql) = match &matches {
+    let (with, total, page_ids) = match &matches {
         // Matches gathered through several indexes come in no useful order: they are read once
         // into a set (materialised by both databases), which gives the total and, sorted, the
         // page — instead of reading them once for each.
@@ -255,21 +251,16 @@ pub async fn search(
             format!("WITH m AS MATERIALIZED ({set}) "),
             "(SELECT COUNT(*) FROM m)".to_string(),
             format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}"),
-            format!("SELECT COUNT(*) FROM ({set}) m"),
         ),
         // The page's ids come from an index alone; only those 20 rows are then joined to their
         // grid and household (PostgreSQL would otherwise join a whole community before
         // sorting). The total is an uncorrelated subquery: both databases run it once per
         // statement.
-        Matches::Where(where_, order) => {
-            let count_sql = count_sql(s, where_, grids.len());
-            (
-                String::new(),
-                format!("({count_sql})"),
-                format!("SELECT r.id FROM residents r WHERE {where_} ORDER BY {order} {page}"),
-                count_sql,
-            )
-        }
+        Matches::Where(where_, order) => (
+            String::new(),
+            format!("({})", count_sql(s, where_, grids.len())),
+            format!("SELECT r.id FROM residents r WHERE {where_} ORDER BY {order} {page}"),
+        ),
     };
     match db.backend {
         // sqlx's SQLite driver hands each row from the connection's thread to the request's task
@@ -317,6 +308,10 @@ pub async fn search(
                 return Ok((Vec::new(), 0));
             }
             // A page past the end still tells how many there are.
+            let count_sql = match &matches {
+                Matches::Set(set) => format!("SELECT COUNT(*) FROM ({set}) m"),
+                Matches::Where(where_, _) => count_sql(s, where_, grids.len()),
+            };
             let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
             for b in &binds {
                 count = match b {
