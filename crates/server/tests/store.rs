@@ -570,6 +570,77 @@ async fn a_resident_on_a_page_is_the_resident_on_its_card_whatever_the_text() {
 }
 
 #[tokio::test]
+async fn a_grid_created_by_another_server_shows_its_own_code_and_name_on_a_page() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        // This server has read pages, so it holds the grids it met in memory.
+        let (before, _) = registry::search(&t.db, &leader, &Search::default(), 20, 0)
+            .await
+            .unwrap();
+        assert!(!before.is_empty(), "{}", t.name());
+        // A second server on the same database adds a grid to 南泉社区.
+        let other = shouhu_server::db::Db::connect(&t.url).await.unwrap();
+        let mut tx = other.begin_write().await.unwrap();
+        let grid = units::create(
+            &mut tx,
+            "650203002005099",
+            "南泉社区第九十九网格",
+            UnitKind::Grid,
+            Some("650203002005"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        other.close().await;
+        let hh = new_household(&t.db, &leader, &actor, grid, "南泉社区99号楼1单元101").await;
+        let today = chrono::Utc::now().date_naive();
+        let id = registry::create(
+            &t.db,
+            &leader,
+            &actor,
+            &plain_member(
+                hh,
+                "新网格居民",
+                IdNumber::parse("110105194912310038", today).unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
+        let by_household = Search {
+            household_id: Some(hh),
+            ..Search::default()
+        };
+        let (found, _) = registry::search(&t.db, &leader, &by_household, 20, 0)
+            .await
+            .unwrap();
+        let ids_codes_names: Vec<_> = found
+            .iter()
+            .map(|r| (r.id, r.grid_code.as_str(), r.grid_name.as_str()))
+            .collect();
+        assert_eq!(
+            ids_codes_names,
+            vec![(id, "650203002005099", "南泉社区第九十九网格")],
+            "{}",
+            t.name()
+        );
+        // The grids met before keep theirs, and every row agrees with its card.
+        let (again, _) = registry::search(&t.db, &leader, &Search::default(), 20, 0)
+            .await
+            .unwrap();
+        for r in &again {
+            let card = registry::get(&t.db, &leader, r.id).await.unwrap();
+            assert_eq!(
+                (&r.grid_code, &r.grid_name),
+                (&card.grid_code, &card.grid_name),
+                "{}",
+                t.name()
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;

@@ -14,6 +14,7 @@ pub mod checks;
 pub mod day_stats;
 pub mod export;
 pub mod gate;
+pub mod grid_names;
 pub mod grid_stats;
 pub mod health;
 pub mod households;
@@ -48,6 +49,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Shared by every clone of this `Db` (grid_names.rs).
+    grid_names: std::sync::Arc<grid_names::GridNames>,
 }
 
 /// Errors of the store, in the terms the web edge turns into answers.
@@ -130,7 +133,11 @@ impl Db {
                     .await?
             }
         };
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            grid_names: Default::default(),
+        })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {

@@ -29,7 +29,12 @@ pub struct Resident {
     pub id: i64,
     pub household_id: i64,
     pub grid_id: i64,
+    /// Read with the resident, or filled in from memory for a page (grid_names.rs).
+    #[sqlx(default)]
+    #[serde(default)]
     pub grid_code: String,
+    #[sqlx(default)]
+    #[serde(default)]
     pub grid_name: String,
     pub name: String,
     pub id_number: String,
@@ -89,8 +94,25 @@ static RESIDENT_SELECT_COLUMNS: LazyLock<String> = LazyLock::new(|| {
 
 /// Each of [`RESIDENT_FIELDS`] written by `each`, joined by commas.
 fn resident_fields(each: impl Fn(&str, &str) -> String) -> String {
-    RESIDENT_FIELDS
-        .iter()
+    fields_of(RESIDENT_FIELDS.iter(), each)
+}
+
+/// The fields a page of residents reads from the database: all but the grid's code and name,
+/// which come from memory (grid_names.rs), so a page joins only `residents` and `households`.
+fn page_fields(each: impl Fn(&str, &str) -> String) -> String {
+    fields_of(
+        RESIDENT_FIELDS
+            .iter()
+            .filter(|(_, expr)| !expr.starts_with("g.")),
+        each,
+    )
+}
+
+fn fields_of<'a>(
+    fields: impl Iterator<Item = &'a (&'a str, &'a str)>,
+    each: impl Fn(&str, &str) -> String,
+) -> String {
+    fields
         .map(|(name, expr)| each(name, expr))
         .collect::<Vec<_>>()
         .join(", ")

@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
-use super::{RESIDENT_FROM, RESIDENT_SELECT_COLUMNS, Resident, resident_fields};
-use crate::db::address_numbers;
+use super::{Resident, page_fields};
 use crate::db::{Backend, Db, Scope, StoreError, StoreResult, limit_offset};
+use crate::db::{address_numbers, grid_names};
 
 /// A search of residents.
 #[derive(Clone, Debug, Default)]
@@ -222,10 +222,14 @@ struct PageRow {
 }
 
 /// On SQLite, a whole page as one JSON array (see [`search`]).
-static RESIDENT_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
-    let pairs = resident_fields(|name, expr| format!("'{name}', {expr}"));
+static PAGE_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
+    let pairs = page_fields(|name, expr| format!("'{name}', {expr}"));
     format!("json_group_array(json_object({pairs}) ORDER BY r.grid_id DESC, r.id DESC)")
 });
+
+/// On PostgreSQL, a page as rows.
+static PAGE_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| page_fields(|name, expr| format!("{expr} AS {name}")));
 
 /// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
 /// first) and newest first within a grid — the order of the `(grid_id, id)` index, so a page is
@@ -243,34 +247,46 @@ pub async fn search(
     }
     let (matches, binds) = search_matches(s, &grids, db.backend);
     let page = limit_offset(limit, offset);
-    let (with, total, page_ids) = match &matches {
+    // The page's residents, by their ids (`page_ids`) or whole (`page_rows`): only those are
+    // joined to their households (PostgreSQL would otherwise join a whole community before
+    // sorting); their grids' code and name come from memory afterwards.
+    let (with, total, page_ids, page_rows) = match &matches {
         // Matches gathered through several indexes come in no useful order: they are read once
         // into a set (materialised by both databases), which gives the total and, sorted, the
         // page — instead of reading them once for each.
-        Matches::Set(set) => (
-            format!("WITH m AS MATERIALIZED ({set}) "),
-            "(SELECT COUNT(*) FROM m)".to_string(),
-            format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}"),
-        ),
-        // The page's ids come from an index alone; only those 20 rows are then joined to their
-        // grid and household (PostgreSQL would otherwise join a whole community before
-        // sorting). The total is an uncorrelated subquery: both databases run it once per
-        // statement.
-        Matches::Where(where_, order) => (
-            String::new(),
-            format!("({})", count_sql(s, where_, grids.len())),
-            format!("SELECT r.id FROM residents r WHERE {where_} ORDER BY {order} {page}"),
-        ),
+        Matches::Set(set) => {
+            let ids = format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}");
+            (
+                format!("WITH m AS MATERIALIZED ({set}) "),
+                "(SELECT COUNT(*) FROM m)".to_string(),
+                ids.clone(),
+                format!("SELECT r.* FROM residents r WHERE r.id IN ({ids})"),
+            )
+        }
+        // The page is read from an index in its order. The total is an uncorrelated subquery:
+        // both databases run it once per statement.
+        Matches::Where(where_, order) => {
+            let page = format!("FROM residents r WHERE {where_} ORDER BY {order} {page}");
+            (
+                String::new(),
+                format!("({})", count_sql(s, where_, grids.len())),
+                format!("SELECT r.id {page}"),
+                format!("SELECT r.* {page}"),
+            )
+        }
     };
-    match db.backend {
+    let (mut rows, total) = match db.backend {
         // sqlx's SQLite driver hands each row from the connection's thread to the request's task
         // on its own, and copies each value twice on the way: for a page of 20 that was most of
         // a list's cost. SQLite writes the page as one JSON array instead — one value, one
         // hand-over — with the total beside it (so an empty page past the end still has it).
         Backend::Sqlite => {
+            // The ids alone, then each row by its rowid: reading whole rows in a subquery made
+            // SQLite copy every column of each into a temporary table first.
             let sql = format!(
-                "{with}SELECT {total} AS total, {} AS page {RESIDENT_FROM} WHERE r.id IN ({page_ids})",
-                *RESIDENT_JSON_ARRAY
+                "{with}SELECT {total} AS total, {} AS page FROM residents r \
+                 JOIN households h ON h.id = r.household_id WHERE r.id IN ({page_ids})",
+                *PAGE_JSON_ARRAY
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
             for b in &binds {
@@ -280,17 +296,19 @@ pub async fn search(
                 };
             }
             let (total, page) = query.fetch_one(&db.pool).await?;
-            let rows = serde_json::from_str(&page)
+            let rows: Vec<Resident> = serde_json::from_str(&page)
                 .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
-            Ok((rows, total))
+            (rows, total)
         }
         // PostgreSQL's driver reads rows straight off the socket, and its JSON functions cost
         // more than they would save: plain rows.
         Backend::Postgres => {
+            // Whole rows straight from the index (a third less work than their ids and then
+            // each row by its key).
             let sql = format!(
-                "{with}{}, {total} AS total {RESIDENT_FROM} WHERE r.id IN ({page_ids}) \
-                 ORDER BY r.grid_id DESC, r.id DESC",
-                *RESIDENT_SELECT_COLUMNS
+                "{with}SELECT {}, {total} AS total FROM ({page_rows}) r \
+                 JOIN households h ON h.id = r.household_id ORDER BY r.grid_id DESC, r.id DESC",
+                *PAGE_COLUMNS
             );
             let mut list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql));
             for b in &binds {
@@ -300,28 +318,42 @@ pub async fn search(
                 };
             }
             let rows = list.fetch_all(&db.pool).await?;
-            if let Some(first) = rows.first() {
-                let total = first.total;
-                return Ok((rows.into_iter().map(|r| r.resident).collect(), total));
+            match rows.first().map(|r| r.total) {
+                Some(total) => (rows.into_iter().map(|r| r.resident).collect(), total),
+                None if offset == 0 => (Vec::new(), 0),
+                // A page past the end still tells how many there are.
+                None => (
+                    Vec::new(),
+                    count_past_end(db, s, &matches, &binds, grids.len()).await?,
+                ),
             }
-            if offset == 0 {
-                return Ok((Vec::new(), 0));
-            }
-            // A page past the end still tells how many there are.
-            let count_sql = match &matches {
-                Matches::Set(set) => format!("SELECT COUNT(*) FROM ({set}) m"),
-                Matches::Where(where_, _) => count_sql(s, where_, grids.len()),
-            };
-            let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
-            for b in &binds {
-                count = match b {
-                    SearchBind::Int(i) => count.bind(*i),
-                    SearchBind::Text(t) => count.bind(t.clone()),
-                };
-            }
-            Ok((Vec::new(), count.fetch_one(&db.pool).await?))
         }
+    };
+    grid_names::fill(db, &mut rows).await?;
+    Ok((rows, total))
+}
+
+/// The total of a search whose page came back empty past the end (PostgreSQL only: SQLite's
+/// aggregate gives the total with an empty page).
+async fn count_past_end(
+    db: &Db,
+    s: &Search,
+    matches: &Matches,
+    binds: &[SearchBind],
+    grid_count: usize,
+) -> StoreResult<i64> {
+    let count_sql = match matches {
+        Matches::Set(set) => format!("SELECT COUNT(*) FROM ({set}) m"),
+        Matches::Where(where_, _) => count_sql(s, where_, grid_count),
+    };
+    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    for b in binds {
+        count = match b {
+            SearchBind::Int(i) => count.bind(*i),
+            SearchBind::Text(t) => count.bind(t.clone()),
+        };
     }
+    Ok(count.fetch_one(&db.pool).await?)
 }
 
 /// The count of a search over the binds of [`search_matches`]. Without a filter it is a sum of the
