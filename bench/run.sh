@@ -4,16 +4,21 @@
 #
 #   bench/run.sh                         # SQLite, 500,000 households (about 1.2 million residents)
 #   BACKEND=postgres bench/run.sh        # the same on the local PostgreSQL server
-#   HOUSEHOLDS=50000 DURATION=5 bench/run.sh
+#   HOUSEHOLDS=50000 DURATION=5 ROUNDS=1 bench/run.sh
 #
 # It measures: the seeding rate; the residents list and search through the API and the page under
 # wrk (64 connections, loopback) — throughput and p99 against /healthz, a bare endpoint of the same
 # server that does one database round trip; and the server's resident memory.
+#
+# Every endpoint, the bare one included, is measured in each of ROUNDS rounds, one after another,
+# so that drift of the machine during the run reaches the baseline as much as the rest; a figure is
+# the median of its rounds, and each round's p99 is also given against that round's bare p99.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HOUSEHOLDS=${HOUSEHOLDS:-500000}
-DURATION=${DURATION:-15}
+DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 BACKEND=${BACKEND:-sqlite}
 PORT=${PORT:-18181}
@@ -74,28 +79,50 @@ run() {
   echo "$name $rps $p99"
 }
 
-echo "== wrk: $CONNECTIONS connections, ${DURATION}s each, loopback"
-results=()
-results+=("$(run bare/healthz "$LEADER" /healthz)")
-results+=("$(run api/list/leader "$LEADER" '/api/v1/residents?per_page=20')")
-results+=("$(run api/list/grid "$GRID" '/api/v1/residents?per_page=20')")
-results+=("$(run api/list/street "$STREET" '/api/v1/residents?per_page=20')")
-results+=("$(run api/search/leader "$LEADER" '/api/v1/residents?q=%E7%8E%8B&per_page=20')")
-results+=("$(run api/search/last4 "$LEADER" '/api/v1/residents?q=0012&per_page=20')")
-results+=("$(run api/search/address "$LEADER" '/api/v1/residents?q=1%E5%8F%B7%E6%A5%BC2%E5%8D%95%E5%85%83&per_page=20')")
-results+=("$(run page/list/leader "$LEADER" '/residents' cookie)")
-results+=("$(run page/search/leader "$LEADER" '/residents?q=%E7%8E%8B' cookie)")
-results+=("$(run bare/healthz-again "$LEADER" /healthz)")
-
-# The baseline is the mean of the bare endpoint measured first and last, to even out drift.
-last=$((${#results[@]} - 1))
-base_rps=$(printf '%s\n%s\n' "${results[0]}" "${results[$last]}" | awk '{s += $2} END {print s / 2}')
-base_p99=$(printf '%s\n%s\n' "${results[0]}" "${results[$last]}" | awk '{s += $3} END {print s / 2}')
-printf '\n%-22s %12s %10s %14s %12s   (bare = mean of both bare runs: %.0f req/s, p99 %.2f ms)\n' \
-  endpoint req/s p99_ms "rps/bare" "p99/bare" "$base_rps" "$base_p99"
-for r in "${results[@]}"; do
-  echo "$r" | awk -v br="$base_rps" -v bp="$base_p99" '{ printf "%-22s %12.0f %10.2f %14.3f %12.2f\n", $1, $2, $3, $2 / br, $3 / bp }'
+echo "== wrk: $CONNECTIONS connections, ${DURATION}s each, $ROUNDS rounds, loopback"
+ENDPOINTS=(
+  "bare/healthz|$LEADER|/healthz|bearer"
+  "api/list/leader|$LEADER|/api/v1/residents?per_page=20|bearer"
+  "api/list/grid|$GRID|/api/v1/residents?per_page=20|bearer"
+  "api/list/street|$STREET|/api/v1/residents?per_page=20|bearer"
+  "api/search/leader|$LEADER|/api/v1/residents?q=%E7%8E%8B&per_page=20|bearer"
+  "api/search/last4|$LEADER|/api/v1/residents?q=0012&per_page=20|bearer"
+  "api/search/address|$LEADER|/api/v1/residents?q=1%E5%8F%B7%E6%A5%BC2%E5%8D%95%E5%85%83&per_page=20|bearer"
+  "page/list/leader|$LEADER|/residents|cookie"
+  "page/search/leader|$LEADER|/residents?q=%E7%8E%8B|cookie"
+)
+# Each line of $WORK/rounds: ROUND NAME req/s p99_ms
+for round in $(seq 1 "$ROUNDS"); do
+  for e in "${ENDPOINTS[@]}"; do
+    IFS='|' read -r name tok path how <<<"$e"
+    line=$(run "$name" "$tok" "$path" "$how")
+    echo "$round $line" >>"$WORK/rounds"
+  done
+  echo "   round $round of $ROUNDS done"
 done
+
+awk '
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    if (!($2 in seen)) { seen[$2] = 1; order[++names] = $2 }
+    rps[$2] = rps[$2] " " $3; p99[$2] = p99[$2] " " $4
+    if ($2 == "bare/healthz") bare[$1] = $4
+    round_of[NR] = $1; name_of[NR] = $2; p99_of[NR] = $4
+  }
+  END {
+    for (i = 1; i <= NR; i++) rounds[name_of[i]] = rounds[name_of[i]] sprintf(" %.2f", p99_of[i] / bare[round_of[i]])
+    br = median(rps["bare/healthz"]); bp = median(p99["bare/healthz"])
+    printf "\n%-20s %9s %8s %9s %9s   %s\n", "endpoint", "req/s", "p99_ms", "rps/bare", "p99/bare", "p99/bare by round"
+    for (i = 1; i <= names; i++) {
+      n = order[i]; r = median(rps[n]); p = median(p99[n])
+      printf "%-20s %9.0f %8.2f %9.3f %9.2f  %s\n", n, r, p, r / br, p / bp, rounds[n]
+    }
+    printf "(medians of the rounds; bare: %.0f req/s, p99 %.2f ms)\n", br, bp
+  }' "$WORK/rounds"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 echo
