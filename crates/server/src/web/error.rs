@@ -30,6 +30,9 @@ pub enum AppError {
         code: String,
         message: String,
     },
+    /// The database could not be reached (down, restarting, every connection busy for the
+    /// pool's whole wait): worth trying again shortly, unlike an internal error.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -66,6 +69,7 @@ impl AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,6 +112,11 @@ impl AppError {
                 code,
                 message,
             } => (code.as_str(), Some(field.clone()), message.clone()),
+            AppError::Unavailable(_) => (
+                "unavailable",
+                None,
+                "the database cannot be reached just now; try again in a moment".into(),
+            ),
             AppError::Internal(_) => (
                 "internal",
                 None,
@@ -130,16 +139,39 @@ impl From<StoreError> for AppError {
             StoreError::Invalid { field, code } => {
                 AppError::invalid(field, code, code.replace('_', " "))
             }
-            StoreError::Database(e) => AppError::Internal(e.to_string()),
+            StoreError::Database(e) => e.into(),
         }
     }
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
-        AppError::Internal(e.to_string())
+        if database_unreachable(&e) {
+            AppError::Unavailable(e.to_string())
+        } else {
+            AppError::Internal(e.to_string())
+        }
     }
 }
+
+/// Whether `e` says the database could not be reached rather than that a statement failed: the
+/// connection broke, none came free in time, or PostgreSQL is shutting down, restarting or refusing
+/// connections (SQLSTATE classes 08 and 57P).
+pub fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// How long a client should wait before trying again after a 503, in seconds.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> AppError {
@@ -149,11 +181,45 @@ impl From<anyhow::Error> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+        match &self {
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error"),
+            AppError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                return (
+                    self.status(),
+                    [(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
+                    Json(self.body()),
+                )
+                    .into_response();
+            }
+            _ => {}
         }
         (self.status(), Json(self.body())).into_response()
     }
 }
 
 pub type ApiResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_to_try_again_and_a_failed_statement_a_500() {
+        let broken = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        for (e, status) in [
+            (broken, StatusCode::SERVICE_UNAVAILABLE),
+            (sqlx::Error::PoolTimedOut, StatusCode::SERVICE_UNAVAILABLE),
+            (sqlx::Error::RowNotFound, StatusCode::INTERNAL_SERVER_ERROR),
+        ] {
+            let response = AppError::from(StoreError::Database(e)).into_response();
+            assert_eq!(response.status(), status);
+            let retry = response.headers().get(axum::http::header::RETRY_AFTER);
+            assert_eq!(
+                retry.is_some(),
+                status == StatusCode::SERVICE_UNAVAILABLE,
+                "{status}"
+            );
+        }
+    }
+}

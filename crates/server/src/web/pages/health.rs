@@ -91,9 +91,12 @@ pub async fn health_page(State(state): State<AppState>, pc: PageCaller) -> Respo
 async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Response {
     match r {
         Ok(()) => Redirect::to("/health").into_response(),
-        Err(e @ (AppError::NotFound | AppError::Forbidden | AppError::Internal(_))) => {
-            PageError::new(pc.t(), e).into_response()
-        }
+        Err(
+            e @ (AppError::NotFound
+            | AppError::Forbidden
+            | AppError::Internal(_)
+            | AppError::Unavailable(_)),
+        ) => PageError::new(pc.t(), e).into_response(),
         Err(e) => {
             let message = match &e {
                 AppError::Invalid { code, .. } => pc.t().invalid(code),

@@ -155,13 +155,16 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        if let AppError::Internal(detail) = &self.error {
-            tracing::error!(%detail, "internal error on a page");
+        match &self.error {
+            AppError::Internal(detail) => tracing::error!(%detail, "internal error on a page"),
+            AppError::Unavailable(detail) => tracing::warn!(%detail, "database unavailable"),
+            _ => {}
         }
         let key = match (&self.error, self.csrf) {
             (_, true) => "error.csrf",
             (AppError::NotFound, _) => "error.not_found",
             (AppError::Forbidden, _) => "error.forbidden",
+            (AppError::Unavailable(_), _) => "error.unavailable",
             _ => "error.title",
         };
         let message = self.t.t(key).to_string();
@@ -169,7 +172,14 @@ impl IntoResponse for PageError {
             t: self.t,
             message: &message,
         };
-        html(self.error.status(), askama::Template::render(&page))
+        let mut response = html(self.error.status(), askama::Template::render(&page));
+        if matches!(self.error, AppError::Unavailable(_)) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(crate::web::error::RETRY_AFTER_SECONDS),
+            );
+        }
+        response
     }
 }
 

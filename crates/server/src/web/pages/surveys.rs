@@ -428,7 +428,7 @@ pub async fn save_visit(
     .await;
     match saved {
         Ok(()) => Redirect::to(&format!("/surveys/{}?saved=1", s.id)).into_response(),
-        Err(e @ (AppError::NotFound | AppError::Internal(_))) => {
+        Err(e @ (AppError::NotFound | AppError::Internal(_) | AppError::Unavailable(_))) => {
             PageError::new(t, e).into_response()
         }
         Err(e) => {
