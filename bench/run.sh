@@ -123,6 +123,9 @@ awk '
     }
     printf "(medians of the rounds; bare: %.0f req/s, p99 %.2f ms)\n", br, bp
   }' "$WORK/rounds"
+echo
+echo "each round (round endpoint req/s p99_ms):"
+column -t "$WORK/rounds" 2>/dev/null || cat "$WORK/rounds"
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 echo
