@@ -641,6 +641,58 @@ async fn a_grid_created_by_another_server_shows_its_own_code_and_name_on_a_page(
 }
 
 #[tokio::test]
+async fn a_building_unit_and_room_are_one_however_they_are_typed() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
+            .await
+            .unwrap();
+        let typed = [
+            ("3号楼", "2单元", "301"),
+            ("03栋", "2", "301室"),
+            ("\u{FF13}幢", "\u{FF12}单元", "\u{FF13}01号"),
+            (" 3 ", " 2单元 ", "301"),
+        ];
+        let mut seen = Vec::new();
+        for (building, unit, room) in typed {
+            let id = households::create(
+                &t.db,
+                &leader,
+                &actor,
+                &households::NewHousehold {
+                    grid_id: grid1.id,
+                    building: building.into(),
+                    building_unit: unit.into(),
+                    room: room.into(),
+                    address: format!("南泉社区{building}{unit}{room}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            let h = households::get(&t.db, &leader, id).await.unwrap();
+            seen.push((h.building, h.building_unit, h.room));
+        }
+        let one = (
+            Some("3号楼".to_string()),
+            Some("2单元".to_string()),
+            "301".to_string(),
+        );
+        assert_eq!(seen, vec![one; 4], "{}", t.name());
+        // One building and one unit were made for all four, not four.
+        let buildings: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM buildings WHERE grid_id = $1 AND name = '3号楼'",
+        )
+        .bind(grid1.id)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(buildings, 1, "{}", t.name());
+    }
+}
+
+#[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;

@@ -1,9 +1,12 @@
 //! Households (户): an address in a grid, optionally in a building and unit (单元), with a head.
 
+use shouhu_domain::normalize::half_width;
+
 use super::audit;
 use super::registry::{Actor, household_grid, like_escape};
 use super::scope::GRIDS_OF_USER;
 use super::{Db, Scope, StoreError, StoreResult, Tx, now};
+use crate::sheet::rows::{building_name, room_name, unit_name};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Household {
@@ -161,7 +164,12 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, h: &NewHousehold) -> 
             code: "unknown_unit",
         });
     }
-    let bu = ensure_building_unit(&mut tx, h.grid_id, &h.building, &h.building_unit).await?;
+    // One building, unit and room however they were typed ("3栋", "０３号楼" and "3号楼" are
+    // building 3), as an import files them: otherwise a form and a sheet make two buildings.
+    let building = building_name(&half_width(&h.building));
+    let unit = unit_name(&half_width(&h.building_unit));
+    let room = room_name(&half_width(&h.room));
+    let bu = ensure_building_unit(&mut tx, h.grid_id, &building, &unit).await?;
     let t = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO households (grid_id, building_unit_id, room, address, note, version, created_at, \
@@ -169,7 +177,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, h: &NewHousehold) -> 
     )
     .bind(h.grid_id)
     .bind(bu)
-    .bind(&h.room)
+    .bind(&room)
     .bind(&h.address)
     .bind(&h.note)
     .bind(t)
@@ -237,7 +245,11 @@ pub async fn update(
         }
     }
     let address = c.address.clone().unwrap_or(cur.0.clone());
-    let room = c.room.clone().unwrap_or(cur.1.clone());
+    let room = c
+        .room
+        .as_deref()
+        .map(|r| room_name(&half_width(r)))
+        .unwrap_or(cur.1.clone());
     let note = c.note.clone().unwrap_or(cur.2.clone());
     let head = c.head_resident_id.unwrap_or(cur.3);
     if (&address, &room, &note, head) == (&cur.0, &cur.1, &cur.2, cur.3) {
