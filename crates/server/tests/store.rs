@@ -27,6 +27,15 @@ async fn user_scope(db: &shouhu_server::db::Db, username: &str) -> (Scope, Actor
     )
 }
 
+/// The demo's 南泉社区 leader, and the id of the community's grid 1.
+async fn nanquan_leader_and_grid1(db: &shouhu_server::db::Db) -> (Scope, Actor, i64) {
+    let (leader, actor) = user_scope(db, "nanquan-leader").await;
+    let grid1 = units::get_by_code(db, &leader, "650203002005001")
+        .await
+        .unwrap();
+    (leader, actor, grid1.id)
+}
+
 #[tokio::test]
 async fn a_grid_worker_finds_only_residents_of_its_own_grid() {
     for t in common::each_backend().await {
@@ -314,10 +323,7 @@ async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
 async fn a_number_in_an_address_search_is_the_whole_number() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
-        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
-            .await
-            .unwrap();
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let today = chrono::Utc::now().date_naive();
         // Three households of a unit no demo building has; one address begins with the number.
         let mut ids = std::collections::HashMap::new();
@@ -326,7 +332,7 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             ("南泉社区11号楼9单元101室", "11010519491231002X"),
             ("1号楼9单元102室 B座", "110105194912310038"),
         ] {
-            let hh = new_household(&t.db, &leader, &actor, grid1.id, address).await;
+            let hh = new_household(&t.db, &leader, &actor, grid1, address).await;
             let new = plain_member(hh, "住户", IdNumber::parse(id_number, today).unwrap());
             let id = registry::create(&t.db, &leader, &actor, &new)
                 .await
@@ -378,7 +384,7 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             .await
             .unwrap();
         for (unit, tag, want) in [
-            (Some(grid1.id), None, sorted(vec![one, bare])),
+            (Some(grid1), None, sorted(vec![one, bare])),
             (Some(grid2.id), None, vec![]),
             (None, Some("elderly_alone"), vec![]),
         ] {
@@ -434,12 +440,9 @@ async fn found_ids(db: &shouhu_server::db::Db, scope: &Scope, q: &str) -> Vec<i6
 async fn an_address_number_search_follows_edits_and_an_upgrade() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
-        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
-            .await
-            .unwrap();
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let today = chrono::Utc::now().date_naive();
-        let hh = new_household(&t.db, &leader, &actor, grid1.id, "南泉社区1号楼9单元101室").await;
+        let hh = new_household(&t.db, &leader, &actor, grid1, "南泉社区1号楼9单元101室").await;
         let new = plain_member(
             hh,
             "住户",
@@ -512,16 +515,13 @@ async fn an_address_number_search_follows_edits_and_an_upgrade() {
 async fn a_resident_on_a_page_is_the_resident_on_its_card_whatever_the_text() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
-        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
-            .await
-            .unwrap();
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let today = chrono::Utc::now().date_naive();
         let hh = new_household(
             &t.db,
             &leader,
             &actor,
-            grid1.id,
+            grid1,
             "南泉社区\"7\"号楼\\1单元 {\"x\":[1]}",
         )
         .await;
@@ -644,10 +644,7 @@ async fn a_grid_created_by_another_server_shows_its_own_code_and_name_on_a_page(
 async fn a_building_unit_and_room_are_one_however_they_are_typed() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
-        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
-            .await
-            .unwrap();
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let typed = [
             ("3号楼", "2单元", "301"),
             ("03栋", "2", "301室"),
@@ -661,7 +658,7 @@ async fn a_building_unit_and_room_are_one_however_they_are_typed() {
                 &leader,
                 &actor,
                 &households::NewHousehold {
-                    grid_id: grid1.id,
+                    grid_id: grid1,
                     building: building.into(),
                     building_unit: unit.into(),
                     room: room.into(),
@@ -684,7 +681,7 @@ async fn a_building_unit_and_room_are_one_however_they_are_typed() {
         let buildings: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM buildings WHERE grid_id = $1 AND name = '3号楼'",
         )
-        .bind(grid1.id)
+        .bind(grid1)
         .fetch_one(&t.db.pool)
         .await
         .unwrap();
@@ -1022,13 +1019,10 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
         assert_grid_totals_match(&t.db, t.name()).await;
-        let (leader, actor) = user_scope(&t.db, "nanquan-leader").await;
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let today = chrono::Utc::now().date_naive();
         // A new household in grid 1 with two members; one moves to grid 2, one is deleted.
-        let grid1 = units::get_by_code(&t.db, &leader, "650203002005001")
-            .await
-            .unwrap();
-        let hh = new_household(&t.db, &leader, &actor, grid1.id, "南泉社区99号楼1单元101室").await;
+        let hh = new_household(&t.db, &leader, &actor, grid1, "南泉社区99号楼1单元101室").await;
         let mut ids = Vec::new();
         for (i, id) in ["130503670401001", "11010519491231002X"].iter().enumerate() {
             let new = plain_member(
@@ -1079,7 +1073,7 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
         .unwrap();
         assert_eq!(total, direct, "{}", t.name());
         let by_unit = Search {
-            unit_id: Some(grid1.id),
+            unit_id: Some(grid1),
             ..Search::default()
         };
         let (_, g1_total) = registry::search(&t.db, &leader, &by_unit, 1, 0)
@@ -1088,7 +1082,7 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
         let g1_direct: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM residents WHERE grid_id = $1 AND deleted_at IS NULL",
         )
-        .bind(grid1.id)
+        .bind(grid1)
         .fetch_one(&t.db.pool)
         .await
         .unwrap();
