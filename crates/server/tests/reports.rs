@@ -591,3 +591,252 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         assert!(board.contains("data-status=\"returned\""), "{board}");
     }
 }
+
+/// The figures of state — the ones a report reads as they stand now rather than as counts of the
+/// day — and one count of the day (`quarantine_new`), which must not reach yesterday either.
+const STATE_KEYS: [&str; 10] = [
+    "residents",
+    "households",
+    "at_risk",
+    "quarantine_active",
+    "quarantine_home",
+    "quarantine_centralized",
+    "quarantine_hospital",
+    "observation_beds",
+    "observation_occupied",
+    "quarantine_new",
+];
+
+fn state(r: &Value) -> Vec<(&'static str, i64)> {
+    STATE_KEYS
+        .iter()
+        .map(|k| (*k, r["figures"][*k].as_i64().unwrap()))
+        .collect()
+}
+
+fn yesterday() -> String {
+    let d = chrono::NaiveDate::parse_from_str(&today(), "%Y-%m-%d").unwrap();
+    (d - chrono::Duration::days(1)).to_string()
+}
+
+async fn report_of(app: &common::TestApp, token: &str, unit: &str, day: &str) -> Value {
+    let (s, r) = app
+        .get(
+            token,
+            &format!("/api/v1/reports/daily?unit={unit}&date={day}"),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_adds_up(&r);
+    r
+}
+
+#[tokio::test]
+async fn a_past_day_reads_its_state_as_it_stood_at_its_end() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let street = app.login("kunlun-street").await;
+        let grid1 = app.login("nanquan-grid1").await;
+        let medical = app.login("nanquan-medical").await;
+        let reports = || async {
+            (
+                report_of(&app, &leader, NANQUAN, &yesterday()).await,
+                report_of(&app, &street, STREET, &yesterday()).await,
+                report_of(&app, &leader, NANQUAN, &today()).await,
+            )
+        };
+        let (y_before, street_before, t_before) = reports().await;
+
+        // Today, every kind of change of state: a household and two residents, one of them deleted
+        // again; two home isolations, one released; the other taken to an observation site (it
+        // counts as centralized from then on); a site opened; a survey answer that puts someone at
+        // risk, confirmed into a home isolation.
+        let (s, h) = app.send(&grid1, Method::POST, "/api/v1/households", json!({"grid_code": "650203002005001", "building": "98号楼", "building_unit": "1单元", "room": "101", "address": "南泉社区98号楼1单元101室"})).await;
+        assert_eq!(s, 201, "{h}");
+        let mut added = Vec::new();
+        for (name, id_number) in [
+            ("周桂兰", "65020319450302002X"),
+            ("周建国", "65020319700101001X"),
+        ] {
+            let (s, r) = app.send(&grid1, Method::POST, "/api/v1/residents", json!({"household_id": h["id"], "name": name, "id_number": id_number, "relation": "户主"})).await;
+            assert_eq!(s, 201, "{r}");
+            added.push(r);
+        }
+        let (s, e) = app
+            .send(
+                &grid1,
+                Method::DELETE,
+                &format!(
+                    "/api/v1/residents/{}?version={}",
+                    added[1]["id"], added[1]["version"]
+                ),
+                json!({}),
+            )
+            .await;
+        assert!(s == 200 || s == 204, "{s} {e}");
+        let (_, res) = app.get(&leader, "/api/v1/residents?per_page=100").await;
+        let people = res["items"].as_array().unwrap();
+        let mut episodes = Vec::new();
+        for p in people.iter().skip(50).take(2) {
+            let (s, q) = app.send(&leader, Method::POST, "/api/v1/quarantines", json!({"resident_id": p["id"], "kind": "home", "reason": "密接", "start_date": today()})).await;
+            assert_eq!(s, 201, "{q}");
+            episodes.push(q);
+        }
+        let (s, e) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/quarantines/{}/transition", episodes[0]["id"]),
+                json!({"to": "released", "version": episodes[0]["version"], "note": "期满"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{e}");
+        let (s, site) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/observation-sites",
+                json!({"unit": NANQUAN, "name": "南泉社区临时观察室", "beds": 3}),
+            )
+            .await;
+        assert_eq!(s, 201, "{site}");
+        let (s, t) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/transfers",
+                json!({"quarantine_id": episodes[1]["id"], "site_id": site["id"]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        let path = format!("/api/v1/transfers/{}/advance", t["id"]);
+        let (s, t) = app
+            .send(
+                &medical,
+                Method::POST,
+                &path,
+                json!({"to": "picked_up", "version": t["version"], "plate": "新J·12345"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{t}");
+        let (s, t) = app
+            .send(
+                &medical,
+                Method::POST,
+                &path,
+                json!({"to": "admitted", "version": t["version"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{t}");
+        let (_, list) = app.get(&grid1, "/api/v1/surveys").await;
+        let sid = list["items"][0]["id"].as_i64().unwrap();
+        let (_, hh) = app
+            .get(
+                &grid1,
+                &format!("/api/v1/surveys/{sid}/households?status=not_visited&per_page=50"),
+            )
+            .await;
+        // Two households back from a risk area: one flag confirmed, the other left pending.
+        let mut flagged = 0;
+        for h in hh["items"].as_array().unwrap() {
+            let path = format!("/api/v1/surveys/{sid}/households/{}", h["household_id"]);
+            let (_, v) = app.get(&grid1, &path).await;
+            let Some(member) = v["members"][0]["id"].as_i64() else {
+                continue;
+            };
+            let answers = json!({"travel_members": [member], "travel_place": "湖北武汉", "back_date": today(), "people_now": 2});
+            let (s, v) = app
+                .send(
+                    &grid1,
+                    Method::PUT,
+                    &path,
+                    json!({"status": "done", "answers": answers}),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+            flagged += 1;
+            if flagged == 2 {
+                break;
+            }
+        }
+        let (_, flags) = app.get(&leader, "/api/v1/risk-flags?status=pending").await;
+        assert_eq!((flagged, flags["total"].as_i64()), (2, Some(2)), "{flags}");
+        let flag = &flags["items"][0];
+        let (s, c) = app
+            .send(
+                &leader,
+                Method::POST,
+                &format!("/api/v1/risk-flags/{}/confirm", flag["id"]),
+                json!({"version": flag["version"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{c}");
+        let (y_after, street_after, t_after) = reports().await;
+
+        // Yesterday is as it was; today moved by exactly what was done.
+        assert_eq!(
+            state(&y_after),
+            state(&y_before),
+            "yesterday on {}",
+            app.db.name()
+        );
+        assert_eq!(
+            state(&street_after),
+            state(&street_before),
+            "the street's yesterday on {}",
+            app.db.name()
+        );
+        for row in y_after["rows"].as_array().unwrap() {
+            let was = y_before["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["code"] == row["code"]);
+            if let Some(was) = was {
+                assert_eq!(
+                    state(row),
+                    state(was),
+                    "{} yesterday on {}",
+                    row["code"],
+                    app.db.name()
+                );
+            } else {
+                assert!(
+                    state(row).iter().all(|(_, n)| *n == 0),
+                    "a part new today shows nothing yesterday: {row}"
+                );
+            }
+        }
+        let moved: Vec<(&str, i64)> = state(&t_after)
+            .into_iter()
+            .zip(state(&t_before))
+            .map(|((k, a), (_, b))| (k, a - b))
+            .collect();
+        assert_eq!(
+            moved,
+            vec![
+                ("residents", 1),
+                ("households", 1),
+                ("at_risk", 1),
+                ("quarantine_active", 2),
+                ("quarantine_home", 1),
+                ("quarantine_centralized", 1),
+                ("quarantine_hospital", 0),
+                ("observation_beds", 3),
+                ("observation_occupied", 1),
+                ("quarantine_new", 3),
+            ],
+            "today on {}",
+            app.db.name()
+        );
+        // Today's figures are still the direct counts.
+        for (k, n) in direct(&app, NANQUAN).await {
+            assert_eq!(
+                t_after["figures"][k].as_i64().unwrap(),
+                n,
+                "{k} on {}",
+                app.db.name()
+            );
+        }
+    }
+}

@@ -2,7 +2,8 @@
 
 use super::{Db, StoreResult, Tx};
 
-/// Adds `residents` and `households` (either may be negative) to a grid's totals.
+/// Adds `residents` and `households` (either may be negative) to a grid's totals, and counts the
+/// change for the day's report (`state_changes`).
 pub async fn add(tx: &mut Tx, grid_id: i64, residents: i64, households: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE grid_stats SET residents = residents + $1, households = households + $2 WHERE grid_id = $3",
@@ -12,7 +13,8 @@ pub async fn add(tx: &mut Tx, grid_id: i64, residents: i64, households: i64) -> 
     .bind(grid_id)
     .execute(&mut **tx)
     .await?;
-    Ok(())
+    super::state_changes::add(tx, grid_id, "residents", residents).await?;
+    super::state_changes::add(tx, grid_id, "households", households).await
 }
 
 /// A new grid starts at zero.

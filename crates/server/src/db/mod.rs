@@ -26,6 +26,7 @@ pub mod report_stats;
 pub mod reports;
 pub mod risk;
 pub mod scope;
+pub mod state_changes;
 pub mod surveys;
 pub mod units;
 pub mod value_set;

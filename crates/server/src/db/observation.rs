@@ -8,7 +8,7 @@ use shouhu_domain::{QuarantineStatus, TransferStatus};
 use super::audit;
 use super::registry::Actor;
 use super::scope::GRIDS_OF_USER;
-use super::{Db, Scope, StoreError, StoreResult, now};
+use super::{Db, Scope, StoreError, StoreResult, Tx, now};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Site {
@@ -54,6 +54,7 @@ pub async fn create_site(
     .bind(now())
     .fetch_one(&mut *tx)
     .await?;
+    super::state_changes::add(&mut tx, unit_id, "observation_beds", beds).await?;
     audit::append(
         &mut tx,
         db.backend,
@@ -234,6 +235,19 @@ pub async fn advance(
                     code: "site_full",
                 });
             }
+            let site_unit = site_unit(&mut tx, t.site_id).await?;
+            super::state_changes::add(&mut tx, site_unit, "observation_occupied", 1).await?;
+            // An active episode kept at home or in hospital is counted as centralized from now.
+            let (status, kind, grid_id): (String, String, i64) =
+                sqlx::query_as("SELECT status, kind, grid_id FROM quarantines WHERE id = $1")
+                    .bind(t.quarantine_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if status == "active" && kind != "centralized" {
+                super::state_changes::add(&mut tx, grid_id, &format!("quarantine_{kind}"), -1)
+                    .await?;
+                super::state_changes::add(&mut tx, grid_id, "quarantine_centralized", 1).await?;
+            }
             sqlx::query("UPDATE transfers SET admitted_at = $1 WHERE id = $2")
                 .bind(at)
                 .bind(id)
@@ -266,10 +280,16 @@ pub async fn advance(
             }
         }
         TransferStatus::Released => {
-            sqlx::query("UPDATE observation_sites SET occupied = occupied - 1 WHERE id = $1 AND occupied > 0")
-                .bind(t.site_id)
-                .execute(&mut *tx)
-                .await?;
+            let freed = sqlx::query(
+                "UPDATE observation_sites SET occupied = occupied - 1 WHERE id = $1 AND occupied > 0",
+            )
+            .bind(t.site_id)
+            .execute(&mut *tx)
+            .await?;
+            if freed.rows_affected() == 1 {
+                let site_unit = site_unit(&mut tx, t.site_id).await?;
+                super::state_changes::add(&mut tx, site_unit, "observation_occupied", -1).await?;
+            }
             sqlx::query("UPDATE transfers SET released_at = $1 WHERE id = $2")
                 .bind(at)
                 .bind(id)
@@ -306,4 +326,14 @@ pub async fn advance(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The unit that runs site `site_id`.
+async fn site_unit(tx: &mut Tx, site_id: i64) -> StoreResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT unit_id FROM observation_sites WHERE id = $1")
+            .bind(site_id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }

@@ -123,6 +123,7 @@ pub(crate) async fn create_in(
     .await?;
     event(tx, id, None, status, scope.user_id, &q.reason).await?;
     if status == QuarantineStatus::Active {
+        super::state_changes::add_episode(tx, grid_id, q.kind.as_str(), 1).await?;
         super::report_stats::add(
             tx,
             grid_id,
@@ -239,14 +240,15 @@ pub(crate) async fn transition_in(
     note: &str,
 ) -> StoreResult<()> {
     let sql = format!(
-        "SELECT status, version, grid_id FROM quarantines WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
+        "SELECT status, version, grid_id, kind FROM quarantines WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
     );
-    let (status, current, grid_id): (String, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.user_id)
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let (status, current, grid_id, kind): (String, i64, i64, String) =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(scope.user_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
     if version.is_some_and(|v| v != current) {
         return Err(StoreError::Conflict);
     }
@@ -283,6 +285,9 @@ pub(crate) async fn transition_in(
     if let Some(key) = key {
         super::report_stats::add(tx, grid_id, &super::report_stats::local_today(), key, 1).await?;
     }
+    let active = QuarantineStatus::Active;
+    let change = i64::from(to == active) - i64::from(from == active);
+    super::state_changes::add_episode(tx, grid_id, &kind, change).await?;
     event(tx, id, Some(from), to, scope.user_id, note).await
 }
 

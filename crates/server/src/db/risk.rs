@@ -142,6 +142,7 @@ pub(crate) async fn evaluate(
         .bind(t)
         .execute(&mut **tx)
         .await?;
+        super::state_changes::add(tx, grid_id, "at_risk", 1).await?;
     }
     for r in ids("symptom_members") {
         super::health::open_alert_once(tx, r, None, "survey: fever or cough", t).await?;
@@ -202,12 +203,18 @@ pub async fn flags(
     Ok((items, total))
 }
 
-async fn pending(tx: &mut Tx, scope: &Scope, id: i64, version: i64) -> StoreResult<(i64, String)> {
+/// The flag `id` if it is still pending at `version`: its resident, measure and grid.
+async fn pending(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: i64,
+    version: i64,
+) -> StoreResult<(i64, String, i64)> {
     let sql = format!(
-        "SELECT resident_id, measure, status, version FROM risk_flags WHERE id = $2 AND grid_id IN ({})",
+        "SELECT resident_id, measure, status, version, grid_id FROM risk_flags WHERE id = $2 AND grid_id IN ({})",
         super::scope::GRIDS_OF_USER
     );
-    let (resident, measure, status, current): (i64, String, String, i64) =
+    let (resident, measure, status, current, grid_id): (i64, String, String, i64, i64) =
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(scope.user_id)
             .bind(id)
@@ -223,7 +230,7 @@ async fn pending(tx: &mut Tx, scope: &Scope, id: i64, version: i64) -> StoreResu
             code: "already_decided",
         });
     }
-    Ok((resident, measure))
+    Ok((resident, measure, grid_id))
 }
 
 /// Confirms a flag: the recommended measure (or `kind`) starts today, in the same transaction.
@@ -237,7 +244,8 @@ pub async fn confirm(
     today: chrono::NaiveDate,
 ) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
-    let (resident, measure) = pending(&mut tx, scope, id, version).await?;
+    let (resident, measure, grid_id) = pending(&mut tx, scope, id, version).await?;
+    super::state_changes::add(&mut tx, grid_id, "at_risk", -1).await?;
     let kind = kind
         .or(QuarantineKind::parse(&measure))
         .unwrap_or(QuarantineKind::Home);
@@ -284,7 +292,8 @@ pub async fn dismiss(
     reason: &str,
 ) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
-    pending(&mut tx, scope, id, version).await?;
+    let (_, _, grid_id) = pending(&mut tx, scope, id, version).await?;
+    super::state_changes::add(&mut tx, grid_id, "at_risk", -1).await?;
     sqlx::query(
         "UPDATE risk_flags SET status = 'dismissed', decided_by = $1, decided_at = $2, decision_reason = $3, \
          version = version + 1 WHERE id = $4",

@@ -1,6 +1,7 @@
 //! The daily report (日报) of any unit and day, from figures kept as records are written: per grid
 //! and day (`day_stats`, `gate_day_stats`, `report_day_stats`) and the registry's running counts
-//! (`grid_stats`), with the states of the moment (episodes active, residents at risk, beds taken).
+//! (`grid_stats`), with the states of the moment (episodes active, residents at risk, beds taken) —
+//! for a day that has ended, as they stood at its end (`state_changes`).
 //! Grids roll up into communities, communities into whatever the unit is; a community whose report
 //! was submitted counts with its frozen snapshot (`submit.rs`).
 
@@ -11,7 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Db, StoreResult};
+use super::report_stats::local_today;
+use super::{Db, StoreResult, state_changes};
 
 /// Every figure of a row, in the order of the sheet's columns.
 pub const KEYS: [&str; 26] = [
@@ -209,6 +211,18 @@ async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
         let x = l.sites.entry(u).or_default();
         x.add("observation_beds", beds);
         x.add("observation_occupied", occupied);
+    }
+    // The figures of state above are as they stand now; a day that has ended stood as they did at
+    // its end: now, less what changed after it.
+    if day < local_today().as_str() {
+        for (u, key, n) in state_changes::after(db, unit_id, day).await? {
+            let at = if state_changes::is_site_key(&key) {
+                &mut l.sites
+            } else {
+                &mut l.grids
+            };
+            at.entry(u).or_default().add(&key, -n);
+        }
     }
     Ok(l)
 }
