@@ -288,6 +288,11 @@ async fn an_address_search_finds_exactly_its_households_and_names_in_order() {
                 if rows.is_empty() {
                     break;
                 }
+                // Each row whole, as the plain list reads it (address, grid, every field).
+                for r in &rows {
+                    let listed = everyone.iter().find(|e| e.id == r.id).unwrap();
+                    assert_eq!(r, listed, "{}: {user} row", t.name());
+                }
                 got.extend(rows.iter().map(|r| (r.grid_id, r.id)));
             }
             assert_eq!(got, want, "{}: {user} pages", t.name());

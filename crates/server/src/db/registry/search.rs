@@ -116,11 +116,19 @@ fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<
         // itself, so that the page and its total read the matches only. Written as
         // `name OR household IN (…)`, both planners instead read every resident of the
         // jurisdiction, twice per request. UNION: a resident found both ways counts once.
-        Some((name, households)) => Matches::Set(format!(
-            "SELECT r.id, r.grid_id FROM residents r WHERE {base} AND {name}{extra} \
-             UNION SELECT r.id, r.grid_id FROM ({households}) hs \
-             JOIN residents r ON r.household_id = hs.id WHERE {base}{extra}"
-        )),
+        // PostgreSQL keeps the matches whole, so the page is taken from the set rather than read
+        // again by key (SQLite reads its page by rowid; see `search`).
+        Some((name, households)) => {
+            let found = match backend {
+                Backend::Postgres => "r.*",
+                Backend::Sqlite => "r.id, r.grid_id",
+            };
+            Matches::Set(format!(
+                "SELECT {found} FROM residents r WHERE {base} AND {name}{extra} \
+                 UNION SELECT {found} FROM ({households}) hs \
+                 JOIN residents r ON r.household_id = hs.id WHERE {base}{extra}"
+            ))
+        }
     };
     (matches, binds)
 }
@@ -152,10 +160,11 @@ fn address_households(
         binds.push(SearchBind::Text(q));
         binds.push(SearchBind::Text(high));
         let (low, high) = (binds.len() - 1, binds.len());
+        // No look at the household itself: one that was deleted has nobody living in it (a
+        // household with members is not deleted), so its numbers find no resident.
         return format!(
-            "SELECT hs.id FROM address_numbers an JOIN households hs ON hs.id = an.household_id \
-             WHERE an.grid_id IN ({grid_list}) AND an.tail >= ${low} AND an.tail < ${high} \
-             AND hs.deleted_at IS NULL"
+            "SELECT an.household_id AS id FROM address_numbers an \
+             WHERE an.grid_id IN ({grid_list}) AND an.tail >= ${low} AND an.tail < ${high}"
         );
     }
     // Anywhere in the address: each address of the jurisdiction is read.
@@ -255,12 +264,12 @@ pub async fn search(
         // into a set (materialised by both databases), which gives the total and, sorted, the
         // page — instead of reading them once for each.
         Matches::Set(set) => {
-            let ids = format!("SELECT m.id FROM m ORDER BY m.grid_id DESC, m.id DESC {page}");
+            let order = format!("FROM m ORDER BY m.grid_id DESC, m.id DESC {page}");
             (
                 format!("WITH m AS MATERIALIZED ({set}) "),
                 "(SELECT COUNT(*) FROM m)".to_string(),
-                ids.clone(),
-                format!("SELECT r.* FROM residents r WHERE r.id IN ({ids})"),
+                format!("SELECT m.id {order}"),
+                format!("SELECT m.* {order}"),
             )
         }
         // The page is read from an index in its order. The total is an uncorrelated subquery:
