@@ -614,3 +614,59 @@ async fn a_note_that_looks_like_a_formula_survives_a_csv_round_trip_defused() {
         assert_eq!(import(&t.db, &csv, None).await.unwrap().summary.updated, 0);
     }
 }
+
+/// PostgreSQL: a resident's edit holds its grid's totals while it waits for the audit chain. An
+/// import that reaches those totals waits for the edit, and must not hold the audit chain
+/// meanwhile (PostgreSQL would find the two waiting for each other and abort one).
+#[tokio::test]
+async fn an_import_waits_for_an_edit_in_progress_without_a_deadlock() {
+    let Some(t) = common::postgres().await else {
+        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    common::seed_demo(&t.db).await;
+    let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
+        .await
+        .unwrap();
+    let rows = shouhu_server::db::export::residents(&t.db, unit, None)
+        .await
+        .unwrap();
+    let mut cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| sheet_export::cells(r, Values::Full))
+        .collect();
+    // One resident changed (an audit entry mid-import) and one moved to a new household (grid 1's
+    // totals change).
+    cells[0][9] = "13511112222".into();
+    cells[1][1] = "99号楼".into();
+    let bytes =
+        shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+    let grid1: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1")
+        .bind(GRID1)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+    // The edit: grid 1's totals first, as a resident's create, move or delete takes them.
+    let mut edit = t.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE grid_stats SET residents = residents WHERE grid_id = $1")
+        .bind(grid1)
+        .execute(&mut *edit)
+        .await
+        .unwrap();
+    let db = t.db.clone();
+    let import = tokio::spawn(async move { import(&db, &bytes, None).await });
+    // Long enough for the import to reach grid 1's totals and wait there.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(!import.is_finished(), "the import waits for the edit");
+    let entry = Actor::cli().entry("resident.update", "resident", 1, String::new());
+    audit::append(&mut edit, t.db.backend, &entry)
+        .await
+        .expect("the edit reaches the audit chain");
+    edit.commit().await.expect("the edit commits");
+    let r = import.await.unwrap().expect("the import completes");
+    assert_eq!(counts(&r.summary), (0, 2, rows.len() as u64 - 2, 0));
+    assert!(matches!(
+        audit::verify(&t.db).await.unwrap(),
+        Verdict::Intact { .. }
+    ));
+}

@@ -115,7 +115,7 @@ impl AppError {
             AppError::Unavailable(_) => (
                 "unavailable",
                 None,
-                "the database cannot be reached just now; try again in a moment".into(),
+                "the database is busy or cannot be reached just now; try again in a moment".into(),
             ),
             AppError::Internal(_) => (
                 "internal",
@@ -154,18 +154,20 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// Whether `e` says the database could not be reached rather than that a statement failed: the
-/// connection broke, none came free in time, or PostgreSQL is shutting down, restarting or refusing
-/// connections (SQLSTATE classes 08 and 57P).
+/// Whether `e` says the database could not do it just now rather than that a statement failed:
+/// the connection broke, none came free in time, or PostgreSQL is shutting down, restarting or
+/// refusing connections (SQLSTATE classes 08 and 57P), or it chose this transaction to break a
+/// deadlock or a serialization conflict (40P01, 40001; nothing of it was written) — the same request
+/// a moment later succeeds.
 pub fn database_unreachable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(d) => d
-            .code()
-            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+            c.starts_with("08") || c.starts_with("57P") || c == "40P01" || c == "40001"
+        }),
         _ => false,
     }
 }
@@ -204,6 +206,43 @@ pub type ApiResult<T> = Result<T, AppError>;
 mod tests {
     use super::*;
 
+    /// A database's error with only its SQLSTATE.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn coded(code: &'static str) -> sqlx::Error {
+        sqlx::Error::Database(Box::new(Coded(code)))
+    }
+
     #[test]
     fn an_unreachable_database_is_a_503_to_try_again_and_a_failed_statement_a_500() {
         let broken = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
@@ -211,6 +250,10 @@ mod tests {
             (broken, StatusCode::SERVICE_UNAVAILABLE),
             (sqlx::Error::PoolTimedOut, StatusCode::SERVICE_UNAVAILABLE),
             (sqlx::Error::RowNotFound, StatusCode::INTERNAL_SERVER_ERROR),
+            (coded("40P01"), StatusCode::SERVICE_UNAVAILABLE),
+            (coded("40001"), StatusCode::SERVICE_UNAVAILABLE),
+            (coded("57P01"), StatusCode::SERVICE_UNAVAILABLE),
+            (coded("23505"), StatusCode::INTERNAL_SERVER_ERROR),
         ] {
             let response = AppError::from(StoreError::Database(e)).into_response();
             assert_eq!(response.status(), status);

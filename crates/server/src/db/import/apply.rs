@@ -1,7 +1,7 @@
 //! Writing a planned import: buildings and units, then households, then residents, in batches, with
 //! the grids' totals and the audit log moved in the same transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::Target;
 use super::plan::{HouseholdKey, HouseholdRef, Plan, Planned};
@@ -37,7 +37,12 @@ pub async fn apply(
 ) -> StoreResult<()> {
     let t = now();
     let total = (plan.creates.len() + plan.updates.len()) as u64;
-    let mut grid_delta: HashMap<i64, (i64, i64)> = HashMap::new();
+    // By grid id, so that the grids' totals are updated in one order whatever the sheet's.
+    let mut grid_delta: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    // Appended after every row is written: on PostgreSQL an entry takes the audit chain's lock,
+    // which a concurrent write takes only after its own rows. Taken here first, the import would
+    // hold it while waiting for a row that such a write holds while waiting for it: a deadlock.
+    let mut entries = Vec::with_capacity(plan.updates.len() + 1);
     let new_ids = create_households(tx, target, plan, t).await?;
     for h in &plan.new_households {
         grid_delta.entry(h.key.grid_id).or_default().1 += 1;
@@ -131,12 +136,7 @@ pub async fn apply(
         }
         // Field names only: the values may be an ID number or a phone, which the log never holds.
         let detail = format!("import {source}: changed {}", changed.join(","));
-        audit::append(
-            tx,
-            backend,
-            &actor.entry("resident.update", "resident", e.id, detail),
-        )
-        .await?;
+        entries.push(actor.entry("resident.update", "resident", e.id, detail));
         done += 1;
         if done.is_multiple_of(1_000) {
             progress(done, total);
@@ -151,12 +151,10 @@ pub async fn apply(
         "import {source}: created {} updated {} unchanged {} rejected {} households_created {}",
         s.created, s.updated, s.unchanged, s.rejected, s.households_created
     );
-    audit::append(
-        tx,
-        backend,
-        &actor.entry("import.residents", "org_unit", target.community_id, detail),
-    )
-    .await?;
+    entries.push(actor.entry("import.residents", "org_unit", target.community_id, detail));
+    for e in &entries {
+        audit::append(tx, backend, e).await?;
+    }
     progress(done, total);
     Ok(())
 }
