@@ -155,6 +155,22 @@ async fn the_gate_applies_each_rule_and_logs_every_scan() {
             "revoked_pass"
         );
         assert_ne!(pass(households[4]).await, c5);
+        // Issuing each pass and revoking one are audited; asking again for a pass changes nothing.
+        assert_eq!(pass(households[4]).await, pass(households[4]).await);
+        let actions: Vec<String> = sqlx::query_scalar(
+            "SELECT action FROM audit_log WHERE object_kind = 'household' AND object_id = $1 \
+             AND action LIKE 'pass.%' ORDER BY id",
+        )
+        .bind(households[4].to_string())
+        .fetch_all(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            actions,
+            ["pass.issue", "pass.revoke", "pass.issue"],
+            "{}",
+            app.db.name()
+        );
         // Unknown codes; an ID number stands in for a pass.
         let (_, unknown) = g.scan("NOPE", "out", 36.5, "j").await;
         assert_eq!(unknown["reason"], "unknown_code", "{unknown}");

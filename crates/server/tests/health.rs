@@ -393,6 +393,20 @@ async fn quarantine_states_move_only_as_allowed_and_follow_ups_come_due() {
             .send(&grid1, Method::POST, &fu, json!({"temperature": 36.6}))
             .await;
         assert_eq!(s, 409, "one follow-up a day");
+        // Audited once, with the day and the breach, not the readings.
+        let details: Vec<String> = sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'quarantine.follow_up' AND object_id = $1",
+        )
+        .bind(a["id"].as_i64().unwrap().to_string())
+        .fetch_all(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            details,
+            vec![format!("{} breach", day(0))],
+            "{}",
+            app.db.name()
+        );
         let (_, due) = app.get(&grid1, "/api/v1/follow-ups/due").await;
         assert!(
             due["items"]
@@ -604,6 +618,17 @@ async fn a_survey_answer_puts_a_resident_at_risk_and_the_leader_starts_home_isol
             (v["status"].as_str(), v["attempts"].as_i64()),
             (Some("nobody_home"), Some(2))
         );
+        let visits_audited = || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'survey.visit' AND object_id = $1",
+            )
+            .bind(hid.to_string())
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+            n
+        };
+        assert_eq!(visits_audited().await, 2, "each visit is audited");
         // Refused answers: named, nothing recorded.
         for (answers, _) in [
             (
@@ -637,6 +662,11 @@ async fn a_survey_answer_puts_a_resident_at_risk_and_the_leader_starts_home_isol
             )
             .await;
         assert_eq!((s, v["status"].as_str()), (200, Some("done")), "{v}");
+        assert_eq!(
+            visits_audited().await,
+            3,
+            "refused answers write nothing; the visit is audited"
+        );
         // Another grid's household is not found.
         let grid2 = app.login("nanquan-grid2").await;
         let (s, _) = app

@@ -304,6 +304,7 @@ pub struct NewFollowUp {
 pub async fn follow_up(
     db: &Db,
     scope: &Scope,
+    actor: &Actor,
     id: i64,
     day: &str,
     f: &NewFollowUp,
@@ -359,6 +360,14 @@ pub async fn follow_up(
         };
         super::health::open_alert_once(&mut tx, resident_id, None, reason, t).await?;
     }
+    // The day and whether the rules were broken; the readings stay in the follow-up itself.
+    let detail = format!("{day}{}", if f.breach { " breach" } else { "" });
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry("quarantine.follow_up", "quarantine", id, detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(fid)
 }

@@ -248,17 +248,24 @@ pub async fn answers(
     Ok(row.map(|(st, a, json)| (st, a, serde_json::from_str(&json).unwrap_or_default())))
 }
 
+/// What a visit found: `done` with answers, `nobody_home` or `refused`.
+pub struct Outcome<'a> {
+    pub status: &'a str,
+    pub answers: &'a BTreeMap<String, Value>,
+}
+
 /// Records a visit: `done` with answers (checked against the questionnaire and the members),
 /// `nobody_home` (one more attempt) or `refused`. A done visit is evaluated against the risk areas.
 pub async fn visit(
     db: &Db,
     scope: &Scope,
+    actor: &Actor,
     s: &Survey,
     household_id: i64,
-    status: &str,
-    answers: &BTreeMap<String, Value>,
+    outcome: Outcome<'_>,
     today: chrono::NaiveDate,
 ) -> StoreResult<i64> {
+    let Outcome { status, answers } = outcome;
     if s.status != "open" {
         return Err(StoreError::Invalid {
             field: "survey",
@@ -330,6 +337,18 @@ pub async fn visit(
             super::report_stats::add(&mut tx, grid, &today.to_string(), "survey_visits", 1).await?;
         }
     }
+    // The outcome only: the answers (travel, health) stay in the visit.
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry(
+            "survey.visit",
+            "household",
+            household_id,
+            format!("survey {}: {status}", s.id),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -10,6 +10,8 @@ pub mod writer;
 
 use rand::Rng;
 
+use super::audit;
+use super::registry::Actor;
 use super::scope::GRIDS_OF_USER;
 use super::{Db, Scope, StoreError, StoreResult, Tx, now};
 
@@ -77,7 +79,12 @@ pub(crate) fn new_code() -> String {
 }
 
 /// The household's active pass, issued now if it has none.
-pub async fn pass_for(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<Pass> {
+pub async fn pass_for(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    household_id: i64,
+) -> StoreResult<Pass> {
     let mut tx = db.begin_write().await?;
     let in_scope: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT id FROM households WHERE id = $2 AND deleted_at IS NULL AND grid_id IN ({GRIDS_OF_USER})"
@@ -99,7 +106,7 @@ pub async fn pass_for(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<
         return Ok(p);
     }
     // Two requests at once: one active pass per household (migration 0008), the first stands.
-    sqlx::query(
+    let issued = sqlx::query(
         "INSERT INTO household_passes (household_id, code, status, issued_at, issued_by) \
          VALUES ($1, $2, 'active', $3, $4) ON CONFLICT DO NOTHING",
     )
@@ -109,6 +116,14 @@ pub async fn pass_for(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<
     .bind(scope.user_id)
     .execute(&mut *tx)
     .await?;
+    if issued.rows_affected() == 1 {
+        audit::append(
+            &mut tx,
+            db.backend,
+            &actor.entry("pass.issue", "household", household_id, String::new()),
+        )
+        .await?;
+    }
     let pass: Pass = sqlx::query_as(
         "SELECT household_id, code, status, issued_at FROM household_passes WHERE household_id = $1 AND status = 'active'",
     )
@@ -120,7 +135,12 @@ pub async fn pass_for(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<
 }
 
 /// Revokes the household's active pass; the next request for it issues a new code.
-pub async fn revoke_pass(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<()> {
+pub async fn revoke_pass(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    household_id: i64,
+) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE household_passes SET status = 'revoked', revoked_at = $3 WHERE household_id = $2 AND status = 'active' \
@@ -134,6 +154,12 @@ pub async fn revoke_pass(db: &Db, scope: &Scope, household_id: i64) -> StoreResu
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry("pass.revoke", "household", household_id, String::new()),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

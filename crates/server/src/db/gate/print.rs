@@ -2,8 +2,9 @@
 //! on A4 and handing out door to door. Households without a pass get one here, all in one go.
 
 use super::new_code;
+use crate::db::registry::Actor;
 use crate::db::scope::GRIDS_OF_USER;
-use crate::db::{Db, Scope, StoreResult, now};
+use crate::db::{Db, Scope, StoreResult, audit, now};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct PassCard {
@@ -28,6 +29,7 @@ const CARDS: &str = "SELECT h.id AS household_id, b.name AS building, bu.name AS
 pub async fn cards(
     db: &Db,
     scope: &Scope,
+    actor: &Actor,
     grid_id: i64,
     building_id: i64,
 ) -> StoreResult<Vec<PassCard>> {
@@ -48,6 +50,7 @@ pub async fn cards(
     }
     let mut tx = db.begin_write().await?;
     let t = now();
+    let mut issued = 0;
     for chunk in missing.chunks(500) {
         let mut sql = String::from(
             "INSERT INTO household_passes (household_id, code, status, issued_at, issued_by) VALUES ",
@@ -66,9 +69,23 @@ pub async fn cards(
         // Another request may have issued one meanwhile: one active pass per household (migration
         // 0008), the first one stands.
         sql.push_str(" ON CONFLICT DO NOTHING");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        issued += sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+    }
+    if issued > 0 {
+        audit::append(
+            &mut tx,
+            db.backend,
+            &actor.entry(
+                "pass.issue",
+                "org_unit",
+                grid_id,
+                format!("{issued} passes"),
+            ),
+        )
+        .await?;
     }
     tx.commit().await?;
     cards = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -68,7 +68,13 @@ pub async fn pass(
     caller
         .require(&state, Right::EditRegistry, "pass.issue")
         .await?;
-    let p = gate::pass_for(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
+    let p = gate::pass_for(
+        &state.db,
+        &caller.scope(),
+        &caller.actor(),
+        validate::path_id(&id)?,
+    )
+    .await?;
     Ok(Json(PassView {
         household_id: p.household_id,
         code: p.code,
@@ -88,7 +94,13 @@ pub async fn revoke(
     caller
         .require(&state, Right::EditRegistry, "pass.revoke")
         .await?;
-    gate::revoke_pass(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
+    gate::revoke_pass(
+        &state.db,
+        &caller.scope(),
+        &caller.actor(),
+        validate::path_id(&id)?,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

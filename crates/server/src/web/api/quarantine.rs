@@ -270,7 +270,8 @@ pub async fn follow_up(
         breach: b.breach,
     };
     let day = state.settings.today().to_string();
-    let fid = quarantine::follow_up(&state.db, &caller.scope(), id, &day, &f).await?;
+    let fid =
+        quarantine::follow_up(&state.db, &caller.scope(), &caller.actor(), id, &day, &f).await?;
     Ok((StatusCode::CREATED, Json(Created { id: fid })))
 }
 

@@ -345,10 +345,13 @@ pub async fn record_visit(
     surveys::visit(
         &state.db,
         &caller.scope(),
+        &caller.actor(),
         &s,
         hid,
-        status,
-        &b.answers,
+        surveys::Outcome {
+            status,
+            answers: &b.answers,
+        },
         state.settings.today(),
     )
     .await

@@ -142,7 +142,7 @@ pub async fn passes_page(
             Ok(_) => return PageError::new(t, AppError::NotFound).into_response(),
             Err(e) => return PageError::new(t, e.into()).into_response(),
         };
-        let all = match print::cards(&state.db, &scope, unit.id, 0).await {
+        let all = match print::cards(&state.db, &scope, &pc.caller.actor(), unit.id, 0).await {
             Ok(c) => c,
             Err(e) => return PageError::new(t, e.into()).into_response(),
         };

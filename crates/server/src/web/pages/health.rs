@@ -279,6 +279,7 @@ pub async fn follow_up(
         quarantine::follow_up(
             &state.db,
             &pc.caller.scope(),
+            &pc.caller.actor(),
             validate::path_id(&id)?,
             &state.settings.today().to_string(),
             &fu,

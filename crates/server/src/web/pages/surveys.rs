@@ -416,10 +416,13 @@ pub async fn save_visit(
         surveys::visit(
             &state.db,
             &scope,
+            &pc.caller.actor(),
             &s,
             hid,
-            &status,
-            &answers,
+            surveys::Outcome {
+                status: &status,
+                answers: &answers,
+            },
             state.settings.today(),
         )
         .await?;
