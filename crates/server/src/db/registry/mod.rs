@@ -418,8 +418,13 @@ pub async fn update(
         return Err(StoreError::Conflict);
     }
     if grid_id != cur.grid_id {
-        super::grid_stats::add(&mut tx, cur.grid_id, -1, 0).await?;
-        super::grid_stats::add(&mut tx, grid_id, 1, 0).await?;
+        // The lower grid first: two moves in opposite directions at once then wait for each
+        // other in turn rather than each holding the grid the other needs.
+        let mut moved = [(cur.grid_id, -1), (grid_id, 1)];
+        moved.sort_unstable();
+        for (grid, n) in moved {
+            super::grid_stats::add(&mut tx, grid, n, 0).await?;
+        }
     }
     // Field names only: the values may be an ID number or a phone, which the log never holds.
     let detail = format!("changed: {}", changed.join(","));
