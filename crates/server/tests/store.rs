@@ -1094,3 +1094,62 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
         assert_eq!(g1_total, g1_direct, "{}", t.name());
     }
 }
+
+/// PostgreSQL: two decisions on one resident's risk flag that both read it as pending before
+/// either writes (here: both held back by a third transaction on the flag) — only the first
+/// stands; the second changes nothing.
+#[tokio::test]
+async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
+    let Some(t) = common::postgres().await else {
+        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    common::seed_demo(&t.db).await;
+    let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
+    let (people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
+        .await
+        .unwrap();
+    let flag: i64 = sqlx::query_scalar(
+        "INSERT INTO risk_flags (resident_id, grid_id, reason, measure, status, created_at) \
+         VALUES ($1, $2, '湖北武汉', 'home', 'pending', 0) RETURNING id",
+    )
+    .bind(people[0].id)
+    .bind(grid1)
+    .fetch_one(&t.db.pool)
+    .await
+    .unwrap();
+    let mut hold = t.db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE risk_flags SET version = version WHERE id = $1")
+        .bind(flag)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let (db1, db2) = (t.db.clone(), t.db.clone());
+    let (s1, s2, a1, a2) = (leader.clone(), leader.clone(), actor.clone(), actor.clone());
+    let confirm = tokio::spawn(async move {
+        shouhu_server::db::risk::confirm(&db1, &s1, &a1, flag, 1, None, today).await
+    });
+    let dismiss = tokio::spawn(async move {
+        shouhu_server::db::risk::dismiss(&db2, &s2, &a2, flag, 1, "行程早于划定").await
+    });
+    // Both have read the flag as pending and wait for the third to let go of it.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    hold.rollback().await.unwrap();
+    let (c, d) = (confirm.await.unwrap(), dismiss.await.unwrap());
+    assert!(c.is_ok() != d.is_ok(), "one decision stands: {c:?} {d:?}");
+    let (status, quarantines): (String, i64) = sqlx::query_as(
+        "SELECT f.status, (SELECT COUNT(*) FROM quarantines q WHERE q.resident_id = f.resident_id) \
+         FROM risk_flags f WHERE f.id = $1",
+    )
+    .bind(flag)
+    .fetch_one(&t.db.pool)
+    .await
+    .unwrap();
+    let want = if c.is_ok() {
+        ("confirmed", 1)
+    } else {
+        ("dismissed", 0)
+    };
+    assert_eq!((status.as_str(), quarantines), want);
+}

@@ -203,34 +203,72 @@ pub async fn flags(
     Ok((items, total))
 }
 
-/// The flag `id` if it is still pending at `version`: its resident, measure and grid.
-async fn pending(
+/// What a decision on a flag needs of it.
+struct Decided {
+    resident_id: i64,
+    measure: String,
+    reason: String,
+}
+
+/// Decides the flag `id`, pending at `version`, as `status` (`confirmed` or `dismissed`). The
+/// decision is one conditional update made first, so that of two people deciding at once the
+/// second finds it decided and changes nothing (PostgreSQL makes it wait for the first's commit).
+async fn decide(
     tx: &mut Tx,
     scope: &Scope,
     id: i64,
     version: i64,
-) -> StoreResult<(i64, String, i64)> {
+    status: &'static str,
+    decision_reason: &str,
+) -> StoreResult<Decided> {
     let sql = format!(
-        "SELECT resident_id, measure, status, version, grid_id FROM risk_flags WHERE id = $2 AND grid_id IN ({})",
+        "SELECT resident_id, measure, status, version, grid_id, reason FROM risk_flags \
+         WHERE id = $2 AND grid_id IN ({})",
         super::scope::GRIDS_OF_USER
     );
-    let (resident, measure, status, current, grid_id): (i64, String, String, i64, i64) =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(scope.user_id)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+    let (resident_id, measure, current_status, current, grid_id, reason): (
+        i64,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+    ) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if current != version {
         return Err(StoreError::Conflict);
     }
-    if status != "pending" {
+    if current_status != "pending" {
         return Err(StoreError::Invalid {
             field: "status",
             code: "already_decided",
         });
     }
-    Ok((resident, measure, grid_id))
+    let done = sqlx::query(
+        "UPDATE risk_flags SET status = $1, decided_by = $2, decided_at = $3, decision_reason = $4, \
+         version = version + 1 WHERE id = $5 AND status = 'pending' AND version = $6",
+    )
+    .bind(status)
+    .bind(scope.user_id)
+    .bind(now())
+    .bind(decision_reason)
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
+    super::state_changes::add(tx, grid_id, "at_risk", -1).await?;
+    Ok(Decided {
+        resident_id,
+        measure,
+        reason,
+    })
 }
 
 /// Confirms a flag: the recommended measure (or `kind`) starts today, in the same transaction.
@@ -244,34 +282,24 @@ pub async fn confirm(
     today: chrono::NaiveDate,
 ) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
-    let (resident, measure, grid_id) = pending(&mut tx, scope, id, version).await?;
-    super::state_changes::add(&mut tx, grid_id, "at_risk", -1).await?;
+    let flag = decide(&mut tx, scope, id, version, "confirmed", "").await?;
     let kind = kind
-        .or(QuarantineKind::parse(&measure))
+        .or(QuarantineKind::parse(&flag.measure))
         .unwrap_or(QuarantineKind::Home);
-    let reason: String = sqlx::query_scalar("SELECT reason FROM risk_flags WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
     let q = NewQuarantine {
-        resident_id: resident,
+        resident_id: flag.resident_id,
         kind,
-        reason,
+        reason: flag.reason,
         start_date: today.to_string(),
         planned_end_date: (today + chrono::Days::new(crate::web::api::quarantine::DEFAULT_DAYS))
             .to_string(),
     };
     let qid = create_in(&mut tx, scope, &q, &today.to_string()).await?;
-    sqlx::query(
-        "UPDATE risk_flags SET status = 'confirmed', decided_by = $1, decided_at = $2, quarantine_id = $3, \
-         version = version + 1 WHERE id = $4",
-    )
-    .bind(scope.user_id)
-    .bind(now())
-    .bind(qid)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE risk_flags SET quarantine_id = $1 WHERE id = $2")
+        .bind(qid)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     audit::append(
         &mut tx,
         db.backend,
@@ -292,18 +320,7 @@ pub async fn dismiss(
     reason: &str,
 ) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
-    let (_, _, grid_id) = pending(&mut tx, scope, id, version).await?;
-    super::state_changes::add(&mut tx, grid_id, "at_risk", -1).await?;
-    sqlx::query(
-        "UPDATE risk_flags SET status = 'dismissed', decided_by = $1, decided_at = $2, decision_reason = $3, \
-         version = version + 1 WHERE id = $4",
-    )
-    .bind(scope.user_id)
-    .bind(now())
-    .bind(reason)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    decide(&mut tx, scope, id, version, "dismissed", reason).await?;
     audit::append(
         &mut tx,
         db.backend,
