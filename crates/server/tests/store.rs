@@ -1153,3 +1153,82 @@ async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
     };
     assert_eq!((status.as_str(), quarantines), want);
 }
+
+/// PostgreSQL: two people recording the same admission at once (both read the transfer before
+/// either writes) — one is recorded, the other changes nothing: one bed is taken, not two.
+#[tokio::test]
+async fn an_admission_recorded_twice_at_once_takes_one_bed() {
+    use shouhu_domain::TransferStatus;
+    use shouhu_server::db::observation::{self, Step};
+    let Some(t) = common::postgres().await else {
+        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    common::seed_demo(&t.db).await;
+    let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
+    let (people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
+        .await
+        .unwrap();
+    let p = &people[0];
+    let (site, occupied): (i64, i64) = sqlx::query_as(
+        "SELECT id, occupied FROM observation_sites WHERE beds > occupied + 1 ORDER BY id LIMIT 1",
+    )
+    .fetch_one(&t.db.pool)
+    .await
+    .unwrap();
+    let quarantine: i64 = sqlx::query_scalar(
+        "INSERT INTO quarantines (resident_id, grid_id, household_id, kind, reason, start_date, \
+         planned_end_date, status, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'home', '密接', '2020-02-10', '2020-02-24', 'active', $4, 0, 0) RETURNING id",
+    )
+    .bind(p.id)
+    .bind(grid1)
+    .bind(p.household_id)
+    .bind(leader.user_id)
+    .fetch_one(&t.db.pool)
+    .await
+    .unwrap();
+    let transfer: i64 = sqlx::query_scalar(
+        "INSERT INTO transfers (quarantine_id, resident_id, grid_id, site_id, status, notified_at) \
+         VALUES ($1, $2, $3, $4, 'picked_up', 0) RETURNING id",
+    )
+    .bind(quarantine)
+    .bind(p.id)
+    .bind(grid1)
+    .bind(site)
+    .fetch_one(&t.db.pool)
+    .await
+    .unwrap();
+    let mut hold = t.db.pool.begin().await.unwrap();
+    sqlx::query("UPDATE transfers SET version = version WHERE id = $1")
+        .bind(transfer)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let admit = || {
+        let (db, scope, actor) = (t.db.clone(), leader.clone(), actor.clone());
+        tokio::spawn(async move {
+            let step = Step {
+                to: TransferStatus::Admitted,
+                plate: None,
+                note: "",
+            };
+            observation::advance(&db, &scope, &actor, transfer, 1, step).await
+        })
+    };
+    let (first, second) = (admit(), admit());
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    hold.rollback().await.unwrap();
+    let (a, b) = (first.await.unwrap(), second.await.unwrap());
+    assert!(
+        a.is_ok() != b.is_ok(),
+        "one admission is recorded: {a:?} {b:?}"
+    );
+    assert!(matches!(a.err().or(b.err()), Some(StoreError::Conflict)));
+    let now: i64 = sqlx::query_scalar("SELECT occupied FROM observation_sites WHERE id = $1")
+        .bind(site)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(now, occupied + 1, "one bed taken");
+}

@@ -323,7 +323,7 @@ pub async fn close_alert(
             code: "alert_closed",
         });
     }
-    sqlx::query(
+    let closed = sqlx::query(
         "UPDATE alerts SET status = 'closed', closed_at = $1, closed_by = $2, note = $3, \
          version = version + 1 WHERE id = $4 AND version = $5",
     )
@@ -334,6 +334,10 @@ pub async fn close_alert(
     .bind(version)
     .execute(&mut *tx)
     .await?;
+    // Closed by someone else meanwhile (PostgreSQL lets both read it open).
+    if closed.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
     audit::append(
         &mut tx,
         db.backend,

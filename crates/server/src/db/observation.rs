@@ -205,6 +205,27 @@ pub async fn advance(
             code: "transition_not_allowed",
         });
     }
+    // The step is claimed first, by one conditional update: of two people recording it at once
+    // the second changes nothing (on PostgreSQL it waits for the first's commit, then finds the
+    // version moved), instead of taking a second bed for the same person.
+    let note = if note.is_empty() {
+        t.note.clone()
+    } else {
+        note.to_string()
+    };
+    let claimed = sqlx::query(
+        "UPDATE transfers SET status = $1, note = $2, version = version + 1 \
+         WHERE id = $3 AND version = $4",
+    )
+    .bind(to.as_str())
+    .bind(note)
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    if claimed.rows_affected() != 1 {
+        return Err(StoreError::Conflict);
+    }
     let at = now();
     match to {
         TransferStatus::PickedUp => {
@@ -307,17 +328,6 @@ pub async fn advance(
         }
         TransferStatus::Notified => {}
     }
-    let note = if note.is_empty() {
-        t.note.clone()
-    } else {
-        note.to_string()
-    };
-    sqlx::query("UPDATE transfers SET status = $1, note = $2, version = version + 1 WHERE id = $3")
-        .bind(to.as_str())
-        .bind(note)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
     audit::append(
         &mut tx,
         db.backend,
