@@ -407,6 +407,17 @@ async fn quarantine_states_move_only_as_allowed_and_follow_ups_come_due() {
             "{}",
             app.db.name()
         );
+        // Two workers record the other episode's follow-up at the same moment: one is kept, the
+        // other is told it is already done (409), never a server error.
+        let fu = format!("/api/v1/quarantines/{}/follow-ups", old["id"]);
+        let body = json!({"temperature": 36.5});
+        let (x, y) = tokio::join!(
+            app.send(&grid1, Method::POST, &fu, body.clone()),
+            app.send(&leader, Method::POST, &fu, body.clone()),
+        );
+        let mut answers = [x.0, y.0];
+        answers.sort_unstable();
+        assert_eq!(answers, [201, 409], "{} {} on {}", x.1, y.1, app.db.name());
         let (_, due) = app.get(&grid1, "/api/v1/follow-ups/due").await;
         assert!(
             due["items"]

@@ -148,6 +148,11 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         if database_unreachable(&e) {
             AppError::Unavailable(e.to_string())
+        } else if matches!(&e, sqlx::Error::Database(d) if d.is_unique_violation()) {
+            // The store checks before it writes; a unique key that still refuses the row means
+            // someone else wrote the same thing in between (two follow-ups of one day, two visits
+            // of one household): theirs stands, this one changed nothing.
+            AppError::Conflict
         } else {
             AppError::Internal(e.to_string())
         }
@@ -235,7 +240,11 @@ mod tests {
             self
         }
         fn kind(&self) -> sqlx::error::ErrorKind {
-            sqlx::error::ErrorKind::Other
+            match self.0 {
+                "23505" => sqlx::error::ErrorKind::UniqueViolation,
+                "23503" => sqlx::error::ErrorKind::ForeignKeyViolation,
+                _ => sqlx::error::ErrorKind::Other,
+            }
         }
     }
 
@@ -244,7 +253,8 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_database_is_a_503_to_try_again_and_a_failed_statement_a_500() {
+    fn an_unreachable_database_is_a_503_to_try_again_a_lost_race_a_409_and_a_failed_statement_a_500()
+     {
         let broken = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
         for (e, status) in [
             (broken, StatusCode::SERVICE_UNAVAILABLE),
@@ -253,7 +263,8 @@ mod tests {
             (coded("40P01"), StatusCode::SERVICE_UNAVAILABLE),
             (coded("40001"), StatusCode::SERVICE_UNAVAILABLE),
             (coded("57P01"), StatusCode::SERVICE_UNAVAILABLE),
-            (coded("23505"), StatusCode::INTERNAL_SERVER_ERROR),
+            (coded("23505"), StatusCode::CONFLICT),
+            (coded("23503"), StatusCode::INTERNAL_SERVER_ERROR),
         ] {
             let response = AppError::from(StoreError::Database(e)).into_response();
             assert_eq!(response.status(), status);
