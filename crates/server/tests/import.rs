@@ -399,26 +399,38 @@ async fn export_then_import_of_a_community_round_trips_with_zero_changes() {
     }
 }
 
+/// Grid 1's residents as exported, and a CSV of them with `change` made to the cells (column
+/// order: grid, building, unit, room, address, name, id, sex, birth, phone, relation, tags, note).
+async fn grid1_sheet(
+    db: &Db,
+    change: impl FnOnce(&mut Vec<Vec<String>>),
+) -> (Vec<shouhu_server::db::export::ExportRow>, Vec<u8>) {
+    let (unit, _) = shouhu_server::db::export::unit(db, GRID1, None)
+        .await
+        .unwrap();
+    let rows = shouhu_server::db::export::residents(db, unit, None)
+        .await
+        .unwrap();
+    let mut cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| sheet_export::cells(r, Values::Full))
+        .collect();
+    change(&mut cells);
+    let bytes =
+        shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+    (rows, bytes)
+}
+
 #[tokio::test]
 async fn a_changed_row_updates_only_that_resident_and_moves_them() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
-            .await
-            .unwrap();
-        let rows = shouhu_server::db::export::residents(&t.db, unit, None)
-            .await
-            .unwrap();
-        let mut cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| sheet_export::cells(r, Values::Full))
-            .collect();
-        // Column order: grid, building, unit, room, address, name, id, sex, birth, phone, relation, tags, note.
-        cells[0][9] = "13511112222".into();
-        cells[1][3] = "909".into();
-        cells[1][1] = "99号楼".into();
-        let bytes =
-            shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+        let (rows, bytes) = grid1_sheet(&t.db, |cells| {
+            cells[0][9] = "13511112222".into();
+            cells[1][3] = "909".into();
+            cells[1][1] = "99号楼".into();
+        })
+        .await;
         let r = import(&t.db, &bytes, None).await.unwrap();
         assert_eq!(
             counts(&r.summary),
@@ -625,22 +637,13 @@ async fn an_import_waits_for_an_edit_in_progress_without_a_deadlock() {
         return;
     };
     common::seed_demo(&t.db).await;
-    let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
-        .await
-        .unwrap();
-    let rows = shouhu_server::db::export::residents(&t.db, unit, None)
-        .await
-        .unwrap();
-    let mut cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| sheet_export::cells(r, Values::Full))
-        .collect();
     // One resident changed (an audit entry mid-import) and one moved to a new household (grid 1's
     // totals change).
-    cells[0][9] = "13511112222".into();
-    cells[1][1] = "99号楼".into();
-    let bytes =
-        shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+    let (rows, bytes) = grid1_sheet(&t.db, |cells| {
+        cells[0][9] = "13511112222".into();
+        cells[1][1] = "99号楼".into();
+    })
+    .await;
     let grid1: i64 = sqlx::query_scalar("SELECT id FROM org_units WHERE code = $1")
         .bind(GRID1)
         .fetch_one(&t.db.pool)

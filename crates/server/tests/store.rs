@@ -1095,35 +1095,62 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
     }
 }
 
+/// PostgreSQL with the demo, the 南泉社区 leader, grid 1 and one resident of it; None (and a note)
+/// when the PostgreSQL tests are not configured.
+async fn postgres_demo_and_a_resident()
+-> Option<(common::TestDb, Scope, Actor, i64, registry::Resident)> {
+    let Some(t) = common::postgres().await else {
+        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+        return None;
+    };
+    common::seed_demo(&t.db).await;
+    let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
+    let (mut people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
+        .await
+        .unwrap();
+    let person = people.remove(0);
+    Some((t, leader, actor, grid1, person))
+}
+
+/// A transaction holding the row that `update` (a no-op update of row `$1`) locks, so that
+/// writers of it wait until it is rolled back.
+async fn hold_row(
+    db: &shouhu_server::db::Db,
+    update: &'static str,
+    id: i64,
+) -> sqlx::Transaction<'static, sqlx::Any> {
+    let mut hold = db.pool.begin().await.unwrap();
+    sqlx::query(update)
+        .bind(id)
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    hold
+}
+
 /// PostgreSQL: two decisions on one resident's risk flag that both read it as pending before
 /// either writes (here: both held back by a third transaction on the flag) — only the first
 /// stands; the second changes nothing.
 #[tokio::test]
 async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
-    let Some(t) = common::postgres().await else {
-        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+    let Some((t, leader, actor, grid1, person)) = postgres_demo_and_a_resident().await else {
         return;
     };
-    common::seed_demo(&t.db).await;
-    let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
-    let (people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
-        .await
-        .unwrap();
     let flag: i64 = sqlx::query_scalar(
         "INSERT INTO risk_flags (resident_id, grid_id, reason, measure, status, created_at) \
          VALUES ($1, $2, '湖北武汉', 'home', 'pending', 0) RETURNING id",
     )
-    .bind(people[0].id)
+    .bind(person.id)
     .bind(grid1)
     .fetch_one(&t.db.pool)
     .await
     .unwrap();
-    let mut hold = t.db.pool.begin().await.unwrap();
-    sqlx::query("UPDATE risk_flags SET version = version WHERE id = $1")
-        .bind(flag)
-        .execute(&mut *hold)
-        .await
-        .unwrap();
+    let hold = hold_row(
+        &t.db,
+        "UPDATE risk_flags SET version = version WHERE id = $1",
+        flag,
+    )
+    .await;
     let today = chrono::Utc::now().date_naive();
     let (db1, db2) = (t.db.clone(), t.db.clone());
     let (s1, s2, a1, a2) = (leader.clone(), leader.clone(), actor.clone(), actor.clone());
@@ -1160,16 +1187,10 @@ async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
 async fn an_admission_recorded_twice_at_once_takes_one_bed() {
     use shouhu_domain::TransferStatus;
     use shouhu_server::db::observation::{self, Step};
-    let Some(t) = common::postgres().await else {
-        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
+    let Some((t, leader, actor, grid1, person)) = postgres_demo_and_a_resident().await else {
         return;
     };
-    common::seed_demo(&t.db).await;
-    let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
-    let (people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
-        .await
-        .unwrap();
-    let p = &people[0];
+    let p = &person;
     let (site, occupied): (i64, i64) = sqlx::query_as(
         "SELECT id, occupied FROM observation_sites WHERE beds > occupied + 1 ORDER BY id LIMIT 1",
     )
@@ -1199,12 +1220,12 @@ async fn an_admission_recorded_twice_at_once_takes_one_bed() {
     .fetch_one(&t.db.pool)
     .await
     .unwrap();
-    let mut hold = t.db.pool.begin().await.unwrap();
-    sqlx::query("UPDATE transfers SET version = version WHERE id = $1")
-        .bind(transfer)
-        .execute(&mut *hold)
-        .await
-        .unwrap();
+    let hold = hold_row(
+        &t.db,
+        "UPDATE transfers SET version = version WHERE id = $1",
+        transfer,
+    )
+    .await;
     let admit = || {
         let (db, scope, actor) = (t.db.clone(), leader.clone(), actor.clone());
         tokio::spawn(async move {
