@@ -1,7 +1,8 @@
 //! Storage: embedded SQLite for a community on a laptop, PostgreSQL for a city.
 //!
 //! Both are reached through sqlx's `Any` driver so that one set of SQL serves both wherever the two
-//! dialects agree (they share the `$1` placeholder style). Migrations are per backend and embedded.
+//! dialects agree (they share the `$1` placeholder style); on PostgreSQL, reads of many rows go
+//! through a second pool of the driver's own (`Db::pg_rows`). Migrations are per backend and embedded.
 //! Values crossing the boundary are kept to what `Any` carries: integers, floats, text. Times are unix
 //! seconds, dates ISO text, flags 0/1.
 
@@ -50,6 +51,10 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// On PostgreSQL, a second pool of the driver's own connections for reads that hand over many
+    /// rows (pages of residents): the `Any` layer converts each row and each of its values once
+    /// more on the way, half of a list's work in the server. Opened on first use.
+    pg_rows: Option<sqlx::PgPool>,
     /// Shared by every clone of this `Db` (grid_names.rs).
     grid_names: std::sync::Arc<grid_names::GridNames>,
 }
@@ -116,43 +121,24 @@ impl Db {
                     .connect_with(options)
                     .await?
             }
-            Backend::Postgres => {
-                pool_options
-                    // A connection that broke while idle (the server restarted, a firewall
-                    // dropped it) is found here and replaced, not handed to a request. One in
-                    // use within the last half second is taken as alive.
-                    .before_acquire(|conn, meta| {
-                        Box::pin(async move {
-                            if meta.idle_for >= Duration::from_millis(500) {
-                                conn.ping().await?;
-                            }
-                            Ok(true)
-                        })
-                    })
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // The queries are prepared once per connection and their shapes are
-                            // fixed; re-planning each execution (PostgreSQL's default for the
-                            // first runs, and forever when it doubts the generic plan) cost more
-                            // than running them.
-                            // No parallel workers: a request is small, and many run at once.
-                            // A plan that misjudged an address filter's rows started two
-                            // workers per search (12 ms instead of 1, and the CPU of the rest).
-                            conn.execute(
-                                "SET plan_cache_mode = force_generic_plan; \
-                                 SET max_parallel_workers_per_gather = 0",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
-            }
+            Backend::Postgres => postgres_session(pool_options).connect_with(options).await?,
+        };
+        let pg_rows = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(
+                postgres_session(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .acquire_timeout(Duration::from_secs(30))
+                        .test_before_acquire(false)
+                        .max_connections(pool_size(backend)?),
+                )
+                .connect_lazy(&url)?,
+            ),
         };
         Ok(Db {
             pool,
             backend,
+            pg_rows,
             grid_names: Default::default(),
         })
     }
@@ -175,9 +161,54 @@ impl Db {
         })
     }
 
+    /// The pool to read many rows through: the driver's own on PostgreSQL (see `pg_rows`).
+    pub fn pg_rows(&self) -> Option<&sqlx::PgPool> {
+        self.pg_rows.as_ref()
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(pg) = &self.pg_rows {
+            pg.close().await;
+        }
     }
+}
+
+/// How each PostgreSQL connection of either pool is kept and set up.
+fn postgres_session<DB: sqlx::Database>(
+    options: sqlx::pool::PoolOptions<DB>,
+) -> sqlx::pool::PoolOptions<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    options
+        // A connection that broke while idle (the server restarted, a firewall dropped it) is
+        // found here and replaced, not handed to a request. One in use within the last half
+        // second is taken as alive.
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= Duration::from_millis(500) {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                // The queries are prepared once per connection and their shapes are fixed;
+                // re-planning each execution (PostgreSQL's default for the first runs, and
+                // forever when it doubts the generic plan) cost more than running them.
+                // No parallel workers: a request is small, and many run at once. A plan that
+                // misjudged an address filter's rows started two workers per search (12 ms
+                // instead of 1, and the CPU of the rest).
+                conn.execute(
+                    "SET plan_cache_mode = force_generic_plan; \
+                     SET max_parallel_workers_per_gather = 0",
+                )
+                .await?;
+                Ok(())
+            })
+        })
 }
 
 /// How many connections the pool keeps: `SHOUHU_DB_CONNECTIONS` when set, else four per core for

@@ -97,8 +97,19 @@ fn resident_fields(each: impl Fn(&str, &str) -> String) -> String {
     fields_of(RESIDENT_FIELDS.iter(), each)
 }
 
-/// The fields a page of residents reads from the database: all but the grid's code and name,
-/// which come from memory (grid_names.rs), so a page joins only `residents` and `households`.
+/// A page's resident as a JSON array of its fields' values in the order of [`Resident`], which
+/// reads such an array by position: the grid's code and name are left empty there and come from
+/// memory (grid_names.rs), so a page joins only `residents` and `households`.
+fn page_values() -> String {
+    RESIDENT_FIELDS
+        .iter()
+        .map(|(_, expr)| if expr.starts_with("g.") { "''" } else { expr })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The fields a page of residents reads from the database as rows: all but the grid's code and
+/// name, which come from memory (grid_names.rs), so a page joins only `residents` and `households`.
 fn page_fields(each: impl Fn(&str, &str) -> String) -> String {
     fields_of(
         RESIDENT_FIELDS

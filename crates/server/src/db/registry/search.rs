@@ -3,7 +3,7 @@
 
 use std::sync::LazyLock;
 
-use super::{Resident, page_fields};
+use super::{Resident, page_fields, page_values};
 use crate::db::{Backend, Db, Scope, StoreError, StoreResult, limit_offset};
 use crate::db::{address_numbers, grid_names};
 
@@ -221,24 +221,79 @@ enum SearchBind {
     Text(String),
 }
 
+/// Binds a search's values, in order, to a query of either pool (sqlx's query types share no
+/// trait for `bind`).
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in $binds {
+            query = match b {
+                SearchBind::Int(i) => query.bind(*i),
+                SearchBind::Text(t) => query.bind(t.clone()),
+            };
+        }
+        query
+    }};
+}
+
+/// On SQLite, a whole page as one JSON array of arrays, one per resident in [`Resident`]'s field
+/// order, sorted as the page is. sqlx's SQLite driver hands each row from the connection's thread
+/// to the request's task on its own, and copies each value twice on the way: for a page of 20 that
+/// was most of a list's cost. One value is handed over once, and an array without keys is written
+/// and read cheaper than an object.
+static PAGE_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "json_group_array(json_array({}) ORDER BY r.grid_id DESC, r.id DESC)",
+        page_values()
+    )
+});
+
+/// On PostgreSQL, a page as rows (its JSON functions cost the server more than the rows they
+/// would save the server: `json_build_array` a third more per page, `json_build_object` twice).
+static PAGE_COLUMNS: LazyLock<String> =
+    LazyLock::new(|| page_fields(|name, expr| format!("{expr} AS {name}")));
+
 /// A page row with the search's total beside it, so that the page and its count cost one
 /// statement (and one trip to the database) instead of two.
-#[derive(sqlx::FromRow)]
 struct PageRow {
-    #[sqlx(flatten)]
     resident: Resident,
     total: i64,
 }
 
-/// On SQLite, a whole page as one JSON array (see [`search`]).
-static PAGE_JSON_ARRAY: LazyLock<String> = LazyLock::new(|| {
-    let pairs = page_fields(|name, expr| format!("'{name}', {expr}"));
-    format!("json_group_array(json_object({pairs}) ORDER BY r.grid_id DESC, r.id DESC)")
-});
-
-/// On PostgreSQL, a page as rows.
-static PAGE_COLUMNS: LazyLock<String> =
-    LazyLock::new(|| page_fields(|name, expr| format!("{expr} AS {name}")));
+/// Read by position, in the order of [`PAGE_COLUMNS`] (the fields of a resident but the grid's,
+/// then the total), and without sqlx's check of each column's type against the field's: looking
+/// each of a page's 380 values up by name and checking its type was half of decoding the page.
+/// The columns are this module's own, and a store test compares a page's resident with its card.
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for PageRow {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(PageRow {
+            resident: Resident {
+                id: row.try_get_unchecked(0)?,
+                household_id: row.try_get_unchecked(1)?,
+                grid_id: row.try_get_unchecked(2)?,
+                grid_code: String::new(),
+                grid_name: String::new(),
+                name: row.try_get_unchecked(3)?,
+                id_number: row.try_get_unchecked(4)?,
+                sex: row.try_get_unchecked(5)?,
+                birth_date: row.try_get_unchecked(6)?,
+                phone: row.try_get_unchecked(7)?,
+                relation: row.try_get_unchecked(8)?,
+                tags: row.try_get_unchecked(9)?,
+                family_contacts: row.try_get_unchecked(10)?,
+                emergency_contact_name: row.try_get_unchecked(11)?,
+                emergency_contact_phone: row.try_get_unchecked(12)?,
+                note: row.try_get_unchecked(13)?,
+                address: row.try_get_unchecked(14)?,
+                version: row.try_get_unchecked(15)?,
+                created_at: row.try_get_unchecked(16)?,
+                updated_at: row.try_get_unchecked(17)?,
+            },
+            total: row.try_get_unchecked(18)?,
+        })
+    }
+}
 
 /// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
 /// first) and newest first within a grid — the order of the `(grid_id, id)` index, so a page is
@@ -284,34 +339,23 @@ pub async fn search(
             )
         }
     };
-    let (mut rows, total) = match db.backend {
-        // sqlx's SQLite driver hands each row from the connection's thread to the request's task
-        // on its own, and copies each value twice on the way: for a page of 20 that was most of
-        // a list's cost. SQLite writes the page as one JSON array instead — one value, one
-        // hand-over — with the total beside it (so an empty page past the end still has it).
-        Backend::Sqlite => {
+    let (mut rows, total) = match db.pg_rows() {
+        None => {
             // The ids alone, then each row by its rowid: reading whole rows in a subquery made
-            // SQLite copy every column of each into a temporary table first.
+            // SQLite copy every column of each into a temporary table first. An aggregate
+            // answers with one row even for a page past the end, which still has its total.
             let sql = format!(
                 "{with}SELECT {total} AS total, {} AS page FROM residents r \
                  JOIN households h ON h.id = r.household_id WHERE r.id IN ({page_ids})",
                 *PAGE_JSON_ARRAY
             );
-            let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-            for b in &binds {
-                query = match b {
-                    SearchBind::Int(i) => query.bind(*i),
-                    SearchBind::Text(t) => query.bind(t.clone()),
-                };
-            }
-            let (total, page) = query.fetch_one(&db.pool).await?;
+            let query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            let (total, page) = bind_all!(query, &binds).fetch_one(&db.pool).await?;
             let rows: Vec<Resident> = serde_json::from_str(&page)
                 .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
             (rows, total)
         }
-        // PostgreSQL's driver reads rows straight off the socket, and its JSON functions cost
-        // more than they would save: plain rows.
-        Backend::Postgres => {
+        Some(pg) => {
             // Whole rows straight from the index (a third less work than their ids and then
             // each row by its key).
             let sql = format!(
@@ -319,14 +363,8 @@ pub async fn search(
                  JOIN households h ON h.id = r.household_id ORDER BY r.grid_id DESC, r.id DESC",
                 *PAGE_COLUMNS
             );
-            let mut list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql));
-            for b in &binds {
-                list = match b {
-                    SearchBind::Int(i) => list.bind(*i),
-                    SearchBind::Text(t) => list.bind(t.clone()),
-                };
-            }
-            let rows = list.fetch_all(&db.pool).await?;
+            let list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql));
+            let rows = bind_all!(list, &binds).fetch_all(pg).await?;
             match rows.first().map(|r| r.total) {
                 Some(total) => (rows.into_iter().map(|r| r.resident).collect(), total),
                 None if offset == 0 => (Vec::new(), 0),
@@ -355,14 +393,8 @@ async fn count_past_end(
         Matches::Set(set) => format!("SELECT COUNT(*) FROM ({set}) m"),
         Matches::Where(where_, _) => count_sql(s, where_, grid_count),
     };
-    let mut count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
-    for b in binds {
-        count = match b {
-            SearchBind::Int(i) => count.bind(*i),
-            SearchBind::Text(t) => count.bind(t.clone()),
-        };
-    }
-    Ok(count.fetch_one(&db.pool).await?)
+    let count = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql));
+    Ok(bind_all!(count, binds).fetch_one(&db.pool).await?)
 }
 
 /// The count of a search over the binds of [`search_matches`]. Without a filter it is a sum of the
