@@ -331,18 +331,35 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
         let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
         let today = chrono::Utc::now().date_naive();
         // Three households of a unit no demo building has; one address begins with the number.
+        // One more names its unit twice, and one of its two residents' names begins with it
+        // (typed in the wrong field): each found two or three ways, each counted once.
         let mut ids = std::collections::HashMap::new();
-        for (address, id_number) in [
-            ("南泉社区1号楼9单元101室", "130503670401001"),
-            ("南泉社区11号楼9单元101室", "11010519491231002X"),
-            ("1号楼9单元102室 B座", "110105194912310038"),
+        for (address, members) in [
+            (
+                "南泉社区1号楼9单元101室",
+                &[("住户", "130503670401001")][..],
+            ),
+            (
+                "南泉社区11号楼9单元101室",
+                &[("住户", "11010519491231002X")],
+            ),
+            ("1号楼9单元102室 B座", &[("住户", "110105194912310038")]),
+            (
+                "南泉社区1号楼9单元103室(原1号楼9单元)",
+                &[
+                    ("1号楼9单元住户", "110105194912310054"),
+                    ("住户", "110105194912310062"),
+                ],
+            ),
         ] {
             let hh = new_household(&t.db, &leader, &actor, grid1, address).await;
-            let new = plain_member(hh, "住户", IdNumber::parse(id_number, today).unwrap());
-            let id = registry::create(&t.db, &leader, &actor, &new)
-                .await
-                .unwrap();
-            ids.insert(address, id);
+            for (name, id_number) in members {
+                let new = plain_member(hh, name, IdNumber::parse(id_number, today).unwrap());
+                let id = registry::create(&t.db, &leader, &actor, &new)
+                    .await
+                    .unwrap();
+                ids.entry(address).or_insert_with(Vec::new).push(id);
+            }
         }
         let mut results = std::collections::HashMap::new();
         for q in [
@@ -367,20 +384,27 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             got.sort_unstable();
             results.insert(q, got);
         }
-        let one = ids["南泉社区1号楼9单元101室"];
-        let eleven = ids["南泉社区11号楼9单元101室"];
-        let bare = ids["1号楼9单元102室 B座"];
+        let one = ids["南泉社区1号楼9单元101室"][0];
+        let eleven = ids["南泉社区11号楼9单元101室"][0];
+        let bare = ids["1号楼9单元102室 B座"][0];
+        let [twice, twice2] = ids["南泉社区1号楼9单元103室(原1号楼9单元)"][..] else {
+            unreachable!()
+        };
         let sorted = |mut v: Vec<i64>| {
             v.sort_unstable();
             v
         };
         let name = t.name();
-        assert_eq!(results["1号楼9单元"], sorted(vec![one, bare]), "{name}");
+        assert_eq!(
+            results["1号楼9单元"],
+            sorted(vec![one, bare, twice, twice2]),
+            "{name}"
+        );
         assert_eq!(results["11号楼9单元"], vec![eleven], "{name}");
         // Not a number first: any part of the address.
         assert_eq!(
             results["号楼9单元"],
-            sorted(vec![one, eleven, bare]),
+            sorted(vec![one, eleven, bare, twice, twice2]),
             "{name}"
         );
         assert_eq!(results["1号楼9单元102室 b"], vec![bare], "{name}: any case");
@@ -389,7 +413,7 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             .await
             .unwrap();
         for (unit, tag, want) in [
-            (Some(grid1), None, sorted(vec![one, bare])),
+            (Some(grid1), None, sorted(vec![one, bare, twice, twice2])),
             (Some(grid2.id), None, vec![]),
             (None, Some("elderly_alone"), vec![]),
         ] {
@@ -411,8 +435,8 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             q: "号楼9单元".into(),
             ..Search::default()
         };
-        let (past, total) = registry::search(&t.db, &leader, &by, 2, 4).await.unwrap();
-        assert_eq!((past.len(), total), (0, 3), "{name}: past the end");
+        let (past, total) = registry::search(&t.db, &leader, &by, 2, 6).await.unwrap();
+        assert_eq!((past.len(), total), (0, 5), "{name}: past the end");
         // Pattern characters typed by a user match only themselves.
         for q in [
             "1*号楼9单元",
