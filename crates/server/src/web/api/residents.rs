@@ -13,7 +13,7 @@ use crate::db::units;
 use crate::web::AppState;
 use crate::web::auth::{Caller, REAUTH_FRESH_SECS};
 use crate::web::error::{ApiResult, AppError};
-use crate::web::json::{ApiJson, ApiQuery};
+use crate::web::json::{ApiJson, ApiQuery, JsonOfSize};
 use crate::web::validate;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -161,7 +161,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> ApiResult<Json<ResidentList>> {
+) -> ApiResult<JsonOfSize<ResidentList>> {
     caller
         .require(&state, Right::ReadRegistry, "resident.list")
         .await?;
@@ -183,12 +183,17 @@ pub async fn list(
     )
     .await?;
     let today = state.settings.today();
-    Ok(Json(ResidentList {
-        items: rows.into_iter().map(|r| view(r, today)).collect(),
-        total,
-        page: paging.page,
-        per_page: paging.per_page,
-    }))
+    // About 400 bytes a resident (a demo page of 20 is 8 KB).
+    let size = 128 + 512 * rows.len();
+    Ok(JsonOfSize(
+        ResidentList {
+            items: rows.into_iter().map(|r| view(r, today)).collect(),
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+        },
+        size,
+    ))
 }
 
 /// Reads a resident in scope; a miss is audited as a refusal when the record exists elsewhere.
