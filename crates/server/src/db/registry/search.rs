@@ -76,7 +76,17 @@ fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<
             let name = name_condition(q, backend, &mut binds);
             if names_an_address(q) {
                 let households = address_households(q, &grid_list, backend, &mut binds);
-                gathered = Some((name, households));
+                // Names beginning with a digit are (next to) none in the whole city: one probe
+                // of the index of names instead of one per grid of the jurisdiction. `+ 0` keeps
+                // the planners off the grids' index, which the jurisdiction would otherwise pick.
+                // Only for a range of names: a pattern with Latin letters is no range of it.
+                let by_name_alone = q.starts_with(|c: char| c.is_ascii_digit())
+                    && !q.chars().any(|c| c.is_ascii_alphabetic());
+                let jurisdiction = match by_name_alone {
+                    true => format!("r.deleted_at IS NULL AND r.grid_id + 0 IN ({grid_list})"),
+                    false => base.clone(),
+                };
+                gathered = Some((name, households, jurisdiction));
             } else {
                 cond = format!(" AND {name}");
             }
@@ -120,13 +130,13 @@ fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<
         // over whole rows on PostgreSQL, was a fifth of an address search there).
         // PostgreSQL keeps the matches whole, so the page is taken from the set rather than read
         // again by key (SQLite reads its page by rowid; see `search`).
-        Some((name, households)) => {
+        Some((name, households, named_base)) => {
             let found = match backend {
                 Backend::Postgres => "r.*",
                 Backend::Sqlite => "r.id, r.grid_id",
             };
             Matches::Set(format!(
-                "SELECT {found} FROM residents r WHERE {base} AND {name}{extra} \
+                "SELECT {found} FROM residents r WHERE {named_base} AND {name}{extra} \
                  UNION ALL SELECT {found} FROM ({households}) hs \
                  JOIN residents r ON r.household_id = hs.id WHERE {base} AND NOT ({name}){extra}"
             ))
