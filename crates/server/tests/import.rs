@@ -361,6 +361,8 @@ async fn a_messy_sheet_imports_its_valid_rows_and_reimporting_changes_nothing() 
         )
         .await;
         assert_eq!(kept, direct, "{}", t.name());
+        // Residents imported into new households and existing ones carry their addresses.
+        common::assert_addresses_carried(&t.db, t.name()).await;
     }
 }
 
@@ -466,6 +468,8 @@ async fn a_changed_row_updates_only_that_resident_and_moves_them() {
         )
         .await;
         assert_eq!(kept, direct, "{}", t.name());
+        // The one moved to a new household (building 99) carries its address; the new ones too.
+        common::assert_addresses_carried(&t.db, t.name()).await;
     }
 }
 

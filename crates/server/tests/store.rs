@@ -507,6 +507,14 @@ async fn an_address_number_search_follows_edits_and_an_upgrade() {
             vec![id],
             "{name}"
         );
+        // Its member's page shows the new address, as its card does.
+        let by = Search {
+            household_id: Some(hh),
+            ..Search::default()
+        };
+        let (page, _) = registry::search(&t.db, &leader, &by, 20, 0).await.unwrap();
+        assert_eq!(page[0].address, "南泉社区2号楼9单元101室", "{name}");
+        common::assert_addresses_carried(&t.db, name).await;
         // A database from before: no numbers kept, and the migration's mark. Start fills them in,
         // once.
         let kept = |db: shouhu_server::db::Db| async move {
@@ -1041,6 +1049,7 @@ async fn assert_grid_totals_match(db: &shouhu_server::db::Db, name: &str) {
         kept, counted,
         "{name}: kept grid totals equal a direct count"
     );
+    common::assert_addresses_carried(db, name).await;
 }
 
 #[tokio::test]

@@ -514,7 +514,7 @@ async fn seed_community(
                 Val::from(grid),
                 Val::from(next.building_unit),
                 Val::from(room.clone()),
-                Val::from(address),
+                Val::from(address.as_str()),
                 Val::from(head_id),
                 Val::from(now),
                 Val::from(now),
@@ -571,6 +571,7 @@ async fn seed_community(
                     Val::from(contacts),
                     Val::from(now),
                     Val::from(now),
+                    Val::from(address.as_str()),
                 ]);
             }
         }
@@ -626,6 +627,7 @@ async fn seed_community(
                 "family_contacts",
                 "created_at",
                 "updated_at",
+                "address",
             ],
             &residents,
         )

@@ -271,3 +271,20 @@ pub fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a form") + 19;
     html[at..].split('"').next().unwrap_or_default().to_string()
 }
+
+/// Every resident carries its household's address (the copy a page of residents reads): nothing
+/// written since left one behind.
+pub async fn assert_addresses_carried(db: &Db, name: &str) {
+    let behind: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT r.id, r.address, h.address FROM residents r \
+         JOIN households h ON h.id = r.household_id WHERE r.address <> h.address",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("residents' addresses");
+    assert_eq!(
+        behind,
+        vec![],
+        "{name}: residents whose address is not their household's"
+    );
+}

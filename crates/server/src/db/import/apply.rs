@@ -143,6 +143,7 @@ pub async fn apply(
         }
     }
     set_heads(tx, &touched).await?;
+    copy_addresses(tx, &touched).await?;
     for (grid, (residents, hh)) in grid_delta {
         crate::db::grid_stats::add(tx, grid, residents, hh).await?;
     }
@@ -316,6 +317,29 @@ async fn building_units(
         units = read_units(tx).await?;
     }
     Ok(units)
+}
+
+/// The members of these households take their household's address, the copy each carries for the
+/// lists (migration 0015): those written here, new or moved, and only they.
+async fn copy_addresses(tx: &mut Tx, households: &BTreeSet<i64>) -> StoreResult<()> {
+    let ids: Vec<i64> = households.iter().copied().collect();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sql = format!(
+            "UPDATE residents SET address = h.address FROM households h \
+             WHERE h.id = residents.household_id AND residents.household_id IN ({list}) \
+             AND residents.address <> h.address"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 /// Households without a head take their first member recorded as 户主.

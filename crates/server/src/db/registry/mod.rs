@@ -97,26 +97,38 @@ fn resident_fields(each: impl Fn(&str, &str) -> String) -> String {
     fields_of(RESIDENT_FIELDS.iter(), each)
 }
 
+/// Where a page reads a field: the address from the copy each resident carries (migration 0015),
+/// so that a page reads `residents` alone; the card reads its household's own.
+fn page_expr(expr: &'static str) -> &'static str {
+    match expr {
+        "h.address" => "r.address",
+        other => other,
+    }
+}
+
 /// A page's resident as a JSON array of its fields' values in the order of [`Resident`], which
 /// reads such an array by position: the grid's code and name are left empty there and come from
-/// memory (grid_names.rs), so a page joins only `residents` and `households`.
+/// memory (grid_names.rs).
 fn page_values() -> String {
     RESIDENT_FIELDS
         .iter()
-        .map(|(_, expr)| if expr.starts_with("g.") { "''" } else { expr })
+        .map(|(_, expr)| match expr.starts_with("g.") {
+            true => "''",
+            false => page_expr(expr),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// The fields a page of residents reads from the database as rows: all but the grid's code and
-/// name, which come from memory (grid_names.rs), so a page joins only `residents` and `households`.
+/// name, which come from memory (grid_names.rs).
 fn page_fields(each: impl Fn(&str, &str) -> String) -> String {
-    fields_of(
-        RESIDENT_FIELDS
-            .iter()
-            .filter(|(_, expr)| !expr.starts_with("g.")),
-        each,
-    )
+    RESIDENT_FIELDS
+        .iter()
+        .filter(|(_, expr)| !expr.starts_with("g."))
+        .map(|(name, expr)| each(name, page_expr(expr)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn fields_of<'a>(
@@ -247,8 +259,9 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> S
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO residents (household_id, grid_id, name, id_number, id_last4, sex, birth_date, \
          phone, relation, tags, family_contacts, emergency_contact_name, emergency_contact_phone, \
-         note, version, created_at, updated_at, phone_last4) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,1,$15,$15,$16) RETURNING id",
+         note, version, created_at, updated_at, phone_last4, address) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,1,$15,$15,$16, \
+         (SELECT h.address FROM households h WHERE h.id = $1)) RETURNING id",
     )
     .bind(r.household_id)
     .bind(grid_id)
@@ -402,7 +415,8 @@ pub async fn update(
         "UPDATE residents SET household_id = $1, grid_id = $2, name = $3, id_number = $4, \
          id_last4 = $5, sex = $6, birth_date = $7, phone = $8, relation = $9, tags = $10, \
          family_contacts = $11, emergency_contact_name = $12, emergency_contact_phone = $13, \
-         note = $14, version = version + 1, updated_at = $15, phone_last4 = $18 \
+         note = $14, version = version + 1, updated_at = $15, phone_last4 = $18, \
+         address = (SELECT h.address FROM households h WHERE h.id = $1) \
          WHERE id = $16 AND version = $17",
     )
     .bind(household_id)

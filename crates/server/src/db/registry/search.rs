@@ -325,9 +325,8 @@ pub async fn search(
     }
     let (matches, binds) = search_matches(s, &grids, db.backend);
     let page = limit_offset(limit, offset);
-    // The page's residents, by their ids (`page_ids`) or whole (`page_rows`): only those are
-    // joined to their households (PostgreSQL would otherwise join a whole community before
-    // sorting); their grids' code and name come from memory afterwards.
+    // The page's residents, by their ids (`page_ids`) or whole (`page_rows`), each with the
+    // address it carries; their grids' code and name come from memory afterwards.
     let (with, total, page_ids, page_rows) = match &matches {
         // Matches gathered through several indexes come in no useful order: they are read once
         // into a set (materialised by both databases), which gives the total and, sorted, the
@@ -360,7 +359,7 @@ pub async fn search(
             // answers with one row even for a page past the end, which still has its total.
             let sql = format!(
                 "{with}SELECT {total} AS total, {} AS page FROM residents r \
-                 JOIN households h ON h.id = r.household_id WHERE r.id IN ({page_ids})",
+                 WHERE r.id IN ({page_ids})",
                 *PAGE_JSON_ARRAY
             );
             let query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
@@ -374,7 +373,7 @@ pub async fn search(
             // each row by its key).
             let sql = format!(
                 "{with}SELECT {}, {total} AS total FROM ({page_rows}) r \
-                 JOIN households h ON h.id = r.household_id ORDER BY r.grid_id DESC, r.id DESC",
+                 ORDER BY r.grid_id DESC, r.id DESC",
                 *PAGE_COLUMNS
             );
             let list = sqlx::query_as::<_, PageRow>(sqlx::AssertSqlSafe(sql));
