@@ -1161,6 +1161,51 @@ async fn hold_row(
     hold
 }
 
+/// PostgreSQL: a resident recorded while their household's address is being changed carries the
+/// address that stands once both are done, not the one read before the change committed (each
+/// transaction sees none of the other's rows, so the copy would be left behind).
+#[tokio::test]
+async fn a_resident_recorded_during_an_address_change_carries_the_new_address() {
+    let Some((t, leader, actor, _, person)) = postgres_demo_and_a_resident().await else {
+        return;
+    };
+    let hh = person.household_id;
+    let new_address = "南泉社区88号楼1单元101室";
+    // The change as households::update writes it, not yet committed.
+    let mut change = t.db.pool.begin().await.unwrap();
+    for sql in [
+        "UPDATE households SET address = $1, version = version + 1 WHERE id = $2",
+        "UPDATE residents SET address = $1 WHERE household_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(new_address)
+            .bind(hh)
+            .execute(&mut *change)
+            .await
+            .unwrap();
+    }
+    let today = chrono::Utc::now().date_naive();
+    let new = plain_member(
+        hh,
+        "新成员",
+        IdNumber::parse("110105194912310062", today).unwrap(),
+    );
+    let db = t.db.clone();
+    let create =
+        tokio::spawn(async move { registry::create(&db, &leader, &actor, &new).await.unwrap() });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!create.is_finished(), "the new member waits for the change");
+    change.commit().await.unwrap();
+    let id = create.await.unwrap();
+    let carried: String = sqlx::query_scalar("SELECT address FROM residents WHERE id = $1")
+        .bind(id)
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(carried, new_address);
+    common::assert_addresses_carried(&t.db, t.name()).await;
+}
+
 /// PostgreSQL: two decisions on one resident's risk flag that both read it as pending before
 /// either writes (here: both held back by a third transaction on the flag) — only the first
 /// stands; the second changes nothing.

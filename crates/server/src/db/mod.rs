@@ -2,9 +2,9 @@
 //!
 //! Both are reached through sqlx's `Any` driver so that one set of SQL serves both wherever the two
 //! dialects agree (they share the `$1` placeholder style); on PostgreSQL, reads of many rows go
-//! through a second pool of the driver's own (`Db::pg_rows`). Migrations are per backend and embedded.
-//! Values crossing the boundary are kept to what `Any` carries: integers, floats, text. Times are unix
-//! seconds, dates ISO text, flags 0/1.
+//! through a second pool of the driver's own (`Db::pg_rows`). Migrations are per backend and
+//! embedded. Values crossing the boundary are kept to what `Any` carries: integers, floats, text.
+//! Times are unix seconds, dates ISO text, flags 0/1.
 
 pub mod accounts;
 pub mod address_numbers;

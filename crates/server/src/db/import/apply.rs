@@ -143,7 +143,7 @@ pub async fn apply(
         }
     }
     set_heads(tx, &touched).await?;
-    copy_addresses(tx, &touched).await?;
+    copy_addresses(tx, backend, &touched).await?;
     for (grid, (residents, hh)) in grid_delta {
         crate::db::grid_stats::add(tx, grid, residents, hh).await?;
     }
@@ -321,9 +321,14 @@ async fn building_units(
 
 /// The members of these households take their household's address, the copy each carries for the
 /// lists (migration 0015): those written here, new or moved, and only they.
-async fn copy_addresses(tx: &mut Tx, households: &BTreeSet<i64>) -> StoreResult<()> {
+async fn copy_addresses(
+    tx: &mut Tx,
+    backend: Backend,
+    households: &BTreeSet<i64>,
+) -> StoreResult<()> {
     let ids: Vec<i64> = households.iter().copied().collect();
     for chunk in ids.chunks(500) {
+        crate::db::registry::hold_households(tx, backend, chunk).await?;
         let list = (1..=chunk.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()

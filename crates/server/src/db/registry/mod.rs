@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use super::audit::{self, NewEntry};
 use super::scope::GRIDS_OF_USER;
-use super::{Db, Scope, StoreError, StoreResult, now};
+use super::{Backend, Db, Scope, StoreError, StoreResult, Tx, now};
 
 mod search;
 pub use search::{Search, like_escape, search};
@@ -252,9 +252,27 @@ pub(crate) async fn household_grid(
         })
 }
 
+/// On PostgreSQL, holds the rows of `households` against a change of their address until the
+/// transaction ends, so that the address copied into their residents is the one that stands: a
+/// change committed meanwhile would leave the copy behind, as neither transaction sees the
+/// other's rows (SQLite's writers take turns). Ids in ascending order, as every holder takes them.
+pub(crate) async fn hold_households(tx: &mut Tx, backend: Backend, ids: &[i64]) -> StoreResult<()> {
+    if backend != Backend::Postgres || ids.is_empty() {
+        return Ok(());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM households WHERE id IN ({list}) ORDER BY id FOR SHARE"
+    )))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
     let grid_id = household_grid(&mut tx, scope, r.household_id).await?;
+    hold_households(&mut tx, db.backend, &[r.household_id]).await?;
     let t = now();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO residents (household_id, grid_id, name, id_number, id_last4, sex, birth_date, \
@@ -345,6 +363,7 @@ pub async fn update(
         Some(h) if h != cur.household_id => (h, household_grid(&mut tx, scope, h).await?),
         _ => (cur.household_id, cur.grid_id),
     };
+    hold_households(&mut tx, db.backend, &[household_id]).await?;
     let mut changed: Vec<&str> = Vec::new();
     let mut pick = |field: &'static str, new: Option<String>, old: String| match new {
         Some(v) if v != old => {
