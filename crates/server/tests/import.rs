@@ -595,19 +595,10 @@ async fn two_imports_of_one_file_at_once_create_each_person_once() {
 async fn a_note_that_looks_like_a_formula_survives_a_csv_round_trip_defused() {
     for t in common::each_backend().await {
         common::seed_demo(&t.db).await;
-        let (unit, _) = shouhu_server::db::export::unit(&t.db, GRID1, None)
-            .await
-            .unwrap();
-        let rows = shouhu_server::db::export::residents(&t.db, unit, None)
-            .await
-            .unwrap();
-        let mut cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| sheet_export::cells(r, Values::Full))
-            .collect();
-        cells[0][12] = "=HYPERLINK(\"http://evil\",\"点我\")".into();
-        let csv =
-            shouhu_server::sheet::write::csv(&sheet_export::header(), cells.into_iter()).unwrap();
+        let (rows, csv) = grid1_sheet(&t.db, |cells| {
+            cells[0][12] = "=HYPERLINK(\"http://evil\",\"点我\")".into();
+        })
+        .await;
         assert!(
             !String::from_utf8_lossy(&csv).contains(",=HYPERLINK"),
             "defused in the file"

@@ -7,7 +7,7 @@ use super::Target;
 use super::plan::{HouseholdKey, HouseholdRef, Plan, Planned};
 use crate::db::bulk::{Val, insert_rows};
 use crate::db::registry::{Actor, phone_last4};
-use crate::db::{Backend, StoreResult, Tx, address_numbers, audit, now};
+use crate::db::{Backend, StoreResult, Tx, address_numbers, audit, now, value_set};
 
 const RESIDENT_COLUMNS: [&str; 14] = [
     "household_id",
@@ -327,23 +327,19 @@ async fn copy_addresses(
     households: &BTreeSet<i64>,
 ) -> StoreResult<()> {
     let ids: Vec<i64> = households.iter().copied().collect();
-    for chunk in ids.chunks(500) {
-        crate::db::registry::hold_households(tx, backend, chunk).await?;
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "UPDATE residents SET address = h.address FROM households h \
-             WHERE h.id = residents.household_id AND residents.household_id IN ({list}) \
-             AND residents.address <> h.address"
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        q.execute(&mut **tx).await?;
+    if ids.is_empty() {
+        return Ok(());
     }
+    crate::db::registry::hold_households(tx, backend, &ids).await?;
+    let sql = format!(
+        "UPDATE residents SET address = h.address FROM households h \
+         WHERE h.id = residents.household_id AND {} AND residents.address <> h.address",
+        value_set::ints_in(backend, "residents.household_id", 1)
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value_set::ints(backend, &ids))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

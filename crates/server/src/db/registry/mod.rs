@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use super::audit::{self, NewEntry};
 use super::scope::GRIDS_OF_USER;
-use super::{Backend, Db, Scope, StoreError, StoreResult, Tx, now};
+use super::{Backend, Db, Scope, StoreError, StoreResult, Tx, now, value_set};
 
 mod search;
 pub use search::{Search, like_escape, search};
@@ -260,12 +260,16 @@ pub(crate) async fn hold_households(tx: &mut Tx, backend: Backend, ids: &[i64]) 
     if backend != Backend::Postgres || ids.is_empty() {
         return Ok(());
     }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM households WHERE id IN ({list}) ORDER BY id FOR SHARE"
-    )))
-    .execute(&mut **tx)
-    .await?;
+    static HOLD: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT id FROM households WHERE {} ORDER BY id FOR SHARE",
+            value_set::ints_in(Backend::Postgres, "id", 1)
+        )
+    });
+    sqlx::query(sqlx::AssertSqlSafe(HOLD.as_str()))
+        .bind(value_set::ints(backend, ids))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
