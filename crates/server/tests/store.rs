@@ -204,6 +204,32 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
             "{}: a name matches by its beginning",
             t.name()
         );
+        // Chinese characters, then Latin letters: the letters in any case, the rest as typed.
+        let r = &everyone[2];
+        let renamed = Changes {
+            name: Some("古丽Aliya".into()),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &leader, &actor, r.id, r.version, &renamed)
+            .await
+            .unwrap();
+        for (q, found_it) in [
+            ("古丽aliya", true),
+            ("古丽ALI", true),
+            ("古丽", true),
+            ("古丽Aliyb", false),
+            ("丽Aliya", false),
+        ] {
+            let (found, _) = registry::search(&t.db, &leader, &by(q), 1000, 0)
+                .await
+                .unwrap();
+            assert_eq!(
+                found.iter().any(|f| f.id == r.id),
+                found_it,
+                "{}: {q}",
+                t.name()
+            );
+        }
     }
 }
 
@@ -351,6 +377,11 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
                     ("住户", "110105194912310062"),
                 ],
             ),
+            // A unit typed into the name, with a Latin letter: found by the name's beginning.
+            (
+                "南泉社区友谊路东侧平房",
+                &[("7号楼b座住户", "110105194912310070")],
+            ),
         ] {
             let hh = new_household(&t.db, &leader, &actor, grid1, address).await;
             for (name, id_number) in members {
@@ -373,6 +404,8 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             "1.号楼9单元",
             "1号楼9单元(",
             "1%9单元",
+            "7号楼B座",
+            "7号楼C座",
         ] {
             let by = Search {
                 q: q.into(),
@@ -408,6 +441,13 @@ async fn a_number_in_an_address_search_is_the_whole_number() {
             "{name}"
         );
         assert_eq!(results["1号楼9单元102室 b"], vec![bare], "{name}: any case");
+        let unit_named = ids["南泉社区友谊路东侧平房"][0];
+        assert_eq!(
+            results["7号楼B座"],
+            vec![unit_named],
+            "{name}: a name in any case"
+        );
+        assert!(results["7号楼C座"].is_empty(), "{name}: only that name");
         // The filters apply to both kinds of match, and a page past the end still has the total.
         let grid2 = units::get_by_code(&t.db, &leader, "650203002005002")
             .await

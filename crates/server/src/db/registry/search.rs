@@ -73,15 +73,14 @@ fn search_matches(s: &Search, grids: &[i64], backend: Backend) -> (Matches, Vec<
         } else {
             // A name by its beginning (a surname, a full name); when the words say an address
             // (a digit, 号, 楼, 单元, 路 …), also any part of the household's address.
-            let name = name_condition(q, backend, &mut binds);
+            let (name, ranged) = name_condition(q, backend, &mut binds);
             if names_an_address(q) {
                 let households = address_households(q, &grid_list, backend, &mut binds);
                 // Names beginning with a digit are (next to) none in the whole city: one probe
                 // of the index of names instead of one per grid of the jurisdiction. `+ 0` keeps
                 // the planners off the grids' index, which the jurisdiction would otherwise pick.
-                // Only for a range of names: a pattern with Latin letters is no range of it.
-                let by_name_alone = q.starts_with(|c: char| c.is_ascii_digit())
-                    && !q.chars().any(|c| c.is_ascii_alphabetic());
+                // Only for a range of names (a name beginning with a Latin letter is none).
+                let by_name_alone = q.starts_with(|c: char| c.is_ascii_digit()) && ranged;
                 let jurisdiction = match by_name_alone {
                     true => format!("r.deleted_at IS NULL AND r.grid_id + 0 IN ({grid_list})"),
                     false => base.clone(),
@@ -181,8 +180,8 @@ fn address_households(
         );
     }
     // Anywhere in the address: each address of the jurisdiction is read.
-    let latin = q.chars().any(|c| c.is_ascii_alphabetic());
-    let holds = match (backend, latin) {
+    let cased = caseless_prefix(q).len() < q.len();
+    let holds = match (backend, cased) {
         // A plain substring (no pattern to interpret) where no case is to be minded: SQLite's
         // instr matches in a quarter of its LIKE's time over Chinese text (a community's scan a
         // fifth shorter).
@@ -206,27 +205,47 @@ fn address_households(
     )
 }
 
-/// Names beginning with `q`. Without Latin letters (whose case a worker does not mind) it is a
-/// range of the `(grid_id, name)` index in byte order, where every name beginning with `q` lies
-/// between `q` and `q` followed by the last code point.
-fn name_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> String {
-    if q.chars().any(|c| c.is_ascii_alphabetic()) {
-        binds.push(SearchBind::Text(format!("{}%", like_escape(q))));
-        // SQLite's LIKE already ignores the case of Latin letters; PostgreSQL's needs ILIKE.
-        let like = match backend {
-            Backend::Postgres => "ILIKE",
-            Backend::Sqlite => "LIKE",
-        };
-        return format!("r.name {like} ${} ESCAPE '\\'", binds.len());
-    }
+/// Names beginning with `q`, and whether that is a range of the name indexes alone. The part of
+/// `q` before its first letter with a case (a digit, a Chinese character) must begin the name as
+/// typed, so it is a range of the `(grid_id, name)` index in byte order, where every name beginning
+/// with it lies between it and it followed by the last code point. The letters with a case from
+/// there on are matched by (I)LIKE within that range, whatever their case; a `q` that begins with
+/// one has no range and reads the jurisdiction's names.
+fn name_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> (String, bool) {
     let column = match backend {
         Backend::Postgres => "r.name COLLATE \"C\"",
         Backend::Sqlite => "r.name",
     };
-    binds.push(SearchBind::Text(q.to_string()));
-    binds.push(SearchBind::Text(format!("{q}\u{10FFFF}")));
-    let (low, high) = (binds.len() - 1, binds.len());
-    format!("({column} >= ${low} AND {column} < ${high})")
+    let caseless = caseless_prefix(q);
+    let range = (!caseless.is_empty()).then(|| {
+        binds.push(SearchBind::Text(caseless.to_string()));
+        binds.push(SearchBind::Text(format!("{caseless}\u{10FFFF}")));
+        let (low, high) = (binds.len() - 1, binds.len());
+        format!("{column} >= ${low} AND {column} < ${high}")
+    });
+    if let Some(range) = range.as_deref().filter(|_| caseless.len() == q.len()) {
+        return (format!("({range})"), true);
+    }
+    binds.push(SearchBind::Text(format!("{}%", like_escape(q))));
+    // SQLite's LIKE already ignores the case of Latin letters; PostgreSQL's needs ILIKE.
+    let like = match backend {
+        Backend::Postgres => "ILIKE",
+        Backend::Sqlite => "LIKE",
+    };
+    let like = format!("r.name {like} ${} ESCAPE '\\'", binds.len());
+    match range {
+        Some(range) => (format!("({range} AND {like})"), true),
+        None => (like, false),
+    }
+}
+
+/// `q` up to its first character that has a case (a Latin letter, a full-width or Cyrillic one).
+fn caseless_prefix(q: &str) -> &str {
+    let end = q
+        .char_indices()
+        .find(|(_, c)| c.is_lowercase() || c.is_uppercase())
+        .map_or(q.len(), |(i, _)| i);
+    &q[..end]
 }
 
 enum SearchBind {
