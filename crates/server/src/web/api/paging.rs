@@ -21,7 +21,7 @@ impl Paging {
             return Err(AppError::invalid(
                 "page",
                 "out_of_range",
-                "page starts at 1",
+                "page is 1 to 1,000,000",
             ));
         }
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
