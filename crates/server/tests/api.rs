@@ -272,6 +272,8 @@ async fn bad_input_is_refused_with_the_field_named_and_writes_nothing() {
             .await
             .unwrap();
         assert_eq!(r.status(), 415);
+        let err: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(err["field"], "content-type");
         let (s, _) = app.get(&leader, "/api/v1/residents/abc").await;
         assert!((400..500).contains(&s));
         let (s, _) = app.get(&leader, "/api/v1/residents?per_page=100000").await;

@@ -99,14 +99,17 @@ impl AppError {
                 None,
                 "too many failed sign-ins; wait 15 minutes".into(),
             ),
+            // The header and the body are what a client has to fix: named like a field.
             AppError::UnsupportedMediaType => (
                 "unsupported_media_type",
-                None,
-                "send the body as application/json".into(),
+                Some("content-type".into()),
+                "send the body as application/json, with Content-Type: application/json".into(),
             ),
-            AppError::PayloadTooLarge => {
-                ("payload_too_large", None, "the request is too large".into())
-            }
+            AppError::PayloadTooLarge => (
+                "payload_too_large",
+                Some("body".into()),
+                "the request is too large".into(),
+            ),
             AppError::Invalid {
                 field,
                 code,
