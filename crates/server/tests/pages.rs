@@ -381,6 +381,50 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
             c.get(app.url(&resident_url)).send().await.unwrap().status(),
             404
         );
+        // The household's card, where the deletion leads, offers it back.
+        let back_to = del.headers()["location"].to_str().unwrap().to_string();
+        assert!(back_to.starts_with(&card_url), "{back_to}");
+        let card = c
+            .get(app.url(&back_to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let undo = format!("action=\"{resident_url}/restore\"");
+        assert!(card.contains(&undo) && card.contains("撤销删除"), "{card}");
+        // Another grid's worker sees neither the household nor the offer.
+        let other = sign_in(&app, "nanquan-grid2").await;
+        let not_theirs = other
+            .get(app.url(&back_to))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!not_theirs.contains(&undo));
+        let undone = c
+            .post(app.url(&format!("{resident_url}/restore")))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(undone.status(), 303);
+        assert_eq!(undone.headers()["location"], resident_url.as_str());
+        assert_eq!(
+            c.get(app.url(&resident_url)).send().await.unwrap().status(),
+            200
+        );
+        // Without the page's token nothing happens.
+        let forged = c
+            .post(app.url(&format!("{resident_url}/restore")))
+            .form(&[("csrf", "forged")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
     }
 }
 

@@ -1168,6 +1168,124 @@ async fn grid_totals_follow_every_write_and_give_the_list_total() {
     }
 }
 
+/// A deletion is undone: the resident lives again, in their household as it is now, counted and
+/// audited; twice is a conflict, someone else's record is not found, and a household deleted since
+/// refuses it.
+#[tokio::test]
+async fn a_deleted_resident_comes_back_by_undo() {
+    for t in common::each_backend().await {
+        common::seed_demo(&t.db).await;
+        let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
+        let name = t.name();
+        let today = chrono::Utc::now().date_naive();
+        let hh = new_household(&t.db, &leader, &actor, grid1, "南泉社区98号楼1单元101室").await;
+        let mut ids = Vec::new();
+        for (i, (id, relation)) in [("130503670401001", "户主"), ("11010519491231002X", "配偶")]
+            .into_iter()
+            .enumerate()
+        {
+            let mut new =
+                plain_member(hh, &format!("撤销{i}"), IdNumber::parse(id, today).unwrap());
+            new.relation = relation.into();
+            ids.push(
+                registry::create(&t.db, &leader, &actor, &new)
+                    .await
+                    .unwrap(),
+            );
+        }
+        let head = registry::get(&t.db, &leader, ids[0]).await.unwrap();
+        registry::delete(&t.db, &leader, &actor, ids[0], head.version)
+            .await
+            .unwrap();
+        // Offered back by name; the household moves to another address meanwhile.
+        let (offered, of) = registry::deleted(&t.db, &leader, ids[0]).await.unwrap();
+        assert_eq!((offered.as_str(), of), ("撤销0", hh), "{name}");
+        let h = households::get(&t.db, &leader, hh).await.unwrap();
+        assert_eq!(h.head_resident_id, None, "{name}");
+        let moved = households::Changes {
+            address: Some("南泉社区98号楼1单元102室".into()),
+            ..Default::default()
+        };
+        households::update(&t.db, &leader, &actor, hh, h.version, &moved)
+            .await
+            .unwrap();
+        let (jinhua, jinhua_actor) = user_scope(&t.db, "jinhua-leader").await;
+        assert!(
+            matches!(
+                registry::restore(&t.db, &jinhua, &jinhua_actor, ids[0]).await,
+                Err(StoreError::NotFound)
+            ),
+            "{name}: someone else's record"
+        );
+        assert!(
+            matches!(
+                registry::deleted(&t.db, &jinhua, ids[0]).await,
+                Err(StoreError::NotFound)
+            ),
+            "{name}"
+        );
+        registry::restore(&t.db, &leader, &actor, ids[0])
+            .await
+            .unwrap();
+        let back = registry::get(&t.db, &leader, ids[0]).await.unwrap();
+        assert_eq!(back.version, head.version + 2, "{name}");
+        assert_eq!(back.address, "南泉社区98号楼1单元102室", "{name}");
+        assert_eq!(
+            (back.name.as_str(), back.id_number.as_str()),
+            (head.name.as_str(), head.id_number.as_str()),
+            "{name}"
+        );
+        let h = households::get(&t.db, &leader, hh).await.unwrap();
+        assert_eq!((h.head_resident_id, h.members), (Some(ids[0]), 2), "{name}");
+        assert!(
+            matches!(
+                registry::restore(&t.db, &leader, &actor, ids[0]).await,
+                Err(StoreError::Conflict)
+            ),
+            "{name}: undone twice"
+        );
+        assert_grid_totals_match(&t.db, name).await;
+        common::assert_addresses_carried(&t.db, name).await;
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.restore' AND object_id = $1",
+        )
+        .bind(ids[0].to_string())
+        .fetch_one(&t.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(audited, 1, "{name}");
+        // Both gone, then their household: nobody to bring them back into.
+        for id in &ids {
+            let r = registry::get(&t.db, &leader, *id).await.unwrap();
+            registry::delete(&t.db, &leader, &actor, *id, r.version)
+                .await
+                .unwrap();
+        }
+        let h = households::get(&t.db, &leader, hh).await.unwrap();
+        households::delete(&t.db, &leader, &actor, hh, h.version)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                registry::restore(&t.db, &leader, &actor, ids[1]).await,
+                Err(StoreError::Invalid {
+                    field: "household_id",
+                    code: "household_gone"
+                })
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                registry::get(&t.db, &leader, ids[1]).await,
+                Err(StoreError::NotFound)
+            ),
+            "{name}: still deleted"
+        );
+        assert_grid_totals_match(&t.db, name).await;
+    }
+}
+
 /// PostgreSQL with the demo, the 南泉社区 leader, grid 1 and one resident of it; None (and a note)
 /// when the PostgreSQL tests are not configured.
 async fn postgres_demo_and_a_resident()

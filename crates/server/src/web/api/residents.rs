@@ -345,6 +345,38 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Undo a deletion: the resident comes back into their household as it is now, with a new
+/// version. 409 when they are not deleted (someone undid it first); 422 naming `household_id` when
+/// the household was deleted since.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/restore", tag = "registry",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ResidentView), (status = 404), (status = 409),
+        (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn restore(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ResidentView>> {
+    caller
+        .require(&state, Right::EditRegistry, "resident.restore")
+        .await?;
+    let id = validate::path_id(&id)?;
+    match registry::restore(&state.db, &caller.scope(), &caller.actor(), id).await {
+        Ok(()) => {}
+        Err(crate::db::StoreError::NotFound) => {
+            if registry::recorded_unscoped(&state.db, id).await? {
+                caller
+                    .audit_refusal(&state, "resident.restore", &id.to_string(), "denied")
+                    .await;
+            }
+            return Err(AppError::NotFound);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let r = fetch(&state, &caller, id).await?;
+    Ok(Json(view(r, state.settings.today())))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Unmask {

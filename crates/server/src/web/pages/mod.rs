@@ -10,6 +10,7 @@ mod health;
 mod home;
 mod registry;
 mod reports;
+mod restore;
 mod sheets;
 mod staff;
 mod surveys;
@@ -252,6 +253,7 @@ pub fn router() -> Router<AppState> {
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/residents", post(registry::add_member))
         .route("/residents/{id}/delete", post(registry::delete_resident))
+        .route("/residents/{id}/restore", post(restore::restore_resident))
         .route("/checks", get(checks::checks))
         .route("/reports", get(reports::reports_page))
         .route("/reports/submit", post(reports::submit))

@@ -392,6 +392,8 @@ struct HouseholdPage {
     members: Vec<ResidentView>,
     can_edit: bool,
     errors: Vec<(String, String)>,
+    /// A member just deleted from here, offered back: id and name.
+    undo: Option<(i64, String)>,
 }
 
 impl HouseholdPage {
@@ -403,12 +405,20 @@ impl HouseholdPage {
     }
 }
 
+#[derive(Deserialize)]
+pub struct HouseholdQuery {
+    /// The member deleted just before, whose deletion the page offers to undo.
+    deleted: Option<String>,
+}
+
 pub async fn household(
     State(state): State<AppState>,
     pc: PageCaller,
     Path(id): Path<String>,
+    Query(q): Query<HouseholdQuery>,
 ) -> Response {
-    household_page(&state, pc, &id, StatusCode::OK, Vec::new()).await
+    let undo = q.deleted.as_deref().and_then(|d| validate::path_id(d).ok());
+    household_page(&state, pc, &id, StatusCode::OK, Vec::new(), undo).await
 }
 
 async fn household_page(
@@ -417,6 +427,7 @@ async fn household_page(
     id: &str,
     status: StatusCode,
     errors: Vec<(String, String)>,
+    deleted: Option<i64>,
 ) -> Response {
     if let Err(e) = pc
         .require(state, Right::ReadRegistry, "household.read")
@@ -440,15 +451,26 @@ async fn household_page(
         Ok((m, _)) => m,
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
+    let can_edit = pc.caller.session.user.role.has(Right::EditRegistry);
+    // Offered only to whoever may bring the member back, and only here, in their household: an id
+    // typed into the address bar for someone else's record shows nothing.
+    let undo = match deleted.filter(|_| can_edit) {
+        Some(rid) => match registry::deleted(&state.db, &pc.caller.scope(), rid).await {
+            Ok((name, household)) if household == hid => Some((rid, name)),
+            _ => None,
+        },
+        None => None,
+    };
     let today = state.settings.today();
     html(
         status,
         askama::Template::render(&HouseholdPage {
             h: household_view(&h),
             members: members.into_iter().map(|r| view(r, today)).collect(),
-            can_edit: pc.caller.session.user.role.has(Right::EditRegistry),
+            can_edit,
             c: pc.chrome,
             errors,
+            undo,
         }),
     )
 }
@@ -499,7 +521,15 @@ pub async fn add_member(
         Ok(rid) => Redirect::to(&format!("/residents/{rid}?saved=1")).into_response(),
         Err(AppError::Invalid { field, code, .. }) => {
             let errors = vec![(field, t.invalid(&code))];
-            household_page(&state, pc, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            household_page(
+                &state,
+                pc,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                None,
+            )
+            .await
         }
         Err(e) => PageError::new(t, e).into_response(),
     }
@@ -647,7 +677,9 @@ pub async fn delete_resident(
     )
     .await
     {
-        Ok(()) => Redirect::to(&format!("/households/{}", r.household_id)).into_response(),
+        Ok(()) => {
+            Redirect::to(&format!("/households/{}?deleted={rid}", r.household_id)).into_response()
+        }
         Err(crate::db::StoreError::Conflict) => {
             let notice = Some(t.t("resident.conflict").to_string());
             resident_page(

@@ -1,0 +1,100 @@
+//! Undoing a deletion (撤销删除): a resident deleted by mistake comes back as they were, into their
+//! household as it stands now. The deleted row was kept (soft delete), so nothing is lost between.
+
+use super::{Actor, hold_households, household_grid};
+use crate::db::scope::GRIDS_OF_USER;
+use crate::db::{Db, Scope, StoreError, StoreResult, audit, grid_stats, now};
+
+/// The name and household of a deleted resident of the caller's jurisdiction, for the offer to undo
+/// the deletion; NotFound for anyone else.
+pub async fn deleted(db: &Db, scope: &Scope, id: i64) -> StoreResult<(String, i64)> {
+    let sql = format!(
+        "SELECT name, household_id FROM residents \
+         WHERE id = $2 AND deleted_at IS NOT NULL AND grid_id IN ({GRIDS_OF_USER})"
+    );
+    sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Brings a deleted resident back: living again, the version moved on, the household's address as
+/// it is now, counted in the grid's totals again, and audited. A resident who is not deleted
+/// answers Conflict (someone undid it first); one outside the jurisdiction or never recorded,
+/// NotFound; one whose household was deleted since, or moved out of the jurisdiction, names
+/// `household_id`.
+pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<()> {
+    let mut tx = db.begin_write().await?;
+    let sql = format!(
+        "SELECT household_id, relation, deleted_at FROM residents \
+         WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
+    );
+    let found: Option<(i64, String, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let (household_id, relation) = match found {
+        None => return Err(StoreError::NotFound),
+        Some((_, _, None)) => return Err(StoreError::Conflict),
+        Some((household, relation, Some(_))) => (household, relation),
+    };
+    let grid_id = household_grid(&mut tx, scope, household_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid { field, .. } => StoreError::Invalid {
+                field,
+                code: "household_gone",
+            },
+            other => other,
+        })?;
+    hold_households(&mut tx, db.backend, &[household_id]).await?;
+    // `deleted_at IS NOT NULL` again: on PostgreSQL a second undo at the same moment waits for the
+    // first's row and then finds it living.
+    let done = sqlx::query(
+        "UPDATE residents SET deleted_at = NULL, version = version + 1, updated_at = $1, \
+         grid_id = $2, address = (SELECT h.address FROM households h WHERE h.id = $3) \
+         WHERE id = $4 AND deleted_at IS NOT NULL",
+    )
+    .bind(now())
+    .bind(grid_id)
+    .bind(household_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Conflict);
+    }
+    // Deleting a head left the household without one; the head comes back as head if no one
+    // was named since.
+    if relation == "户主" || relation == "self" {
+        sqlx::query(
+            "UPDATE households SET head_resident_id = $1 WHERE id = $2 AND head_resident_id IS NULL",
+        )
+        .bind(id)
+        .bind(household_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    grid_stats::add(&mut tx, grid_id, 1, 0).await?;
+    audit::append(
+        &mut tx,
+        db.backend,
+        &actor.entry("resident.restore", "resident", id, String::new()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether a resident was ever recorded, deleted or not, ignoring scope: only to tell the audit log
+/// whether a refused undo reached for someone else's record. Never shown to the caller.
+pub async fn recorded_unscoped(db: &Db, id: i64) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM residents WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+    Ok(n > 0)
+}

@@ -1,0 +1,61 @@
+//! Undoing a resident's deletion (撤销) from their household's card, where the deletion leads.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use shouhu_domain::Right;
+
+use super::{PageCaller, PageError};
+use crate::db::StoreError;
+use crate::db::registry;
+use crate::web::AppState;
+use crate::web::error::AppError;
+use crate::web::validate;
+
+#[derive(Deserialize)]
+pub struct RestoreForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Brings the resident back and opens their card.
+pub async fn restore_resident(
+    State(state): State<AppState>,
+    pc: PageCaller,
+    Path(id): Path<String>,
+    Form(f): Form<RestoreForm>,
+) -> Response {
+    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
+        return e.into_response();
+    }
+    if let Err(e) = pc
+        .require(&state, Right::EditRegistry, "resident.restore")
+        .await
+    {
+        return e.into_response();
+    }
+    let t = pc.t();
+    let Ok(rid) = validate::path_id(&id) else {
+        return PageError::new(t, AppError::NotFound).into_response();
+    };
+    match registry::restore(&state.db, &pc.caller.scope(), &pc.caller.actor(), rid).await {
+        // Living either way: a Conflict here means someone brought them back first.
+        Ok(()) | Err(StoreError::Conflict) => {
+            Redirect::to(&format!("/residents/{rid}")).into_response()
+        }
+        Err(StoreError::NotFound) => {
+            match registry::recorded_unscoped(&state.db, rid).await {
+                Ok(true) => {
+                    pc.caller
+                        .audit_refusal(&state, "resident.restore", &rid.to_string(), "denied")
+                        .await;
+                }
+                Ok(false) => {}
+                Err(e) => return PageError::new(t, e.into()).into_response(),
+            }
+            PageError::new(t, AppError::NotFound).into_response()
+        }
+        Err(e) => PageError::new(t, e.into()).into_response(),
+    }
+}
