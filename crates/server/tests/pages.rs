@@ -394,6 +394,10 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
             .unwrap();
         let undo = format!("action=\"{resident_url}/restore\"");
         assert!(card.contains(&undo) && card.contains("撤销删除"), "{card}");
+        assert!(
+            card.contains("已删除的成员 (1)"),
+            "listed among the deleted"
+        );
         // Another grid's worker sees neither the household nor the offer.
         let other = sign_in(&app, "nanquan-grid2").await;
         let not_theirs = other
@@ -417,6 +421,15 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
             c.get(app.url(&resident_url)).send().await.unwrap().status(),
             200
         );
+        let card = c
+            .get(app.url(&card_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(card.contains("倪业勤") && !card.contains("deleted-members"));
         // Without the page's token nothing happens.
         let forged = c
             .post(app.url(&format!("{resident_url}/restore")))

@@ -1200,6 +1200,15 @@ async fn a_deleted_resident_comes_back_by_undo() {
         // Offered back by name; the household moves to another address meanwhile.
         let (offered, of) = registry::deleted(&t.db, &leader, ids[0]).await.unwrap();
         assert_eq!((offered.as_str(), of), ("撤销0", hh), "{name}");
+        let listed = registry::deleted_members(&t.db, &leader, hh).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|d| (d.0, d.1.as_str()))
+                .collect::<Vec<_>>(),
+            [(ids[0], "撤销0")],
+            "{name}"
+        );
         let h = households::get(&t.db, &leader, hh).await.unwrap();
         assert_eq!(h.head_resident_id, None, "{name}");
         let moved = households::Changes {
@@ -1224,6 +1233,8 @@ async fn a_deleted_resident_comes_back_by_undo() {
             ),
             "{name}"
         );
+        let none = registry::deleted_members(&t.db, &jinhua, hh).await.unwrap();
+        assert!(none.is_empty(), "{name}");
         registry::restore(&t.db, &leader, &actor, ids[0])
             .await
             .unwrap();
@@ -1246,6 +1257,8 @@ async fn a_deleted_resident_comes_back_by_undo() {
         );
         assert_grid_totals_match(&t.db, name).await;
         common::assert_addresses_carried(&t.db, name).await;
+        let listed = registry::deleted_members(&t.db, &leader, hh).await.unwrap();
+        assert!(listed.is_empty(), "{name}: back among the living");
         let audited: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.restore' AND object_id = $1",
         )

@@ -12,7 +12,7 @@ use super::{Backend, Db, Scope, StoreError, StoreResult, Tx, now, value_set};
 
 mod restore;
 mod search;
-pub use restore::{deleted, recorded_unscoped, restore};
+pub use restore::{deleted, deleted_members, recorded_unscoped, restore};
 pub use search::{Search, like_escape, search};
 
 /// A family member or other contact kept on a resident's card.

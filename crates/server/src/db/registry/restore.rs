@@ -20,6 +20,25 @@ pub async fn deleted(db: &Db, scope: &Scope, id: i64) -> StoreResult<(String, i6
         .ok_or(StoreError::NotFound)
 }
 
+/// A household's deleted members within the caller's jurisdiction, the latest deleted first (at
+/// most 50): id, name and when, in unix seconds. What its card offers back.
+pub async fn deleted_members(
+    db: &Db,
+    scope: &Scope,
+    household_id: i64,
+) -> StoreResult<Vec<(i64, String, i64)>> {
+    let sql = format!(
+        "SELECT id, name, deleted_at FROM residents WHERE household_id = $2 \
+         AND deleted_at IS NOT NULL AND grid_id IN ({GRIDS_OF_USER}) \
+         ORDER BY deleted_at DESC, id DESC LIMIT 50"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .bind(household_id)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
 /// Brings a deleted resident back: living again, the version moved on, the household's address as
 /// it is now, counted in the grid's totals again, and audited. A resident who is not deleted
 /// answers Conflict (someone undid it first); one outside the jurisdiction or never recorded,

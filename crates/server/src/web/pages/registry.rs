@@ -394,6 +394,8 @@ struct HouseholdPage {
     errors: Vec<(String, String)>,
     /// A member just deleted from here, offered back: id and name.
     undo: Option<(i64, String)>,
+    /// Members deleted from here, each offered back: id, name and when (local time).
+    deleted: Vec<(i64, String, String)>,
 }
 
 impl HouseholdPage {
@@ -461,6 +463,23 @@ async fn household_page(
         },
         None => None,
     };
+    let deleted = match can_edit {
+        true => match registry::deleted_members(&state.db, &pc.caller.scope(), hid).await {
+            Ok(d) => d,
+            Err(e) => return PageError::new(t, e.into()).into_response(),
+        },
+        false => Vec::new(),
+    };
+    let tz = &state.settings.time_zone;
+    let deleted = deleted
+        .into_iter()
+        .map(|(id, name, at)| {
+            let at = chrono::DateTime::from_timestamp(at, 0)
+                .map(|x| x.with_timezone(tz).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default();
+            (id, name, at)
+        })
+        .collect();
     let today = state.settings.today();
     html(
         status,
@@ -471,6 +490,7 @@ async fn household_page(
             c: pc.chrome,
             errors,
             undo,
+            deleted,
         }),
     )
 }
