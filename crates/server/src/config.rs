@@ -40,10 +40,39 @@ pub struct ServeArgs {
     /// Each community's daily report is due by this local time (HH:MM) of its day.
     #[arg(long, env = "SHOUHU_REPORT_DEADLINE", default_value = "18:00", value_parser = parse_deadline)]
     pub report_deadline: chrono::NaiveTime,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
     /// A JSON file mapping report figures and unit codes to DHIS2 data element and org unit ids:
     /// `{"data_elements": {"fevers": "…"}, "org_units": {"650203002005": "…"}}`.
     #[arg(long, env = "SHOUHU_DHIS2_MAPPING")]
     pub dhis2_mapping: Option<std::path::PathBuf>,
+}
+
+/// How long each kind of record is kept before the purge deletes it (SECURITY.md D), in days.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct RetentionArgs {
+    /// Days health checks (and closed alerts) are kept.
+    #[arg(long = "retention-health-days", env = "SHOUHU_RETENTION_HEALTH_DAYS", default_value_t = 180,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub health_days: u32,
+    /// Days gate scans and visitor registrations are kept.
+    #[arg(long = "retention-gate-days", env = "SHOUHU_RETENTION_GATE_DAYS", default_value_t = 90,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub gate_days: u32,
+    /// Days an ended quarantine is kept, with its daily follow-ups, transfers and risk flags.
+    #[arg(long = "retention-quarantine-days", env = "SHOUHU_RETENTION_QUARANTINE_DAYS",
+        default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub quarantine_days: u32,
+}
+
+impl RetentionArgs {
+    pub fn retention(&self) -> crate::db::purge::Retention {
+        crate::db::purge::Retention {
+            health_days: self.health_days,
+            gate_days: self.gate_days,
+            quarantine_days: self.quarantine_days,
+        }
+    }
 }
 
 fn parse_deadline(s: &str) -> Result<chrono::NaiveTime, String> {

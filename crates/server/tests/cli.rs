@@ -171,6 +171,33 @@ async fn migrate_creates_a_missing_sqlite_file_with_the_durable_settings() {
     assert!(out.contains("sqlite:// or postgres://"), "{out}");
 }
 
+#[tokio::test]
+async fn purge_deletes_what_is_past_retention_and_a_dry_run_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/p.db", dir.path().display());
+    let (code, out) = shouhu(&["migrate", "--database", &url]);
+    assert_eq!(code, 0, "{out}");
+    let db = shouhu_server::db::Db::connect(&url).await.unwrap();
+    common::seed_demo(&db).await;
+    // A gate scan of a year ago, written as the gate writes it.
+    sqlx::query(
+        "INSERT INTO gate_scans (gate_id, community_id, guard_id, direction, decision, day, at, \
+         idempotency_key, request_hash) SELECT g.id, g.community_id, (SELECT MIN(id) FROM users), \
+         'in', 'allow', '2025-01-01', 1735660800, 'k', 'h' FROM gates g LIMIT 1",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let (code, out) = shouhu(&["purge", "--database", &url, "--dry-run"]);
+    assert_eq!((code, out.trim()), (0, "would delete: gate_scans=1"));
+    let (code, out) = shouhu(&["purge", "--database", &url, "--retention-gate-days", "0"]);
+    assert_ne!(code, 0, "{out}");
+    let (code, out) = shouhu(&["purge", "--database", &url]);
+    assert_eq!((code, out.trim()), (0, "deleted: gate_scans=1"));
+    let (code, out) = shouhu(&["purge", "--database", &url]);
+    assert_eq!((code, out.trim()), (0, "deleted: nothing past retention"));
+}
+
 /// A fresh PostgreSQL database next to the test one; returns its URL and the admin URL.
 async fn fresh_pg_database(tag: &str) -> Option<(String, String)> {
     let base = std::env::var("SHOUHU_TEST_POSTGRES_URL").ok()?;

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `demo`, `migrate`, `user`, `import`, `export`, `backup`, `restore`,
-//! `audit verify`.
+//! `purge`, `audit verify`.
 
 mod report;
 mod sheets;
@@ -69,6 +69,17 @@ enum Command {
     Report {
         #[command(subcommand)]
         command: ReportCommand,
+    },
+    /// Delete the health, gate and quarantine records past their retention now (the service also
+    /// does it on its own every six hours). Prints what was deleted.
+    Purge {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        retention: crate::config::RetentionArgs,
+        /// Count what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// The audit log.
     Audit {
@@ -241,6 +252,21 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             open(&database.url).await?;
             println!("restored {} into {}", from.display(), database.url);
         }
+        Command::Purge {
+            database,
+            retention,
+            dry_run,
+        } => {
+            let db = open(&database.url).await?;
+            let purged =
+                crate::db::purge::purge(&db, &retention.retention(), crate::db::now(), dry_run)
+                    .await?;
+            let what = crate::db::purge::describe(&purged);
+            match dry_run {
+                true => println!("would delete: {what}"),
+                false => println!("deleted: {what}"),
+            }
+        }
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => {
@@ -285,6 +311,7 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
                 .with_context(|| format!("{} is not a DHIS2 mapping", path.display()))?,
         );
     }
+    crate::db::purge::schedule(db.clone(), args.retention.retention());
     let state = AppState::new(db, settings);
     crate::web::serve(state, listener).await
 }

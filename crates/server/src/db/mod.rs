@@ -21,6 +21,7 @@ pub mod health;
 pub mod households;
 pub mod import;
 pub mod observation;
+pub mod purge;
 pub mod quarantine;
 pub mod registry;
 pub mod report_stats;
