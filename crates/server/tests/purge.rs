@@ -11,11 +11,19 @@ use shouhu_server::db::purge::{self, Retention};
 const DAY: i64 = 86_400;
 const NOW: i64 = 1_900_000_000;
 
-/// Runs `sql` with the integer binds `args`, returning the id of the row it inserted.
-async fn insert(db: &Db, sql: &'static str, args: &[i64]) -> i64 {
+/// Runs `sql` with the integer binds `args` and then, when given, the local day of `day_of`
+/// (unix seconds), returning the id of the row it inserted.
+async fn insert(db: &Db, sql: &'static str, args: &[i64], day_of: Option<i64>) -> i64 {
     let mut q = sqlx::query_scalar::<_, i64>(sql);
     for a in args {
         q = q.bind(*a);
+    }
+    if let Some(at) = day_of {
+        let day = chrono::DateTime::from_timestamp(at + 8 * 3600, 0)
+            .unwrap()
+            .date_naive()
+            .to_string();
+        q = q.bind(day);
     }
     q.fetch_one(&db.pool).await.unwrap()
 }
@@ -69,9 +77,10 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
                     "INSERT INTO health_checks (resident_id, grid_id, household_id, \
                      temperature_tenths, symptoms, source, fever, day, checked_at, recorded_by, \
                      idempotency_key, request_hash) \
-                     VALUES ($1, $2, $3, 365, '', 'door', 0, '2030-01-01', $4, $5, \
+                     VALUES ($1, $2, $3, 365, '', 'door', 0, $7, $4, $5, \
                      CAST($6 AS TEXT), 'h') RETURNING id",
                     &args,
+                    Some(at),
                 )
                 .await
             }
@@ -98,6 +107,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
                      VALUES ($1, $2, $3, $4, 'fever', \
                      CASE WHEN $5 = 1 THEN 'open' ELSE 'closed' END, $6, $7) RETURNING id",
                     &args,
+                    None,
                 )
                 .await
             }
@@ -113,8 +123,9 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
                     "INSERT INTO gate_visitors (community_id, gate_id, host_household_id, name, \
                      phone, purpose, code, day, registered_by, registered_at) \
                      VALUES ($1, $2, $3, '访客', '13800138000', '探亲', CAST($6 AS TEXT), \
-                     '2030-01-01', $4, $5) RETURNING id",
+                     $7, $4, $5) RETURNING id",
                     &args,
+                    Some(at),
                 )
                 .await
             }
@@ -128,14 +139,16 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
                     db,
                     "INSERT INTO gate_scans (gate_id, community_id, guard_id, household_id, \
                      direction, decision, day, at, visitor_id, idempotency_key, request_hash) \
-                     VALUES ($1, $2, $3, $4, 'in', 'allow', '2030-01-01', $5, \
+                     VALUES ($1, $2, $3, $4, 'in', 'allow', $8, $5, \
                      NULLIF($6, 0), CAST($7 AS TEXT), 'h') RETURNING id",
                     &args,
+                    Some(at),
                 )
                 .await
             }
         };
-        let old_scan = scan(NOW - 91 * DAY, old_visitor, 21).await;
+        // Kept by day: at least the days set, at most two more.
+        let old_scan = scan(NOW - 93 * DAY, old_visitor, 21).await;
         let new_scan = scan(NOW - 89 * DAY, visitor_scanned_lately, 22).await;
         let quarantine = |status: i64, updated_at: i64| {
             let args = [resident, grid, household, status, user, updated_at];
@@ -148,6 +161,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
                      CASE WHEN $4 = 1 THEN 'active' ELSE 'released' END, $5, $6, $6) \
                      RETURNING id",
                     &args,
+                    None,
                 )
                 .await
             }
@@ -160,6 +174,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
             "INSERT INTO follow_ups (quarantine_id, grid_id, day, temperature_tenths, \
              recorded_by, recorded_at) VALUES ($1, $2, '2030-01-02', 366, $3, $4) RETURNING id",
             &[ended, grid, user, NOW - 210 * DAY],
+            None,
         )
         .await;
         let event = insert(
@@ -167,6 +182,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
             "INSERT INTO quarantine_events (quarantine_id, to_status, at, by_user) \
              VALUES ($1, 'released', $2, $3) RETURNING id",
             &[ended, NOW - 200 * DAY, user],
+            None,
         )
         .await;
         let transfer = insert(
@@ -174,6 +190,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
             "INSERT INTO transfers (quarantine_id, resident_id, grid_id, site_id, status, \
              notified_at) VALUES ($1, $2, $3, $4, 'released', $5) RETURNING id",
             &[ended, resident, grid, site, NOW - 205 * DAY],
+            None,
         )
         .await;
         let flag = insert(
@@ -182,6 +199,7 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
              decided_at, quarantine_id) \
              VALUES ($1, $2, '来自风险地区', 'home', 'confirmed', $3, $3, $4) RETURNING id",
             &[resident, grid, NOW - 215 * DAY, ended],
+            None,
         )
         .await;
         let retention = Retention {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::audit::{self, NewEntry};
-use super::{Db, StoreResult};
+use super::{Backend, Db, StoreResult};
 
 /// Days each kind of record is kept.
 #[derive(Clone, Copy, Debug)]
@@ -28,14 +28,20 @@ enum Kind {
     Quarantine,
 }
 
-/// One table's rows past retention: `cond` on the table aliased `x`, the cutoff (unix seconds)
-/// bound at `$1`. In this order, so that nothing left points at a deleted row (SQLite keeps these
-/// foreign keys): an alert before its check, scans before their visitor, a quarantine's days,
-/// events, transfers and risk flags before the quarantine.
+/// One table's rows past retention: `cond` on the table aliased `x`, the cutoff bound at `$1` —
+/// in unix seconds, or for `by_day` as the first local day kept (`YYYY-MM-DD`). In this order, so
+/// that nothing left points at a deleted row (SQLite keeps these foreign keys): an alert before its
+/// check, scans before their visitor, a quarantine's days, events, transfers and risk flags before
+/// the quarantine.
 struct Step {
     table: &'static str,
     kind: Kind,
+    by_day: bool,
     cond: &'static str,
+    /// On PostgreSQL, the ids by another way: a generic plan reads a bound day as matching a
+    /// third of the table and scans all of it; one lateral probe per grid or gate keeps to the
+    /// index however few are due.
+    pg_ids: Option<&'static str>,
 }
 
 /// A quarantine (aliased `q`) that ended before the cutoff, with no transfer still under way.
@@ -51,29 +57,50 @@ const STEPS: &[Step] = &[
     Step {
         table: "alerts",
         kind: Kind::Health,
+        by_day: false,
+        pg_ids: None,
         cond: "x.status = 'closed' AND x.closed_at < $1",
     },
     Step {
         table: "health_checks",
         kind: Kind::Health,
-        // A check an alert still stands on stays with the alert.
-        cond: "x.checked_at < $1 \
+        // Grid by grid and by day, through the index the checks have (a city writes a million a
+        // day: an index of their times would cost every write). A check an alert still stands on
+        // stays with the alert.
+        by_day: true,
+        pg_ids: Some(
+            "SELECT c.id FROM org_units u CROSS JOIN LATERAL (SELECT x.id FROM health_checks x \
+             WHERE x.grid_id = u.id AND x.day < $1 \
+             AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.health_check_id = x.id) \
+             LIMIT 5000) c WHERE u.kind = 'grid'",
+        ),
+        cond: "x.grid_id IN (SELECT u.id FROM org_units u WHERE u.kind = 'grid') AND x.day < $1 \
                AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.health_check_id = x.id)",
     },
     Step {
         table: "gate_scans",
         kind: Kind::Gate,
-        cond: "x.at < $1",
+        // Gate by gate and by day, through the index the scans have.
+        by_day: true,
+        pg_ids: Some(
+            "SELECT s.id FROM gates g CROSS JOIN LATERAL (SELECT x.id FROM gate_scans x \
+             WHERE x.gate_id = g.id AND x.day < $1 LIMIT 5000) s",
+        ),
+        cond: "x.gate_id IN (SELECT g.id FROM gates g) AND x.day < $1",
     },
     Step {
         table: "gate_visitors",
         kind: Kind::Gate,
+        by_day: false,
+        pg_ids: None,
         cond: "x.registered_at < $1 \
                AND NOT EXISTS (SELECT 1 FROM gate_scans s WHERE s.visitor_id = x.id)",
     },
     Step {
         table: "risk_flags",
         kind: Kind::Quarantine,
+        by_day: false,
+        pg_ids: None,
         // Decided before the cutoff, and leading to no quarantine that stays.
         cond: concat!(
             "x.status <> 'pending' AND COALESCE(x.decided_at, x.created_at) < $1 \
@@ -86,6 +113,8 @@ const STEPS: &[Step] = &[
     Step {
         table: "follow_ups",
         kind: Kind::Quarantine,
+        by_day: false,
+        pg_ids: None,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -95,6 +124,8 @@ const STEPS: &[Step] = &[
     Step {
         table: "quarantine_events",
         kind: Kind::Quarantine,
+        by_day: false,
+        pg_ids: None,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -104,6 +135,8 @@ const STEPS: &[Step] = &[
     Step {
         table: "transfers",
         kind: Kind::Quarantine,
+        by_day: false,
+        pg_ids: None,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -113,6 +146,8 @@ const STEPS: &[Step] = &[
     Step {
         table: "quarantines",
         kind: Kind::Quarantine,
+        by_day: false,
+        pg_ids: None,
         // A risk flag still pending or recent keeps its quarantine.
         cond: concat!(
             "x.id IN (SELECT q.id FROM quarantines q WHERE ",
@@ -121,6 +156,24 @@ const STEPS: &[Step] = &[
         ),
     },
 ];
+
+/// Where a step's records end: a time, or a day.
+enum Cutoff {
+    At(i64),
+    Day(String),
+}
+
+impl Cutoff {
+    fn bind<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        match self {
+            Cutoff::At(at) => q.bind(at),
+            Cutoff::Day(day) => q.bind(day),
+        }
+    }
+}
 
 /// Rows deleted per statement: each batch is a transaction of its own, so that the purge of a
 /// city's months of gate scans never holds SQLite's writer (or PostgreSQL's locks) for long.
@@ -132,50 +185,61 @@ const DAY: i64 = 86_400;
 /// counts when anything was deleted. `dry_run` does it all in one transaction and rolls it back:
 /// the counts are exact, nothing changes.
 pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResult<Purged> {
-    let cutoff = |kind: Kind| {
-        let days = match kind {
+    let cutoff = |step: &Step| {
+        let days = match step.kind {
             Kind::Health => r.health_days,
             Kind::Gate => r.gate_days,
             Kind::Quarantine => r.quarantine_days,
         };
-        now - i64::from(days) * DAY
+        let at = now - i64::from(days) * DAY;
+        match step.by_day {
+            false => Cutoff::At(at),
+            // The day before the cutoff's UTC day: a day kept by its local date is then kept at
+            // least the days set, whatever the time zone (at most two days longer).
+            true => Cutoff::Day(
+                chrono::DateTime::from_timestamp(at - DAY, 0)
+                    .map(|t| t.date_naive().to_string())
+                    .unwrap_or_default(),
+            ),
+        }
     };
     let mut purged = Purged::new();
-    if dry_run {
-        let mut tx = db.begin_write().await?;
-        for step in STEPS {
-            let sql = format!(
-                "DELETE FROM {} WHERE id IN (SELECT x.id FROM {} x WHERE {})",
-                step.table, step.table, step.cond
-            );
-            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(cutoff(step.kind))
-                .execute(&mut *tx)
-                .await?;
-            purged.insert(step.table, done.rows_affected());
-        }
-        tx.rollback().await?;
-        return Ok(purged);
-    }
+    // A dry run deletes in one transaction and rolls it back: exact counts, nothing changed.
+    let mut dry = match dry_run {
+        true => Some(db.begin_write().await?),
+        false => None,
+    };
     for step in STEPS {
+        let ids = match (db.backend, step.pg_ids) {
+            (Backend::Postgres, Some(ids)) => ids.to_string(),
+            _ => format!("SELECT x.id FROM {} x WHERE {}", step.table, step.cond),
+        };
         let sql = format!(
-            "DELETE FROM {} WHERE id IN (SELECT x.id FROM {} x WHERE {} LIMIT {BATCH})",
-            step.table, step.table, step.cond
+            "DELETE FROM {} WHERE id IN ({ids} LIMIT {BATCH})",
+            step.table
         );
         let mut n = 0;
         loop {
-            let mut tx = db.begin_write().await?;
-            let done = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(cutoff(step.kind))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            let query = cutoff(step).bind(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())));
+            let done = match dry.as_mut() {
+                Some(tx) => query.execute(&mut **tx).await?,
+                None => {
+                    let mut tx = db.begin_write().await?;
+                    let done = query.execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    done
+                }
+            };
             n += done.rows_affected();
             if done.rows_affected() < BATCH as u64 {
                 break;
             }
         }
         purged.insert(step.table, n);
+    }
+    if let Some(tx) = dry {
+        tx.rollback().await?;
+        return Ok(purged);
     }
     if purged.values().any(|n| *n > 0) {
         audit::record(
