@@ -63,6 +63,11 @@ pub struct RetentionArgs {
     #[arg(long = "retention-quarantine-days", env = "SHOUHU_RETENTION_QUARANTINE_DAYS",
         default_value_t = 180, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     pub quarantine_days: u32,
+    /// Days a deleted resident can be brought back; then their personal data is erased.
+    #[arg(long = "retention-deleted-residents-days",
+        env = "SHOUHU_RETENTION_DELETED_RESIDENTS_DAYS", default_value_t = 30,
+        value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub deleted_resident_days: u32,
 }
 
 impl RetentionArgs {
@@ -71,6 +76,7 @@ impl RetentionArgs {
             health_days: self.health_days,
             gate_days: self.gate_days,
             quarantine_days: self.quarantine_days,
+            deleted_resident_days: self.deleted_resident_days,
         }
     }
 }

@@ -5,8 +5,9 @@
 
 mod common;
 
-use shouhu_server::db::Db;
 use shouhu_server::db::purge::{self, Retention};
+use shouhu_server::db::registry::{self, Actor};
+use shouhu_server::db::{Db, Scope, StoreError, accounts};
 
 const DAY: i64 = 86_400;
 const NOW: i64 = 1_900_000_000;
@@ -60,6 +61,25 @@ async fn demo_ids(db: &Db) -> (i64, i64, i64, i64, i64, i64, i64) {
         .await
         .unwrap();
     (resident, household, grid, gate, community, user, site)
+}
+
+/// The demo's 南泉社区 leader, as a scope and as the actor of changes.
+async fn leader(db: &Db) -> (Scope, Actor) {
+    let (u, _) = accounts::find_by_username(db, "nanquan-leader")
+        .await
+        .unwrap()
+        .unwrap();
+    let scope = Scope {
+        user_id: u.id,
+        role: u.role,
+        grids: None,
+    };
+    let actor = Actor {
+        user_id: u.id,
+        username: u.username,
+        address: "127.0.0.1".into(),
+    };
+    (scope, actor)
 }
 
 #[tokio::test]
@@ -202,10 +222,29 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
             None,
         )
         .await;
+        // Residents of the leader's deleted 40 and 5 days ago: the first past the days a deletion
+        // can be undone, the second not.
+        let (leader, actor) = leader(db).await;
+        let (everyone, _) = registry::search(db, &leader, &Default::default(), 2, 0)
+            .await
+            .unwrap();
+        let (long_gone, lately_gone) = (everyone[0].clone(), everyone[1].clone());
+        for (r, days) in [(&long_gone, 40), (&lately_gone, 5)] {
+            registry::delete(db, &leader, &actor, r.id, r.version)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE residents SET deleted_at = $1 WHERE id = $2")
+                .bind(NOW - days * DAY)
+                .bind(r.id)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
         let retention = Retention {
             health_days: 180,
             gate_days: 90,
             quarantine_days: 180,
+            deleted_resident_days: 30,
         };
         // A dry run counts and changes nothing.
         let would = purge::purge(db, &retention, NOW, true).await.unwrap();
@@ -237,7 +276,57 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
         ] {
             assert_eq!(exists(db, table, id).await, kept, "{name}: {table} {id}");
         }
+        // Erased: nothing left that tells who they were, and no way back.
+        let erased: (String, String, Option<String>, String, String, Option<i64>) = sqlx::query_as(
+            "SELECT name, id_number, phone, family_contacts, address, erased_at \
+             FROM residents WHERE id = $1",
+        )
+        .bind(long_gone.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            erased,
+            (
+                String::new(),
+                String::new(),
+                None,
+                "[]".to_string(),
+                String::new(),
+                Some(NOW)
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                registry::restore(db, &leader, &actor, long_gone.id).await,
+                Err(StoreError::Invalid {
+                    field: "id",
+                    code: "erased"
+                })
+            ),
+            "{name}"
+        );
+        let offered = registry::deleted_members(db, &leader, long_gone.household_id)
+            .await
+            .unwrap();
+        assert!(offered.iter().all(|d| d.0 != long_gone.id), "{name}");
+        let kept: (String, String) =
+            sqlx::query_as("SELECT name, id_number FROM residents WHERE id = $1")
+                .bind(lately_gone.id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            kept,
+            (lately_gone.name.clone(), lately_gone.id_number.clone()),
+            "{name}"
+        );
+        registry::restore(db, &leader, &actor, lately_gone.id)
+            .await
+            .unwrap();
         for (table, n) in [
+            ("residents_erased", 1),
             ("health_checks", 2),
             ("alerts", 1),
             ("gate_scans", 1),
@@ -247,22 +336,24 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
         ] {
             assert_eq!(purged[table], n, "{name}: {table}");
         }
-        let (action, detail): (String, String) =
-            sqlx::query_as("SELECT action, detail FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-        assert_eq!(action, "records.purge", "{name}");
-        assert!(detail.contains("health_checks=2"), "{name}: {detail}");
+        let purges = || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT detail FROM audit_log WHERE action = 'records.purge' ORDER BY id",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .unwrap()
+        };
+        let audited = purges().await;
+        assert_eq!(audited.len(), 1, "{name}");
+        assert!(
+            audited[0].contains("health_checks=2") && audited[0].contains("residents_erased=1"),
+            "{name}: {audited:?}"
+        );
         // Nothing more is due: nothing deleted, nothing audited.
         let again = purge::purge(db, &retention, NOW, false).await.unwrap();
         assert!(again.values().all(|n| *n == 0), "{name}: {again:?}");
-        let last: String =
-            sqlx::query_scalar("SELECT detail FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-        assert_eq!(last, detail, "{name}");
+        assert_eq!(purges().await, audited, "{name}");
         assert!(matches!(
             shouhu_server::db::audit::verify(db).await.unwrap(),
             shouhu_server::db::audit::Verdict::Intact { .. }

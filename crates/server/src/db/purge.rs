@@ -2,7 +2,8 @@
 //! their kind's setting says, then deleted. The service purges on its own a minute after it starts
 //! and every six hours after; `shouhu purge` does it at once (or, with `--dry-run`, tells what it
 //! would delete). The counts kept per day (day_stats, gate_day_stats, the daily reports) name no
-//! one and stay. Residents and households are the registry, not records of an event: they stay.
+//! one and stay. Residents and households are the registry, not records of an event: they stay,
+//! but a resident deleted longer ago than its setting has their personal data erased (PIPL 47).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,6 +17,8 @@ pub struct Retention {
     pub health_days: u32,
     pub gate_days: u32,
     pub quarantine_days: u32,
+    /// Days a deleted resident can be brought back before their personal data is erased.
+    pub deleted_resident_days: u32,
 }
 
 /// Rows deleted, by table.
@@ -26,6 +29,7 @@ enum Kind {
     Health,
     Gate,
     Quarantine,
+    DeletedResident,
 }
 
 /// One table's rows past retention: `cond` on the table aliased `x`, the cutoff bound at `$1` —
@@ -42,7 +46,17 @@ struct Step {
     /// third of the table and scans all of it; one lateral probe per grid or gate keeps to the
     /// index however few are due.
     pg_ids: Option<&'static str>,
+    /// Not deleted but erased ([`ERASE`]): the row stays, for the records that point at it.
+    erase: bool,
 }
+
+/// What erasing a resident writes: every field that tells who they were blank, and when (`$2`).
+/// The row stays so that the records pointing at it (checks, quarantines, the audit log's ids)
+/// still hold together; it can no longer be brought back.
+const ERASE: &str = "UPDATE residents SET name = '', id_number = '', id_last4 = '', sex = '', \
+     birth_date = '', phone = NULL, phone_last4 = NULL, relation = '', tags = '', \
+     family_contacts = '[]', emergency_contact_name = '', emergency_contact_phone = NULL, \
+     note = '', address = '', erased_at = $2";
 
 /// A quarantine (aliased `q`) that ended before the cutoff, with no transfer still under way.
 macro_rules! ended_quarantine {
@@ -59,6 +73,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Health,
         by_day: false,
         pg_ids: None,
+        erase: false,
         cond: "x.status = 'closed' AND x.closed_at < $1",
     },
     Step {
@@ -74,6 +89,7 @@ const STEPS: &[Step] = &[
              AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.health_check_id = x.id) \
              LIMIT 5000) c WHERE u.kind = 'grid'",
         ),
+        erase: false,
         cond: "x.grid_id IN (SELECT u.id FROM org_units u WHERE u.kind = 'grid') AND x.day < $1 \
                AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.health_check_id = x.id)",
     },
@@ -86,6 +102,7 @@ const STEPS: &[Step] = &[
             "SELECT s.id FROM gates g CROSS JOIN LATERAL (SELECT x.id FROM gate_scans x \
              WHERE x.gate_id = g.id AND x.day < $1 LIMIT 5000) s",
         ),
+        erase: false,
         cond: "x.gate_id IN (SELECT g.id FROM gates g) AND x.day < $1",
     },
     Step {
@@ -93,6 +110,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Gate,
         by_day: false,
         pg_ids: None,
+        erase: false,
         cond: "x.registered_at < $1 \
                AND NOT EXISTS (SELECT 1 FROM gate_scans s WHERE s.visitor_id = x.id)",
     },
@@ -101,6 +119,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Quarantine,
         by_day: false,
         pg_ids: None,
+        erase: false,
         // Decided before the cutoff, and leading to no quarantine that stays.
         cond: concat!(
             "x.status <> 'pending' AND COALESCE(x.decided_at, x.created_at) < $1 \
@@ -115,6 +134,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Quarantine,
         by_day: false,
         pg_ids: None,
+        erase: false,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -126,6 +146,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Quarantine,
         by_day: false,
         pg_ids: None,
+        erase: false,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -137,6 +158,7 @@ const STEPS: &[Step] = &[
         kind: Kind::Quarantine,
         by_day: false,
         pg_ids: None,
+        erase: false,
         cond: concat!(
             "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
@@ -148,12 +170,21 @@ const STEPS: &[Step] = &[
         kind: Kind::Quarantine,
         by_day: false,
         pg_ids: None,
+        erase: false,
         // A risk flag still pending or recent keeps its quarantine.
         cond: concat!(
             "x.id IN (SELECT q.id FROM quarantines q WHERE ",
             ended_quarantine!(),
             ") AND NOT EXISTS (SELECT 1 FROM risk_flags f WHERE f.quarantine_id = x.id)"
         ),
+    },
+    Step {
+        table: "residents",
+        kind: Kind::DeletedResident,
+        by_day: false,
+        pg_ids: None,
+        erase: true,
+        cond: "x.deleted_at IS NOT NULL AND x.erased_at IS NULL AND x.deleted_at < $1",
     },
 ];
 
@@ -190,6 +221,7 @@ pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResu
             Kind::Health => r.health_days,
             Kind::Gate => r.gate_days,
             Kind::Quarantine => r.quarantine_days,
+            Kind::DeletedResident => r.deleted_resident_days,
         };
         let at = now - i64::from(days) * DAY;
         match step.by_day {
@@ -214,13 +246,20 @@ pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResu
             (Backend::Postgres, Some(ids)) => ids.to_string(),
             _ => format!("SELECT x.id FROM {} x WHERE {}", step.table, step.cond),
         };
-        let sql = format!(
-            "DELETE FROM {} WHERE id IN ({ids} LIMIT {BATCH})",
-            step.table
-        );
+        let sql = match step.erase {
+            true => format!("{ERASE} WHERE id IN ({ids} LIMIT {BATCH})"),
+            false => format!(
+                "DELETE FROM {} WHERE id IN ({ids} LIMIT {BATCH})",
+                step.table
+            ),
+        };
         let mut n = 0;
         loop {
             let query = cutoff(step).bind(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())));
+            let query = match step.erase {
+                true => query.bind(now),
+                false => query,
+            };
             let done = match dry.as_mut() {
                 Some(tx) => query.execute(&mut **tx).await?,
                 None => {
@@ -235,7 +274,14 @@ pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResu
                 break;
             }
         }
-        purged.insert(step.table, n);
+        purged.insert(
+            if step.erase {
+                "residents_erased"
+            } else {
+                step.table
+            },
+            n,
+        );
     }
     if let Some(tx) = dry {
         tx.rollback().await?;

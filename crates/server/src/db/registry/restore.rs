@@ -10,7 +10,8 @@ use crate::db::{Db, Scope, StoreError, StoreResult, audit, grid_stats, now};
 pub async fn deleted(db: &Db, scope: &Scope, id: i64) -> StoreResult<(String, i64)> {
     let sql = format!(
         "SELECT name, household_id FROM residents \
-         WHERE id = $2 AND deleted_at IS NOT NULL AND grid_id IN ({GRIDS_OF_USER})"
+         WHERE id = $2 AND deleted_at IS NOT NULL AND erased_at IS NULL \
+         AND grid_id IN ({GRIDS_OF_USER})"
     );
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
@@ -29,7 +30,7 @@ pub async fn deleted_members(
 ) -> StoreResult<Vec<(i64, String, i64)>> {
     let sql = format!(
         "SELECT id, name, deleted_at FROM residents WHERE household_id = $2 \
-         AND deleted_at IS NOT NULL AND grid_id IN ({GRIDS_OF_USER}) \
+         AND deleted_at IS NOT NULL AND erased_at IS NULL AND grid_id IN ({GRIDS_OF_USER}) \
          ORDER BY deleted_at DESC, id DESC LIMIT 50"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -43,22 +44,30 @@ pub async fn deleted_members(
 /// it is now, counted in the grid's totals again, and audited. A resident who is not deleted
 /// answers Conflict (someone undid it first); one outside the jurisdiction or never recorded,
 /// NotFound; one whose household was deleted since, or moved out of the jurisdiction, names
-/// `household_id`.
+/// `household_id`; one whose data the purge erased names `id`.
 pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     let sql = format!(
-        "SELECT household_id, relation, deleted_at FROM residents \
+        "SELECT household_id, relation, deleted_at, erased_at FROM residents \
          WHERE id = $2 AND grid_id IN ({GRIDS_OF_USER})"
     );
-    let found: Option<(i64, String, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    type Found = (i64, String, Option<i64>, Option<i64>);
+    let found: Option<Found> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
     let (household_id, relation) = match found {
         None => return Err(StoreError::NotFound),
-        Some((_, _, None)) => return Err(StoreError::Conflict),
-        Some((household, relation, Some(_))) => (household, relation),
+        Some((_, _, None, _)) => return Err(StoreError::Conflict),
+        // Past the days a deletion can be undone: nothing is left to bring back.
+        Some((_, _, Some(_), Some(_))) => {
+            return Err(StoreError::Invalid {
+                field: "id",
+                code: "erased",
+            });
+        }
+        Some((household, relation, Some(_), None)) => (household, relation),
     };
     let grid_id = household_grid(&mut tx, scope, household_id)
         .await
