@@ -7,7 +7,7 @@ mod common;
 
 use shouhu_server::db::purge::{self, Retention};
 use shouhu_server::db::registry::{self, Actor};
-use shouhu_server::db::{Db, Scope, StoreError, accounts};
+use shouhu_server::db::{Db, Scope, StoreError, accounts, households};
 
 const DAY: i64 = 86_400;
 const NOW: i64 = 1_900_000_000;
@@ -307,6 +307,24 @@ async fn records_past_retention_are_purged_and_the_rest_kept() {
             ),
             "{name}"
         );
+        // Their household's next address is not copied to them.
+        let h = households::get(db, &leader, long_gone.household_id)
+            .await
+            .unwrap();
+        let moved = households::Changes {
+            address: Some(format!("{}(新)", h.address)),
+            ..Default::default()
+        };
+        households::update(db, &leader, &actor, h.id, h.version, &moved)
+            .await
+            .unwrap();
+        let address: String = sqlx::query_scalar("SELECT address FROM residents WHERE id = $1")
+            .bind(long_gone.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(address, "", "{name}");
+        common::assert_addresses_carried(db, name).await;
         let offered = registry::deleted_members(db, &leader, long_gone.household_id)
             .await
             .unwrap();

@@ -273,12 +273,14 @@ pub async fn update(
     }
     if address != cur.0 {
         super::address_numbers::write(&mut tx, id, grid_id, &address).await?;
-        // The copy each member carries for the lists (migration 0015).
-        sqlx::query("UPDATE residents SET address = $1 WHERE household_id = $2")
-            .bind(&address)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        // The copy each member carries for the lists (migration 0015); not for one erased.
+        sqlx::query(
+            "UPDATE residents SET address = $1 WHERE household_id = $2 AND erased_at IS NULL",
+        )
+        .bind(&address)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
     audit::append(
         &mut tx,

@@ -333,7 +333,8 @@ async fn copy_addresses(
     crate::db::registry::hold_households(tx, backend, &ids).await?;
     let sql = format!(
         "UPDATE residents SET address = h.address FROM households h \
-         WHERE h.id = residents.household_id AND {} AND residents.address <> h.address",
+         WHERE h.id = residents.household_id AND {} AND residents.address <> h.address \
+         AND residents.erased_at IS NULL",
         value_set::ints_in(backend, "residents.household_id", 1)
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
