@@ -196,6 +196,22 @@ async fn a_name_search_finds_exactly_the_names_that_begin_with_it() {
                 .unwrap();
             assert!(found.iter().any(|f| f.id == r.id), "{}: {q}", t.name());
         }
+        // A name between the capital and the small letter is not one that begins with either.
+        let b = &everyone[3];
+        let renamed_b = Changes {
+            name: Some("Bilal".into()),
+            ..Changes::default()
+        };
+        registry::update(&t.db, &leader, &actor, b.id, b.version, &renamed_b)
+            .await
+            .unwrap();
+        for (q, aliya, bilal) in [("a", true, false), ("B", false, true), ("bi", false, true)] {
+            let (found, _) = registry::search(&t.db, &leader, &by(q), 50, 0)
+                .await
+                .unwrap();
+            let has = |id: i64| found.iter().any(|f| f.id == id);
+            assert_eq!((has(r.id), has(b.id)), (aliya, bilal), "{}: {q}", t.name());
+        }
         let (found, total) = registry::search(&t.db, &leader, &by("liya"), 50, 0)
             .await
             .unwrap();

@@ -209,17 +209,33 @@ fn address_households(
 /// `q` before its first letter with a case (a digit, a Chinese character) must begin the name as
 /// typed, so it is a range of the `(grid_id, name)` index in byte order, where every name beginning
 /// with it lies between it and it followed by the last code point. The letters with a case from
-/// there on are matched by (I)LIKE within that range, whatever their case; a `q` that begins with
-/// one has no range and reads the jurisdiction's names.
+/// there on are matched by (I)LIKE within that range, whatever their case. A `q` that begins with
+/// a Latin letter takes the range from its capital to its small letter; one that begins with
+/// another letter with a case (Cyrillic, full-width) has no range and reads the jurisdiction's
+/// names.
 fn name_condition(q: &str, backend: Backend, binds: &mut Vec<SearchBind>) -> (String, bool) {
     let column = match backend {
         Backend::Postgres => "r.name COLLATE \"C\"",
         Backend::Sqlite => "r.name",
     };
     let caseless = caseless_prefix(q);
-    let range = (!caseless.is_empty()).then(|| {
-        binds.push(SearchBind::Text(caseless.to_string()));
-        binds.push(SearchBind::Text(format!("{caseless}\u{10FFFF}")));
+    let bounds = match q.chars().next() {
+        _ if !caseless.is_empty() => Some((caseless.to_string(), caseless.to_string())),
+        // A Latin letter first: the names from its capital to its small letter, then what follows
+        // up to the next letter (`A区` lies between `A区` and `a区…`). The range also holds the names
+        // beginning with the capitals after it, which are few where names are Chinese.
+        Some(c) if c.is_ascii_alphabetic() => {
+            let rest = caseless_prefix(&q[1..]);
+            Some((
+                format!("{}{rest}", c.to_ascii_uppercase()),
+                format!("{}{rest}", c.to_ascii_lowercase()),
+            ))
+        }
+        _ => None,
+    };
+    let range = bounds.map(|(low, high)| {
+        binds.push(SearchBind::Text(low));
+        binds.push(SearchBind::Text(format!("{high}\u{10FFFF}")));
         let (low, high) = (binds.len() - 1, binds.len());
         format!("{column} >= ${low} AND {column} < ${high}")
     });
