@@ -850,3 +850,56 @@ async fn a_deleted_resident_is_brought_back_through_the_api() {
         );
     }
 }
+
+/// Everything held about a resident, listed on their request (PIPL 45): their checks and the alert
+/// a fever opened, the card masked as the caller sees it; audited; 404 outside the jurisdiction and
+/// 403 without the export right.
+#[tokio::test]
+async fn a_residents_records_are_listed_on_request() {
+    for app in common::each_demo_app().await {
+        let g1 = app.login("nanquan-grid1").await;
+        let (_, mine) = app.get(&g1, "/api/v1/residents?per_page=1").await;
+        let rid = mine["items"][0]["id"].as_i64().unwrap();
+        let check = json!({"resident_id": rid, "temperature": 38.2, "symptoms": [],
+            "source": "door", "idempotency_key": "records-1"});
+        let (s, _) = app
+            .send(&g1, Method::POST, "/api/v1/health-checks", check)
+            .await;
+        assert_eq!(s, 201);
+        let path = format!("/api/v1/residents/{rid}/records");
+        let (s, v) = app.get(&g1, &path).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["resident"]["id"], rid);
+        assert!(v["resident"]["id_number"].as_str().unwrap().contains('*'));
+        let checks = v["records"]["health_checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 1, "{v}");
+        assert_eq!(
+            (
+                checks[0]["temperature_tenths"].as_i64(),
+                checks[0]["fever"].as_i64()
+            ),
+            (Some(382), Some(1))
+        );
+        assert_eq!(v["records"]["alerts"][0]["status"], "open", "{v}");
+        assert!(v["records"]["quarantines"].as_array().unwrap().is_empty());
+        let g2 = app.login("nanquan-grid2").await;
+        assert_eq!(app.get(&g2, &path).await.0, 404);
+        let medical = app.login("nanquan-medical").await;
+        assert_eq!(app.get(&medical, &path).await.0, 403);
+        let auditor = app.login("auditor").await;
+        let (_, log) = app
+            .get(&auditor, "/api/v1/audit?action=resident.records")
+            .await;
+        assert!(
+            log["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(
+                    |e| e["object_id"].as_str() == Some(rid.to_string().as_str())
+                        && e["result"] == "ok"
+                ),
+            "{log}"
+        );
+    }
+}

@@ -430,6 +430,21 @@ async fn a_grid_worker_registers_a_household_and_its_members_in_the_pages() {
             .await
             .unwrap();
         assert!(card.contains("倪业勤") && !card.contains("deleted-members"));
+        // The card offers everything held about them, read with the page's own session.
+        let page = c
+            .get(app.url(&resident_url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let records = format!("/api/v1{resident_url}/records");
+        assert!(page.contains(&format!("href=\"{records}\"")), "{page}");
+        let listed = c.get(app.url(&records)).send().await.unwrap();
+        assert_eq!(listed.status(), 200);
+        let listed: serde_json::Value = listed.json().await.unwrap();
+        assert_eq!(listed["resident"]["name"], "倪业勤");
         // Without the page's token nothing happens.
         let forged = c
             .post(app.url(&format!("{resident_url}/restore")))

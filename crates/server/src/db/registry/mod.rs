@@ -10,6 +10,7 @@ use super::audit::{self, NewEntry};
 use super::scope::GRIDS_OF_USER;
 use super::{Backend, Db, Scope, StoreError, StoreResult, Tx, now, value_set};
 
+pub mod records;
 mod restore;
 mod search;
 pub use restore::{deleted, deleted_members, recorded_unscoped, restore};

@@ -31,7 +31,7 @@ use super::AppState;
         session::create, session::show, session::delete, session::password, session::list, session::end,
         units::list,
         residents::list, residents::show, residents::create, residents::update, residents::delete,
-        residents::restore, residents::unmask,
+        residents::restore, residents::records, residents::unmask,
         sheets::import_residents, sheets::export_masked, sheets::export_full,
         checks::list,
         gate::gates, gate::pass, gate::revoke, gate::scan,
@@ -93,6 +93,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/residents/{id}/unmask", post(residents::unmask))
         .route("/api/v1/residents/{id}/restore", post(residents::restore))
+        .route("/api/v1/residents/{id}/records", get(residents::records))
         .route(
             "/api/v1/exports/residents",
             get(sheets::export_masked).post(sheets::export_full),

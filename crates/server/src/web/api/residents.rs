@@ -345,6 +345,47 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A resident's card and everything held about them (PIPL 45).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ResidentRecords {
+    pub resident: ResidentView,
+    /// The health parts empty for a caller without the right to see health records, the gate's
+    /// scans for one without the right to read the gate's log.
+    pub records: registry::records::Records,
+}
+
+/// Everything the service holds about one resident, for their request to see it (PIPL 45): the
+/// card as the caller sees it, health checks, alerts, quarantines with follow-ups and transfers,
+/// risk flags and gate scans, newest first. Needs the export right; audited.
+#[utoipa::path(get, path = "/api/v1/residents/{id}/records", tag = "registry",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ResidentRecords), (status = 403), (status = 404)))]
+pub async fn records(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ResidentRecords>> {
+    caller
+        .require(&state, Right::ExportRegistry, "resident.records")
+        .await?;
+    let id = validate::path_id(&id)?;
+    let r = fetch(&state, &caller, id).await?;
+    let role = caller.session.user.role;
+    let (health, gate) = (role.has(Right::ReadHealth), role.has(Right::ReadGateLog));
+    let records = registry::records::records(&state.db, r.id, r.household_id, health, gate).await?;
+    crate::db::audit::record(
+        &state.db,
+        &caller
+            .actor()
+            .entry("resident.records", "resident", id, String::new()),
+    )
+    .await?;
+    Ok(Json(ResidentRecords {
+        resident: view(r, state.settings.today()),
+        records,
+    }))
+}
+
 /// Undo a deletion: the resident comes back into their household as it is now, with a new
 /// version. 409 when they are not deleted (someone undid it first); 422 naming `household_id` when
 /// the household was deleted since.

@@ -135,6 +135,8 @@ struct ResidentPage {
     r: ResidentView,
     can_edit: bool,
     can_unmask: bool,
+    /// May list everything held about the resident (PIPL 45).
+    can_export: bool,
     tags_text: String,
     /// (field, message) of a refused save.
     errors: Vec<(String, String)>,
@@ -176,6 +178,7 @@ async fn resident_page(
             r: v,
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
+            can_export: role.has(Right::ExportRegistry),
             c: pc.chrome,
             errors: extra.errors,
             notice: extra.notice,
