@@ -247,7 +247,12 @@ pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResu
             _ => format!("SELECT x.id FROM {} x WHERE {}", step.table, step.cond),
         };
         let sql = match step.erase {
-            true => format!("{ERASE} WHERE id IN ({ids} LIMIT {BATCH})"),
+            // Checked on the row itself too: on PostgreSQL an undo committed meanwhile leaves the
+            // row living, and only the row's own conditions are checked again after waiting for it.
+            true => format!(
+                "{ERASE} WHERE id IN ({ids} LIMIT {BATCH}) \
+                 AND deleted_at IS NOT NULL AND erased_at IS NULL"
+            ),
             false => format!(
                 "DELETE FROM {} WHERE id IN ({ids} LIMIT {BATCH})",
                 step.table

@@ -79,12 +79,12 @@ pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreRes
             other => other,
         })?;
     hold_households(&mut tx, db.backend, &[household_id]).await?;
-    // `deleted_at IS NOT NULL` again: on PostgreSQL a second undo at the same moment waits for the
-    // first's row and then finds it living.
+    // Checked again: on PostgreSQL a second undo at the same moment waits for the first's row and
+    // then finds it living, and one racing the purge finds it erased.
     let done = sqlx::query(
         "UPDATE residents SET deleted_at = NULL, version = version + 1, updated_at = $1, \
          grid_id = $2, address = (SELECT h.address FROM households h WHERE h.id = $3) \
-         WHERE id = $4 AND deleted_at IS NOT NULL",
+         WHERE id = $4 AND deleted_at IS NOT NULL AND erased_at IS NULL",
     )
     .bind(now())
     .bind(grid_id)
