@@ -67,6 +67,13 @@ macro_rules! ended_quarantine {
     };
 }
 
+/// A row of a quarantine (`x.quarantine_id`) that ended before the cutoff.
+const OF_ENDED_QUARANTINE: &str = concat!(
+    "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
+    ended_quarantine!(),
+    ")"
+);
+
 const STEPS: &[Step] = &[
     Step {
         table: "alerts",
@@ -135,11 +142,7 @@ const STEPS: &[Step] = &[
         by_day: false,
         pg_ids: None,
         erase: false,
-        cond: concat!(
-            "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
-            ended_quarantine!(),
-            ")"
-        ),
+        cond: OF_ENDED_QUARANTINE,
     },
     Step {
         table: "quarantine_events",
@@ -147,11 +150,7 @@ const STEPS: &[Step] = &[
         by_day: false,
         pg_ids: None,
         erase: false,
-        cond: concat!(
-            "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
-            ended_quarantine!(),
-            ")"
-        ),
+        cond: OF_ENDED_QUARANTINE,
     },
     Step {
         table: "transfers",
@@ -159,11 +158,7 @@ const STEPS: &[Step] = &[
         by_day: false,
         pg_ids: None,
         erase: false,
-        cond: concat!(
-            "x.quarantine_id IN (SELECT q.id FROM quarantines q WHERE ",
-            ended_quarantine!(),
-            ")"
-        ),
+        cond: OF_ENDED_QUARANTINE,
     },
     Step {
         table: "quarantines",

@@ -276,6 +276,25 @@ pub(crate) async fn hold_households(tx: &mut Tx, backend: Backend, ids: &[i64]) 
     Ok(())
 }
 
+/// Names a member whose relation says head (户主) the household's head, unless it has one.
+pub(crate) async fn head_if_none(
+    tx: &mut Tx,
+    household_id: i64,
+    resident_id: i64,
+    relation: &str,
+) -> StoreResult<()> {
+    if relation == "户主" || relation == "self" {
+        sqlx::query(
+            "UPDATE households SET head_resident_id = $1 WHERE id = $2 AND head_resident_id IS NULL",
+        )
+        .bind(resident_id)
+        .bind(household_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
     let grid_id = household_grid(&mut tx, scope, r.household_id).await?;
@@ -310,13 +329,7 @@ pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> S
     .bind(r.phone.as_ref().map(|p| phone_last4(p.as_str())))
     .fetch_one(&mut *tx)
     .await?;
-    if r.relation == "户主" || r.relation == "self" {
-        sqlx::query("UPDATE households SET head_resident_id = $1 WHERE id = $2 AND head_resident_id IS NULL")
-            .bind(id)
-            .bind(r.household_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    head_if_none(&mut tx, r.household_id, id, &r.relation).await?;
     super::grid_stats::add(&mut tx, grid_id, 1, 0).await?;
     audit::append(
         &mut tx,

@@ -1,7 +1,7 @@
 //! Undoing a deletion (撤销删除): a resident deleted by mistake comes back as they were, into their
 //! household as it stands now. The deleted row was kept (soft delete), so nothing is lost between.
 
-use super::{Actor, hold_households, household_grid};
+use super::{Actor, head_if_none, hold_households, household_grid};
 use crate::db::scope::GRIDS_OF_USER;
 use crate::db::{Db, Scope, StoreError, StoreResult, audit, grid_stats, now};
 
@@ -97,15 +97,7 @@ pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreRes
     }
     // Deleting a head left the household without one; the head comes back as head if no one
     // was named since.
-    if relation == "户主" || relation == "self" {
-        sqlx::query(
-            "UPDATE households SET head_resident_id = $1 WHERE id = $2 AND head_resident_id IS NULL",
-        )
-        .bind(id)
-        .bind(household_id)
-        .execute(&mut *tx)
-        .await?;
-    }
+    head_if_none(&mut tx, household_id, id, &relation).await?;
     grid_stats::add(&mut tx, grid_id, 1, 0).await?;
     audit::append(
         &mut tx,

@@ -402,20 +402,26 @@ pub async fn restore(
         .require(&state, Right::EditRegistry, "resident.restore")
         .await?;
     let id = validate::path_id(&id)?;
+    restore_in_scope(&state, &caller, id).await?;
+    let r = fetch(&state, &caller, id).await?;
+    Ok(Json(view(r, state.settings.today())))
+}
+
+/// Brings a deleted resident of the caller's jurisdiction back (for the API and the page); a miss
+/// is audited as a refusal when the record exists elsewhere.
+pub async fn restore_in_scope(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
     match registry::restore(&state.db, &caller.scope(), &caller.actor(), id).await {
-        Ok(()) => {}
+        Ok(()) => Ok(()),
         Err(crate::db::StoreError::NotFound) => {
             if registry::recorded_unscoped(&state.db, id).await? {
                 caller
-                    .audit_refusal(&state, "resident.restore", &id.to_string(), "denied")
+                    .audit_refusal(state, "resident.restore", &id.to_string(), "denied")
                     .await;
             }
-            return Err(AppError::NotFound);
+            Err(AppError::NotFound)
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
     }
-    let r = fetch(&state, &caller, id).await?;
-    Ok(Json(view(r, state.settings.today())))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -7,9 +7,8 @@ use serde::Deserialize;
 use shouhu_domain::Right;
 
 use super::{PageCaller, PageError};
-use crate::db::StoreError;
-use crate::db::registry;
 use crate::web::AppState;
+use crate::web::api::residents::restore_in_scope;
 use crate::web::error::AppError;
 use crate::web::validate;
 
@@ -39,23 +38,11 @@ pub async fn restore_resident(
     let Ok(rid) = validate::path_id(&id) else {
         return PageError::new(t, AppError::NotFound).into_response();
     };
-    match registry::restore(&state.db, &pc.caller.scope(), &pc.caller.actor(), rid).await {
+    match restore_in_scope(&state, &pc.caller, rid).await {
         // Living either way: a Conflict here means someone brought them back first.
-        Ok(()) | Err(StoreError::Conflict) => {
+        Ok(()) | Err(AppError::Conflict) => {
             Redirect::to(&format!("/residents/{rid}")).into_response()
         }
-        Err(StoreError::NotFound) => {
-            match registry::recorded_unscoped(&state.db, rid).await {
-                Ok(true) => {
-                    pc.caller
-                        .audit_refusal(&state, "resident.restore", &rid.to_string(), "denied")
-                        .await;
-                }
-                Ok(false) => {}
-                Err(e) => return PageError::new(t, e.into()).into_response(),
-            }
-            PageError::new(t, AppError::NotFound).into_response()
-        }
-        Err(e) => PageError::new(t, e.into()).into_response(),
+        Err(e) => PageError::new(t, e).into_response(),
     }
 }
