@@ -274,6 +274,23 @@ async fn bad_input_is_refused_with_the_field_named_and_writes_nothing() {
         assert_eq!(r.status(), 415);
         let err: serde_json::Value = r.json().await.unwrap();
         assert_eq!(err["field"], "content-type");
+        // A valid object followed by more: refused whole, not acted on as far as it parses.
+        for trailing in ["x", "}", "{\"name\":\"y\"}"] {
+            let body = format!("{{\"name\": \"改过\", \"version\": {ver}}} {trailing}");
+            let r = app
+                .client
+                .patch(app.url(&path))
+                .bearer_auth(&leader)
+                .header("content-type", "application/json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 422, "{body}");
+            let err: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(err["field"], "body", "{body}");
+            assert_eq!(err["error"], "malformed_json", "{body}");
+        }
         let (s, _) = app.get(&leader, "/api/v1/residents/abc").await;
         assert!((400..500).contains(&s));
         let (s, _) = app.get(&leader, "/api/v1/residents?per_page=100000").await;

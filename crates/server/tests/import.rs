@@ -626,11 +626,12 @@ async fn a_note_that_looks_like_a_formula_survives_a_csv_round_trip_defused() {
 /// import that reaches those totals waits for the edit, and must not hold the audit chain
 /// meanwhile (PostgreSQL would find the two waiting for each other and abort one).
 #[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_postgres),
+    ignore = "needs SHOUHU_TEST_POSTGRES_URL at build"
+)]
 async fn an_import_waits_for_an_edit_in_progress_without_a_deadlock() {
-    let Some(t) = common::postgres().await else {
-        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let t = common::postgres().await.expect("PostgreSQL configured");
     common::seed_demo(&t.db).await;
     // One resident changed (an audit entry mid-import) and one moved to a new household (grid 1's
     // totals change).
@@ -651,10 +652,11 @@ async fn an_import_waits_for_an_edit_in_progress_without_a_deadlock() {
         .execute(&mut *edit)
         .await
         .unwrap();
+    let holder = common::backend_pid(&mut edit).await;
     let db = t.db.clone();
     let import = tokio::spawn(async move { import(&db, &bytes, None).await });
-    // Long enough for the import to reach grid 1's totals and wait there.
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // The import has reached grid 1's totals and waits there.
+    common::wait_for_lock_waiters(&t.db, holder, 1).await;
     assert!(!import.is_finished(), "the import waits for the edit");
     let entry = Actor::cli().entry("resident.update", "resident", 1, String::new());
     audit::append(&mut edit, t.db.backend, &entry)

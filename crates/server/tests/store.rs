@@ -1315,47 +1315,45 @@ async fn a_deleted_resident_comes_back_by_undo() {
     }
 }
 
-/// PostgreSQL with the demo, the 南泉社区 leader, grid 1 and one resident of it; None (and a note)
-/// when the PostgreSQL tests are not configured.
-async fn postgres_demo_and_a_resident()
--> Option<(common::TestDb, Scope, Actor, i64, registry::Resident)> {
-    let Some(t) = common::postgres().await else {
-        eprintln!("PostgreSQL tests skipped: SHOUHU_TEST_POSTGRES_URL is not set");
-        return None;
-    };
+/// PostgreSQL with the demo, the 南泉社区 leader, grid 1 and one resident of it.
+async fn postgres_demo_and_a_resident() -> (common::TestDb, Scope, Actor, i64, registry::Resident) {
+    let t = common::postgres().await.expect("PostgreSQL configured");
     common::seed_demo(&t.db).await;
     let (leader, actor, grid1) = nanquan_leader_and_grid1(&t.db).await;
     let (mut people, _) = registry::search(&t.db, &leader, &Search::default(), 1, 0)
         .await
         .unwrap();
     let person = people.remove(0);
-    Some((t, leader, actor, grid1, person))
+    (t, leader, actor, grid1, person)
 }
 
 /// A transaction holding the row that `update` (a no-op update of row `$1`) locks, so that
-/// writers of it wait until it is rolled back.
+/// writers of it wait until it is rolled back, and its server process (to see them wait).
 async fn hold_row(
     db: &shouhu_server::db::Db,
     update: &'static str,
     id: i64,
-) -> sqlx::Transaction<'static, sqlx::Any> {
+) -> (sqlx::Transaction<'static, sqlx::Any>, i32) {
     let mut hold = db.pool.begin().await.unwrap();
     sqlx::query(update)
         .bind(id)
         .execute(&mut *hold)
         .await
         .unwrap();
-    hold
+    let holder = common::backend_pid(&mut hold).await;
+    (hold, holder)
 }
 
 /// PostgreSQL: a resident recorded while their household's address is being changed carries the
 /// address that stands once both are done, not the one read before the change committed (each
 /// transaction sees none of the other's rows, so the copy would be left behind).
 #[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_postgres),
+    ignore = "needs SHOUHU_TEST_POSTGRES_URL at build"
+)]
 async fn a_resident_recorded_during_an_address_change_carries_the_new_address() {
-    let Some((t, leader, actor, _, person)) = postgres_demo_and_a_resident().await else {
-        return;
-    };
+    let (t, leader, actor, _, person) = postgres_demo_and_a_resident().await;
     let hh = person.household_id;
     let new_address = "南泉社区88号楼1单元101室";
     // The change as households::update writes it, not yet committed.
@@ -1377,10 +1375,11 @@ async fn a_resident_recorded_during_an_address_change_carries_the_new_address() 
         "新成员",
         IdNumber::parse("110105194912310062", today).unwrap(),
     );
+    let holder = common::backend_pid(&mut change).await;
     let db = t.db.clone();
     let create =
         tokio::spawn(async move { registry::create(&db, &leader, &actor, &new).await.unwrap() });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    common::wait_for_lock_waiters(&t.db, holder, 1).await;
     assert!(!create.is_finished(), "the new member waits for the change");
     change.commit().await.unwrap();
     let id = create.await.unwrap();
@@ -1397,10 +1396,12 @@ async fn a_resident_recorded_during_an_address_change_carries_the_new_address() 
 /// either writes (here: both held back by a third transaction on the flag) — only the first
 /// stands; the second changes nothing.
 #[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_postgres),
+    ignore = "needs SHOUHU_TEST_POSTGRES_URL at build"
+)]
 async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
-    let Some((t, leader, actor, grid1, person)) = postgres_demo_and_a_resident().await else {
-        return;
-    };
+    let (t, leader, actor, grid1, person) = postgres_demo_and_a_resident().await;
     let flag: i64 = sqlx::query_scalar(
         "INSERT INTO risk_flags (resident_id, grid_id, reason, measure, status, created_at) \
          VALUES ($1, $2, '湖北武汉', 'home', 'pending', 0) RETURNING id",
@@ -1410,7 +1411,7 @@ async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
     .fetch_one(&t.db.pool)
     .await
     .unwrap();
-    let hold = hold_row(
+    let (hold, holder) = hold_row(
         &t.db,
         "UPDATE risk_flags SET version = version WHERE id = $1",
         flag,
@@ -1426,7 +1427,7 @@ async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
         shouhu_server::db::risk::dismiss(&db2, &s2, &a2, flag, 1, "行程早于划定").await
     });
     // Both have read the flag as pending and wait for the third to let go of it.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    common::wait_for_lock_waiters(&t.db, holder, 2).await;
     hold.rollback().await.unwrap();
     let (c, d) = (confirm.await.unwrap(), dismiss.await.unwrap());
     assert!(c.is_ok() != d.is_ok(), "one decision stands: {c:?} {d:?}");
@@ -1449,12 +1450,14 @@ async fn of_two_decisions_on_a_risk_flag_at_once_one_stands() {
 /// PostgreSQL: two people recording the same admission at once (both read the transfer before
 /// either writes) — one is recorded, the other changes nothing: one bed is taken, not two.
 #[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_postgres),
+    ignore = "needs SHOUHU_TEST_POSTGRES_URL at build"
+)]
 async fn an_admission_recorded_twice_at_once_takes_one_bed() {
     use shouhu_domain::TransferStatus;
     use shouhu_server::db::observation::{self, Step};
-    let Some((t, leader, actor, grid1, person)) = postgres_demo_and_a_resident().await else {
-        return;
-    };
+    let (t, leader, actor, grid1, person) = postgres_demo_and_a_resident().await;
     let p = &person;
     let (site, occupied): (i64, i64) = sqlx::query_as(
         "SELECT id, occupied FROM observation_sites WHERE beds > occupied + 1 ORDER BY id LIMIT 1",
@@ -1485,7 +1488,7 @@ async fn an_admission_recorded_twice_at_once_takes_one_bed() {
     .fetch_one(&t.db.pool)
     .await
     .unwrap();
-    let hold = hold_row(
+    let (hold, holder) = hold_row(
         &t.db,
         "UPDATE transfers SET version = version WHERE id = $1",
         transfer,
@@ -1503,7 +1506,7 @@ async fn an_admission_recorded_twice_at_once_takes_one_bed() {
         })
     };
     let (first, second) = (admit(), admit());
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    common::wait_for_lock_waiters(&t.db, holder, 2).await;
     hold.rollback().await.unwrap();
     let (a, b) = (first.await.unwrap(), second.await.unwrap());
     assert!(

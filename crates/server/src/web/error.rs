@@ -165,20 +165,42 @@ impl From<sqlx::Error> for AppError {
 /// Whether `e` says the database could not do it just now rather than that a statement failed:
 /// the connection broke, none came free in time, or PostgreSQL is shutting down, restarting or
 /// refusing connections (SQLSTATE classes 08 and 57P), or it chose this transaction to break a
-/// deadlock or a serialization conflict (40P01, 40001; nothing of it was written) — the same request
-/// a moment later succeeds.
+/// deadlock or a serialization conflict (40P01, 40001; nothing of it was written); or SQLite found
+/// the database busy or locked past its wait, its disk full, or could not read or write it (the
+/// statement or its transaction is undone) — the same request a moment later, or once space
+/// returns, succeeds.
 pub fn database_unreachable(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(d) => d.code().is_some_and(|c| {
-            c.starts_with("08") || c.starts_with("57P") || c == "40P01" || c == "40001"
-        }),
+        sqlx::Error::Database(d) => {
+            if d.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                return d
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| {
+                        // Extended codes carry the primary one in their low byte.
+                        matches!(
+                            c & 0xff,
+                            SQLITE_BUSY | SQLITE_LOCKED | SQLITE_IOERR | SQLITE_FULL
+                        )
+                    });
+            }
+            d.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("57P") || c == "40P01" || c == "40001"
+            })
+        }
         _ => false,
     }
 }
+
+// SQLite's primary result codes (sqlite3.h).
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
 
 /// How long a client should wait before trying again after a 503, in seconds.
 pub const RETRY_AFTER_SECONDS: &str = "5";
@@ -253,6 +275,42 @@ mod tests {
 
     fn coded(code: &'static str) -> sqlx::Error {
         sqlx::Error::Database(Box::new(Coded(code)))
+    }
+
+    /// A real SQLite refusal: a second writer meets the first's lock with no time to wait.
+    #[tokio::test]
+    async fn a_busy_sqlite_database_is_a_503_to_try_again() {
+        use sqlx::ConnectOptions;
+        use sqlx::sqlite::SqliteConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("busy.db"))
+            .create_if_missing(true)
+            .busy_timeout(std::time::Duration::ZERO);
+        let mut first = options.connect().await.unwrap();
+        let mut second = options.connect().await.unwrap();
+        sqlx::raw_sql("CREATE TABLE t (x INTEGER); BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            .execute(&mut first)
+            .await
+            .unwrap();
+        let busy = sqlx::query("INSERT INTO t VALUES (2)")
+            .execute(&mut second)
+            .await
+            .unwrap_err();
+        assert!(database_unreachable(&busy), "{busy}");
+        let response = AppError::from(busy).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            response
+                .headers()
+                .contains_key(axum::http::header::RETRY_AFTER)
+        );
+        // A statement that is wrong stays a failure of its own, not a "try again".
+        let wrong = sqlx::query("INSERT INTO no_such_table VALUES (1)")
+            .execute(&mut second)
+            .await
+            .unwrap_err();
+        assert!(!database_unreachable(&wrong), "{wrong}");
     }
 
     #[test]

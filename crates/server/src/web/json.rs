@@ -59,8 +59,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string();
@@ -89,7 +89,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             (None, _, _) => "body".to_string(),
         };
         AppError::invalid(field, code, msg)
-    })
+    })?;
+    // One value and nothing after it but white space: `{..} garbage` is as malformed as a body
+    // cut short, and accepting it would act on a body the client did not mean to send.
+    de.end().map_err(|e| {
+        AppError::invalid(
+            "body",
+            "malformed_json",
+            format!("characters after the JSON value: {e}"),
+        )
+    })?;
+    Ok(value)
 }
 
 /// `ApiQuery<T>`: query-string parameters, refused with the parameter named when malformed.

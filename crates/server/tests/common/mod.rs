@@ -1,8 +1,9 @@
 //! Test support: a fresh database of each backend per test, a seeded small demo, and a running server.
 //!
 //! SQLite tests use a temporary file. PostgreSQL tests read `SHOUHU_TEST_POSTGRES_URL` and give each
-//! test a schema of its own, dropped when the test ends; when the variable is unset they are skipped
-//! and the run says so.
+//! test a schema of its own, dropped when the test ends. When the variable is unset at build time the
+//! tests run on SQLite only, and every test binary lists `postgres_backend_is_reachable` as ignored
+//! with the reason (see build.rs); when it is set, a PostgreSQL that cannot be reached fails them.
 #![allow(dead_code)]
 
 use shouhu_server::config::Settings;
@@ -90,8 +91,29 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
+/// This file's tests ran on PostgreSQL too: listed as ignored when they could not.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_postgres),
+    ignore = "SHOUHU_TEST_POSTGRES_URL was unset at build: this file's tests ran on SQLite only"
+)]
+async fn postgres_backend_is_reachable() {
+    let t = postgres().await.expect("SHOUHU_TEST_POSTGRES_URL is set");
+    let one: i64 = sqlx::query_scalar("SELECT CAST(1 AS BIGINT)")
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("PostgreSQL answers");
+    assert_eq!(one, 1);
+}
+
+/// A fresh PostgreSQL schema, or None when the PostgreSQL tests were not configured at build.
+/// Configured but unset now, or unreachable, it panics: a missing database fails the run.
 pub async fn postgres() -> Option<TestDb> {
-    let base = std::env::var("SHOUHU_TEST_POSTGRES_URL").ok()?;
+    if cfg!(not(shouhu_test_postgres)) {
+        return None;
+    }
+    let base = std::env::var("SHOUHU_TEST_POSTGRES_URL")
+        .expect("SHOUHU_TEST_POSTGRES_URL was set when the tests were built");
     let schema = format!(
         "shouhu_t_{}_{}",
         chrono::Utc::now().timestamp(),
@@ -129,13 +151,11 @@ fn uuid_like() -> String {
         .collect()
 }
 
-/// A fresh database of each available backend.
+/// A fresh database of each configured backend (PostgreSQL's absence is listed by
+/// `postgres_backend_is_reachable`).
 pub async fn each_backend() -> Vec<TestDb> {
     let mut out = vec![sqlite().await];
-    match postgres().await {
-        Some(pg) => out.push(pg),
-        None => eprintln!("SHOUHU_TEST_POSTGRES_URL unset: PostgreSQL tests SKIPPED"),
-    }
+    out.extend(postgres().await);
     out
 }
 
@@ -288,4 +308,41 @@ pub async fn assert_addresses_carried(db: &Db, name: &str) {
         vec![],
         "{name}: residents whose address is not their household's"
     );
+}
+
+/// PostgreSQL: the server process behind a connection (a held transaction's, for
+/// `wait_for_lock_waiters`).
+pub async fn backend_pid(conn: &mut sqlx::AnyConnection) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(conn)
+        .await
+        .expect("pg_backend_pid")
+}
+
+/// PostgreSQL: waits until `n` sessions are blocked by the session `holder`, directly or in a
+/// queue behind it — the two sides of a
+/// race test have met at its lock — and panics after 30 s, so a race that did not happen fails the
+/// test instead of passing it as two writes one after the other.
+pub async fn wait_for_lock_waiters(db: &Db, holder: i32, n: i64) {
+    let mut waiting = 0;
+    for _ in 0..600 {
+        // Behind the holder directly, or behind one that waits for it: PostgreSQL queues a second
+        // writer of a row on the first writer's tuple lock, not on the holder.
+        waiting = sqlx::query_scalar(
+            "WITH RECURSIVE behind(pid) AS ( \
+               SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
+               UNION SELECT a.pid FROM pg_stat_activity a JOIN behind b \
+                 ON b.pid = ANY(pg_blocking_pids(a.pid))) \
+             SELECT COUNT(*) FROM behind",
+        )
+        .bind(holder)
+        .fetch_one(&db.pool)
+        .await
+        .expect("pg_stat_activity");
+        if waiting >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{n} sessions should wait on the held lock, {waiting} do");
 }
