@@ -483,13 +483,31 @@ async fn every_page_title_is_plain_text() {
             "/gate/log",
             "/reports",
             "/account",
+            "/gate/passes",
+            "/gate/rules",
+            "/audit",
+            "/users",
         ] {
             let r = c.get(app.url(path)).send().await.unwrap();
             if r.status() != 200 {
                 continue;
             }
             seen += 1;
+            let csp = r.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
             let html = r.text().await.unwrap();
+            // Nothing the policy would refuse: no inline script, handler or style attribute.
+            for refused in [
+                "<script>",
+                " onclick=",
+                " onsubmit=",
+                " onchange=",
+                " style=",
+                "<style",
+            ] {
+                assert!(!html.contains(refused), "{path} holds {refused}");
+            }
             let title = title_of(&html);
             assert!(
                 !title.is_empty() && !title.contains('<') && !title.contains("&lt;"),
@@ -499,4 +517,72 @@ async fn every_page_title_is_plain_text() {
         }
         assert!(seen >= 10, "the leader opened {seen} pages");
     }
+}
+
+/// Every form of the pages refuses a request without the session's token, whatever it names —
+/// the check is made by the extractor every form handler takes, before the handler runs.
+#[tokio::test]
+async fn every_form_refuses_a_forged_or_missing_token() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-leader").await;
+        let posts = [
+            "/logout",
+            "/password",
+            "/account/sessions/abc/end",
+            "/residents/1",
+            "/residents/1/unmask",
+            "/households",
+            "/households/1/residents",
+            "/residents/1/delete",
+            "/residents/1/restore",
+            "/reports/submit",
+            "/reports/return",
+            "/gate/rules",
+            "/health/check",
+            "/alerts/1/close",
+            "/risk-flags/1",
+            "/quarantines/1/follow-up",
+            "/surveys",
+            "/surveys/1/households/1",
+            "/import/abc/confirm",
+            "/residents/export",
+            "/users",
+            "/users/1/disabled",
+            "/users/1/reset",
+            "/users/1/access",
+        ];
+        let refused_before = csrf_refusals(&app).await;
+        for path in posts {
+            for form in [vec![("csrf", "forged")], vec![]] {
+                let r = c.post(app.url(path)).form(&form).send().await.unwrap();
+                assert_eq!(r.status(), 403, "{path} {form:?}");
+            }
+        }
+        let upload = reqwest::multipart::Form::new().text("csrf", "forged").part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a,b\n".to_vec()).file_name("x.csv"),
+        );
+        let r = c
+            .post(app.url("/import"))
+            .multipart(upload)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "/import");
+        assert_eq!(
+            csrf_refusals(&app).await - refused_before,
+            posts.len() as i64 * 2 + 1,
+            "each refusal audited"
+        );
+        // The forged sign-out changed nothing: the session still opens pages.
+        let still = c.get(app.url("/residents")).send().await.unwrap();
+        assert_eq!(still.status(), 200);
+    }
+}
+
+async fn csrf_refusals(app: &common::TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'csrf.refused'")
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap()
 }

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use shouhu_domain::Right;
+use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::AppError;
@@ -21,6 +22,12 @@ use crate::web::session_cache::Cached;
 
 pub const SESSION_COOKIE: &str = "shouhu_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Whether `sent` is the session's token, compared in constant time: how long a wrong token takes
+/// to refuse says nothing of how much of it was right.
+pub fn csrf_matches(sent: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+}
 
 /// Paths a user who must change their password may still reach.
 const ALLOWED_BEFORE_CHANGE: &[&str] = &["/api/v1/session", "/api/v1/session/password"];
@@ -49,10 +56,35 @@ pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+/// The session's cookie: for this site's pages only, out of scripts' reach, never sent along
+/// from another site; `Secure` when the service is reached over HTTPS. Empty and expired, it
+/// removes the session from the browser.
+pub fn session_cookie(token: &str, secure: bool) -> cookie::Cookie<'static> {
+    let mut c = cookie::Cookie::build((SESSION_COOKIE, token.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .secure(secure)
+        .build();
+    if token.is_empty() {
+        c.make_removal();
+    }
+    c
+}
+
+/// Adds `c` to a response as a `Set-Cookie` header.
+pub fn set_cookie(response: &mut axum::response::Response, c: &cookie::Cookie<'_>) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&c.to_string()) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v);
+    }
 }
 
 fn bearer(parts: &Parts) -> Option<String> {
@@ -189,7 +221,7 @@ impl FromRequestParts<AppState> for Caller {
         let safe = parts.method.is_safe();
         if caller.via_cookie && !safe {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(caller.session.csrf_token.as_str()) {
+            if !csrf_matches(sent.unwrap_or(""), &caller.session.csrf_token) {
                 caller
                     .audit_refusal(state, "csrf.refused", "", "forbidden")
                     .await;
@@ -207,3 +239,18 @@ impl FromRequestParts<AppState> for Caller {
 /// Re-authentication is fresh for 5 minutes: long enough to look at a few cards, short enough that
 /// a phone left on a table does not unmask anything.
 pub const REAUTH_FRESH_SECS: i64 = 5 * 60;
+
+#[cfg(test)]
+mod tests {
+    use super::csrf_matches;
+
+    #[test]
+    fn only_the_whole_token_matches() {
+        assert!(csrf_matches("abc123", "abc123"));
+        assert!(!csrf_matches("abc12", "abc123"));
+        assert!(!csrf_matches("abc1234", "abc123"));
+        assert!(!csrf_matches("", "abc123"));
+        // A session without a token (an API token's) matches nothing, not even an empty field.
+        assert!(!csrf_matches("", ""));
+    }
+}

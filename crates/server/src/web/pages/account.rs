@@ -7,11 +7,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Chrome, LANG_COOKIE, PageCaller, PageError, html, lang_of, page};
+use super::{Chrome, LANG_COOKIE, NoFields, PageCaller, PageError, PageForm, html, lang_of, page};
 use crate::db::accounts::{self, SessionInfo};
 use crate::web::AppState;
 use crate::web::api::session::{SignInOutcome, change_password, sign_in};
-use crate::web::auth::{SESSION_COOKIE, client_address};
+use crate::web::auth::{client_address, session_cookie, set_cookie};
 use crate::web::error::AppError;
 use crate::web::i18n::Tr;
 
@@ -42,15 +42,6 @@ pub struct LoginForm {
     password: String,
 }
 
-fn session_cookie(state: &AppState, token: &str) -> String {
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{secure}")
-}
-
 pub async fn login(
     State(state): State<AppState>,
     parts: Parts,
@@ -76,9 +67,10 @@ pub async fn login(
         }) => {
             let to = if must_change { "/password" } else { "/" };
             let mut r = Redirect::to(to).into_response();
-            if let Ok(v) = session_cookie(&state, &token).parse() {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            set_cookie(
+                &mut r,
+                &session_cookie(&token, state.settings.secure_cookies),
+            );
             return r;
         }
         Ok(SignInOutcome::Refused) => t.t("login.failed"),
@@ -101,20 +93,10 @@ pub async fn login(
     )
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn logout(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<CsrfForm>,
+    PageForm { pc, .. }: PageForm<NoFields>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let _ = accounts::end_session(&state.db, &pc.caller.session.token_hash).await;
     state.sessions.forget_user(pc.caller.session.user.id);
     // An uploaded sheet of residents is not left behind a signed-out session.
@@ -127,11 +109,7 @@ pub async fn logout(
     );
     let _ = crate::db::audit::record(&state.db, &entry).await;
     let mut r = Redirect::to("/login").into_response();
-    if let Ok(v) =
-        format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0").parse()
-    {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut r, &session_cookie("", state.settings.secure_cookies));
     // The gate page's offline queue and anything else of the site's in the browser go too.
     if let Ok(v) = "\"storage\", \"cache\"".parse() {
         r.headers_mut().insert("clear-site-data", v);
@@ -161,8 +139,6 @@ pub async fn password_page(State(state): State<AppState>, pc: PageCaller) -> Res
 #[derive(Deserialize)]
 pub struct PasswordForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     current: String,
     #[serde(default)]
     new: String,
@@ -172,12 +148,8 @@ pub struct PasswordForm {
 
 pub async fn password(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<PasswordForm>,
+    PageForm { pc, form: f }: PageForm<PasswordForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let t = pc.t();
     let required = pc.caller.must_change_password(&state);
     let error = if f.new != f.repeat {
@@ -208,17 +180,15 @@ pub async fn password(
 
 pub async fn switch_lang(State(state): State<AppState>, Path(code): Path<String>) -> Response {
     let code = if code == "en" { "en" } else { "zh" };
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
+    // Read by the pages only, kept for a year; sent along when a link from elsewhere opens one.
+    let lang = cookie::Cookie::build((LANG_COOKIE, code))
+        .path("/")
+        .max_age(cookie::time::Duration::days(365))
+        .same_site(cookie::SameSite::Lax)
+        .secure(state.settings.secure_cookies)
+        .build();
     let mut r = Redirect::to("/").into_response();
-    if let Ok(v) =
-        format!("{LANG_COOKIE}={code}; Path=/; Max-Age=31536000; SameSite=Lax{secure}").parse()
-    {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut r, &lang);
     r
 }
 
@@ -265,13 +235,9 @@ pub async fn account(State(state): State<AppState>, pc: PageCaller) -> Response 
 
 pub async fn end_session(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(handle): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm { pc, .. }: PageForm<NoFields>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     match accounts::end_session_by_handle(&state.db, pc.caller.session.user.id, &handle).await {
         Ok(_) => {
             state.sessions.forget_user(pc.caller.session.user.id);

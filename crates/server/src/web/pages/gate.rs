@@ -1,13 +1,12 @@
 //! The gate pages: the guard's scan page (`/gate`, with `static/gate.js`), the printable pass sheet
 //! (`/gate/passes`), the community's rules (`/gate/rules`) and the log (`/gate/log`).
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::{Right, mask};
 
-use super::{Chrome, PageCaller, PageError, page};
+use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::gate::{self, log, print};
 use crate::db::units;
 use crate::web::AppState;
@@ -264,8 +263,6 @@ async fn render_rules(
 
 #[derive(Deserialize)]
 pub struct RulesForm {
-    #[serde(default)]
-    csrf: String,
     community: String,
     exits_per_period: String,
     period_days: String,
@@ -279,13 +276,9 @@ pub struct RulesForm {
 
 pub async fn save_rules(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<RulesForm>,
+    PageForm { pc, form: f }: PageForm<RulesForm>,
 ) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::ManageGates, "gate.rules.set")
         .await

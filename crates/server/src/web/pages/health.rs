@@ -1,13 +1,12 @@
 //! The health page: what is due today for the caller — open alerts, residents put at risk, the
 //! follow-ups of people under quarantine, and residents not checked today — each with its form.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::{Right, mask};
 
-use super::{Chrome, PageCaller, PageError, page};
+use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::{health, quarantine, risk};
 use crate::web::AppState;
 use crate::web::api::health::{AlertView, alert_view, parse_reading};
@@ -110,7 +109,6 @@ async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Resp
 
 #[derive(Deserialize)]
 pub struct CheckForm {
-    csrf: String,
     resident_id: String,
     temperature: String,
     key: String,
@@ -118,12 +116,8 @@ pub struct CheckForm {
 
 pub async fn quick_check(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<CheckForm>,
+    PageForm { pc, form: f }: PageForm<CheckForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let r = async {
         pc.caller
             .require(&state, Right::RecordHealth, "health_check.create")
@@ -162,20 +156,15 @@ pub async fn quick_check(
 
 #[derive(Deserialize)]
 pub struct CloseForm {
-    csrf: String,
     version: String,
     note: String,
 }
 
 pub async fn close_alert(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<CloseForm>,
+    PageForm { pc, form: f }: PageForm<CloseForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let r = async {
         pc.caller
             .require(&state, Right::HandleAlerts, "alert.close")
@@ -199,7 +188,6 @@ pub async fn close_alert(
 
 #[derive(Deserialize)]
 pub struct DecideForm {
-    csrf: String,
     version: String,
     #[serde(default)]
     reason: String,
@@ -208,13 +196,9 @@ pub struct DecideForm {
 
 pub async fn decide_flag(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<DecideForm>,
+    PageForm { pc, form: f }: PageForm<DecideForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let r = async {
         pc.caller
             .require(&state, Right::ManageQuarantine, "risk_flag.decide")
@@ -244,7 +228,6 @@ pub async fn decide_flag(
 
 #[derive(Deserialize)]
 pub struct FollowUpForm {
-    csrf: String,
     temperature: String,
     #[serde(default)]
     needs: String,
@@ -254,13 +237,9 @@ pub struct FollowUpForm {
 
 pub async fn follow_up(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<FollowUpForm>,
+    PageForm { pc, form: f }: PageForm<FollowUpForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let r = async {
         pc.caller
             .require(&state, Right::RecordHealth, "follow_up.create")

@@ -1,13 +1,12 @@
 //! Residents list, resident card with edit and unmask, household card.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
-use super::{Chrome, PageCaller, PageError, html, page};
+use super::{Chrome, PageCaller, PageError, PageForm, html, page};
 use crate::db::registry::{self, Search};
 use crate::db::units;
 use crate::web::AppState;
@@ -228,8 +227,6 @@ pub async fn resident(
 #[derive(Deserialize)]
 pub struct ResidentForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     version: String,
     #[serde(default)]
     name: String,
@@ -251,23 +248,14 @@ pub struct ResidentForm {
 
 pub async fn resident_save(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<ResidentForm>,
+    PageForm { pc, form: f }: PageForm<ResidentForm>,
 ) -> Response {
-    let current = match resident_for_change(
-        &state,
-        &pc,
-        &f.csrf,
-        Right::EditRegistry,
-        "resident.update",
-        &id,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+    let current =
+        match resident_for_change(&state, &pc, Right::EditRegistry, "resident.update", &id).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
     let (t, rid) = (pc.t(), current.id);
     let patch = ResidentPatch {
         version: f.version.parse().unwrap_or(-1),
@@ -332,20 +320,15 @@ pub async fn resident_save(
 #[derive(Deserialize)]
 pub struct UnmaskForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     password: String,
 }
 
 pub async fn resident_unmask(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<UnmaskForm>,
+    PageForm { pc, form: f }: PageForm<UnmaskForm>,
 ) -> Response {
-    let r = match resident_for_change(&state, &pc, &f.csrf, Right::Unmask, "resident.unmask", &id)
-        .await
-    {
+    let r = match resident_for_change(&state, &pc, Right::Unmask, "resident.unmask", &id).await {
         Ok(r) => r,
         Err(response) => return response,
     };
@@ -501,8 +484,6 @@ async fn household_page(
 #[derive(Deserialize)]
 pub struct MemberForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     name: String,
     #[serde(default)]
     id_number: String,
@@ -517,13 +498,9 @@ pub struct MemberForm {
 /// Adds a member to a household from its card.
 pub async fn add_member(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<MemberForm>,
+    PageForm { pc, form: f }: PageForm<MemberForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let t = pc.t();
     let Ok(hid) = validate::path_id(&id) else {
         return PageError::new(t, AppError::NotFound).into_response();
@@ -599,8 +576,6 @@ pub async fn new_household(State(state): State<AppState>, pc: PageCaller) -> Res
 #[derive(Deserialize)]
 pub struct HouseholdForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     grid_code: String,
     #[serde(default)]
     building: String,
@@ -614,12 +589,8 @@ pub struct HouseholdForm {
 
 pub async fn create_household(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<HouseholdForm>,
+    PageForm { pc, form: f }: PageForm<HouseholdForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let body = NewHouseholdBody {
         grid_code: f.grid_code,
         building: f.building,
@@ -638,19 +609,15 @@ pub async fn create_household(
     }
 }
 
-/// What every form on a resident's card checks first: the page's token, the right, and that the
-/// resident lies in the caller's jurisdiction (else the not-found page).
+/// What every form on a resident's card checks first (its token checked by `PageForm`): the right,
+/// and that the resident lies in the caller's jurisdiction (else the not-found page).
 async fn resident_for_change(
     state: &AppState,
     pc: &PageCaller,
-    csrf: &str,
     right: Right,
     what: &'static str,
     id: &str,
 ) -> Result<crate::db::registry::Resident, Response> {
-    pc.check_csrf(state, csrf)
-        .await
-        .map_err(IntoResponse::into_response)?;
     pc.require(state, right, what)
         .await
         .map_err(IntoResponse::into_response)?;
@@ -664,31 +631,20 @@ async fn resident_for_change(
 #[derive(Deserialize)]
 pub struct DeleteForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     version: String,
 }
 
 /// Soft-deletes a resident from the card (the page asks once before sending).
 pub async fn delete_resident(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<DeleteForm>,
+    PageForm { pc, form: f }: PageForm<DeleteForm>,
 ) -> Response {
-    let r = match resident_for_change(
-        &state,
-        &pc,
-        &f.csrf,
-        Right::EditRegistry,
-        "resident.delete",
-        &id,
-    )
-    .await
-    {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+    let r =
+        match resident_for_change(&state, &pc, Right::EditRegistry, "resident.delete", &id).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
     let (t, rid) = (pc.t(), r.id);
     let version = f.version.parse().unwrap_or(-1);
     match registry::delete(

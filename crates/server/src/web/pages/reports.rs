@@ -2,14 +2,13 @@
 //! 14-day charts, downloads; a community leader submits (上报) here, and the street sees which
 //! communities have and returns one for correction.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
 use super::chart::{Series, line_chart};
-use super::{Chrome, PageCaller, PageError, page};
+use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::reports::{self, Report, trend};
 use crate::db::units;
 use crate::web::AppState;
@@ -241,8 +240,6 @@ pub async fn reports_page(
 
 #[derive(Deserialize)]
 pub struct SubmitForm {
-    #[serde(default)]
-    csrf: String,
     unit: String,
     date: String,
     #[serde(default)]
@@ -259,13 +256,9 @@ fn back(unit: &str, date: &str, done: &str) -> Response {
 
 pub async fn submit(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<SubmitForm>,
+    PageForm { pc, form: f }: PageForm<SubmitForm>,
 ) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::SubmitReports, "report.submit")
         .await
@@ -289,8 +282,6 @@ pub async fn submit(
 
 #[derive(Deserialize)]
 pub struct ReturnForm {
-    #[serde(default)]
-    csrf: String,
     /// The page the board is on.
     from: String,
     unit: String,
@@ -301,13 +292,9 @@ pub struct ReturnForm {
 
 pub async fn send_back(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<ReturnForm>,
+    PageForm { pc, form: f }: PageForm<ReturnForm>,
 ) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::ReviewReports, "report.return")
         .await

@@ -1,33 +1,25 @@
 //! Undoing a resident's deletion (撤销) from their household's card, where the deletion leads.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
-use super::{PageCaller, PageError};
+use super::{PageError, PageForm};
 use crate::web::AppState;
 use crate::web::api::residents::restore_in_scope;
 use crate::web::error::AppError;
 use crate::web::validate;
 
 #[derive(Deserialize)]
-pub struct RestoreForm {
-    #[serde(default)]
-    csrf: String,
-}
+pub struct RestoreForm {}
 
 /// Brings the resident back and opens their card.
 pub async fn restore_resident(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<RestoreForm>,
+    PageForm { pc, form: _f }: PageForm<RestoreForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::EditRegistry, "resident.restore")
         .await

@@ -1,13 +1,12 @@
 //! The import page (upload, preview with each row's problems, confirm) and the residents download.
 
-use axum::Form;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
-use super::{Chrome, PageCaller, PageError, page};
+use super::{Chrome, PageCaller, PageError, PageForm, PageUpload, page};
 use crate::db::units;
 use crate::sheet::export::Values;
 use crate::sheet::import::{Report, describe};
@@ -92,77 +91,30 @@ pub async fn import_page(State(state): State<AppState>, pc: PageCaller) -> Respo
 }
 
 /// The upload: read the form, keep the file, show what importing it would do.
-pub async fn upload(
-    State(state): State<AppState>,
-    pc: PageCaller,
-    mut form: Multipart,
-) -> Response {
-    let t = pc.t();
-    if let Err(e) = pc
+pub async fn upload(State(state): State<AppState>, form: PageUpload) -> Response {
+    let t = form.pc.t();
+    if let Err(e) = form
+        .pc
         .require(&state, Right::ImportRegistry, "import.residents")
         .await
     {
         return e.into_response();
     }
-    let (mut csrf, mut community, mut grid, mut sheet) =
-        (String::new(), String::new(), String::new(), String::new());
-    let mut file: Option<(String, axum::body::Bytes)> = None;
-    let mut failure: Option<AppError> = None;
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(b) if name == "file" => file = Some((file_name, b)),
-                    Ok(b) => {
-                        let v = String::from_utf8_lossy(&b).into_owned();
-                        match name.as_str() {
-                            "csrf" => csrf = v,
-                            "community" => community = v,
-                            "grid" => grid = v,
-                            "sheet" => sheet = v,
-                            _ => {}
-                        }
-                    }
-                    Err(e) => {
-                        failure =
-                            Some(if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                                AppError::PayloadTooLarge
-                            } else {
-                                AppError::invalid("file", "file_damaged", "the upload was cut off")
-                            });
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                failure = Some(if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::PayloadTooLarge
-                } else {
-                    AppError::invalid("file", "file_damaged", "the upload was cut off")
-                });
-                break;
-            }
-        }
-    }
-    if let Err(e) = pc.check_csrf(&state, &csrf).await {
-        return e.into_response();
-    }
+    let (community, grid, sheet) = (
+        form.field("community"),
+        form.field("grid"),
+        form.field("sheet"),
+    );
+    let PageUpload { pc, file, .. } = form;
     let user_id = pc.caller.session.user.id;
     let caller = pc.caller.clone();
     let mut p = match ImportPage::new(&state, pc).await {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let (file_name, bytes) = match (failure, file) {
-        (Some(e), _) => {
-            p.error = Some(error_text(t, &e));
-            return page(&p);
-        }
-        (None, Some(f)) => f,
-        (None, None) => {
+    let (file_name, bytes) = match file {
+        Some(f) => f,
+        None => {
             p.error = Some(t.invalid("file_empty"));
             return page(&p);
         }
@@ -194,21 +146,15 @@ pub async fn upload(
 }
 
 #[derive(Deserialize)]
-pub struct ConfirmForm {
-    csrf: String,
-}
+pub struct ConfirmForm {}
 
 /// The confirmation: import the kept file for real (against the registry as it is now).
 pub async fn confirm(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(token): Path<String>,
-    Form(f): Form<ConfirmForm>,
+    PageForm { pc, form: _f }: PageForm<ConfirmForm>,
 ) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::ImportRegistry, "import.residents")
         .await
@@ -294,7 +240,6 @@ pub async fn errors_sheet(
 
 #[derive(Deserialize)]
 pub struct ExportForm {
-    csrf: String,
     unit: String,
     format: String,
     /// Given: full values after re-authentication; empty: masked.
@@ -305,13 +250,9 @@ pub struct ExportForm {
 /// The download of the residents page.
 pub async fn export(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<ExportForm>,
+    PageForm { pc, form: f }: PageForm<ExportForm>,
 ) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::ExportRegistry, "export.residents")
         .await

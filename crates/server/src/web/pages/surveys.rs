@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use shouhu_domain::Right;
 
-use super::{Chrome, PageCaller, PageError, page};
+use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::surveys;
 use crate::survey::Kind;
 use crate::web::AppState;
@@ -70,9 +69,11 @@ async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> R
 }
 
 /// A leader starts a campaign with the built-in screening questionnaire over chosen grids.
-pub async fn create(State(state): State<AppState>, pc: PageCaller, body: Bytes) -> Response {
+pub async fn create(
+    State(state): State<AppState>,
+    PageForm { pc, form: pairs }: PageForm<Vec<(String, String)>>,
+) -> Response {
     let t = pc.t();
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |k: &str| {
         pairs
             .iter()
@@ -80,9 +81,6 @@ pub async fn create(State(state): State<AppState>, pc: PageCaller, body: Bytes) 
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    if let Err(e) = pc.check_csrf(&state, &field("csrf")).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::ManageSurveys, "survey.create")
         .await
@@ -367,12 +365,10 @@ fn answers_of(
 
 pub async fn save_visit(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path((id, hid)): Path<(String, String)>,
-    body: Bytes,
+    PageForm { pc, form: pairs }: PageForm<Vec<(String, String)>>,
 ) -> Response {
     let t = pc.t();
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let field = |k: &str| {
         pairs
             .iter()
@@ -380,9 +376,6 @@ pub async fn save_visit(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    if let Err(e) = pc.check_csrf(&state, &field("csrf")).await {
-        return e.into_response();
-    }
     if let Err(e) = pc
         .require(&state, Right::RecordHealth, "survey.visit")
         .await

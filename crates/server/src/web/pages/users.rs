@@ -1,13 +1,12 @@
 //! Accounts page for the system and security administrators, over the same functions as the API.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::{Right, Role};
 
-use super::{Chrome, PageCaller, PageError, html};
+use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::accounts::{self, StaffMember};
 use crate::web::AppState;
 use crate::web::api::users::{self, Access, NewUser};
@@ -100,8 +99,6 @@ async fn refused(state: &AppState, pc: PageCaller, e: AppError) -> Response {
 #[derive(Deserialize)]
 pub struct CreateForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     username: String,
     #[serde(default)]
     display_name: String,
@@ -113,12 +110,8 @@ pub struct CreateForm {
 
 pub async fn create(
     State(state): State<AppState>,
-    pc: PageCaller,
-    Form(f): Form<CreateForm>,
+    PageForm { pc, form: f }: PageForm<CreateForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let body = NewUser {
         username: f.username,
         display_name: f.display_name,
@@ -142,8 +135,6 @@ pub async fn create(
 #[derive(Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
     disabled: String,
     #[serde(default)]
     role: String,
@@ -153,13 +144,9 @@ pub struct CsrfForm {
 
 pub async fn set_disabled(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm { pc, form: f }: PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     match users::disable(&state, &pc.caller, &id, f.disabled == "1").await {
         Ok(()) => Redirect::to("/users").into_response(),
         Err(e) => refused(&state, pc, e).await,
@@ -168,13 +155,9 @@ pub async fn set_disabled(
 
 pub async fn reset(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm { pc, form: _f }: PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     match users::reset(&state, &pc.caller, &id).await {
         Ok(made) => {
             let notice = format!(
@@ -191,13 +174,9 @@ pub async fn reset(
 
 pub async fn access(
     State(state): State<AppState>,
-    pc: PageCaller,
     Path(id): Path<String>,
-    Form(f): Form<CsrfForm>,
+    PageForm { pc, form: f }: PageForm<CsrfForm>,
 ) -> Response {
-    if let Err(e) = pc.check_csrf(&state, &f.csrf).await {
-        return e.into_response();
-    }
     let body = Access {
         role: f.role,
         unit_codes: codes(&f.units),
