@@ -588,6 +588,20 @@ async fn the_openapi_document_is_pinned() {
     assert_eq!(docs.status(), 200);
     let h = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(h.status(), 200);
+    // Every answer carries the id its request is followed by in the log; one a proxy gave is kept.
+    let id = h.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let again = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(again.headers()["x-request-id"].to_str().unwrap(), id);
+    let given = app
+        .client
+        .get(app.url("/api/v1/residents"))
+        .header("x-request-id", "from-the-proxy-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.status(), 401);
+    assert_eq!(given.headers()["x-request-id"], "from-the-proxy-1");
 }
 
 #[tokio::test]

@@ -148,3 +148,26 @@ async fn acknowledged_writes_survive_a_sigkill() {
         );
     }
 }
+
+/// What the SIGKILL test cannot tell: a killed process's writes already handed to the kernel
+/// survive whatever `synchronous` says; only a power loss or a crash of the machine would show
+/// `OFF`. So every pooled SQLite connection is checked to run as the durability rule needs —
+/// WAL, `synchronous = FULL` (2), foreign keys on.
+#[tokio::test]
+async fn every_sqlite_connection_syncs_each_commit() {
+    let t = common::sqlite().await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = t.db.pool.acquire().await.unwrap();
+        let (mode, sync, fk): (String, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT journal_mode FROM pragma_journal_mode), \
+             (SELECT synchronous FROM pragma_synchronous), \
+             (SELECT foreign_keys FROM pragma_foreign_keys)",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        held.push(conn);
+    }
+}

@@ -137,11 +137,13 @@ pub fn one_time_password() -> String {
 }
 
 /// argon2 off the async threads: a hash takes tens of milliseconds by design.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
     let pw = password.to_string();
     tokio::task::spawn_blocking(move || hash_password(&pw)).await?
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify_password_blocking(hash: &str, password: &str) -> anyhow::Result<bool> {
     let (hash, pw) = (hash.to_string(), password.to_string());
     Ok(tokio::task::spawn_blocking(move || verify_password(&hash, &pw)).await?)
@@ -166,6 +168,7 @@ pub fn dummy_hash() -> &'static str {
 const USER_COLUMNS: &str =
     "id, username, display_name, role, password_hash, must_change_password, disabled";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_username(db: &Db, username: &str) -> StoreResult<Option<(User, String)>> {
     let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
@@ -179,6 +182,7 @@ pub async fn find_by_username(db: &Db, username: &str) -> StoreResult<Option<(Us
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<(User, String)>> {
     let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {USER_COLUMNS} FROM users WHERE id = $1"
@@ -192,6 +196,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<(User, String)>>
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_user(
     tx: &mut Tx,
     username: &str,
@@ -224,6 +229,7 @@ pub async fn create_user(
     .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(
     tx: &mut Tx,
     user_id: i64,
@@ -244,6 +250,7 @@ pub async fn set_password(
 }
 
 /// Disabling an account also ends all its sessions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> StoreResult<()> {
     sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(i64::from(disabled))
@@ -256,6 +263,7 @@ pub async fn set_disabled(tx: &mut Tx, user_id: i64, disabled: bool) -> StoreRes
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_all_sessions(tx: &mut Tx, user_id: i64) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
@@ -264,6 +272,7 @@ pub async fn end_all_sessions(tx: &mut Tx, user_id: i64) -> StoreResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn assign_unit(tx: &mut Tx, user_id: i64, unit_id: i64) -> StoreResult<()> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM staff_units WHERE user_id = $1 AND unit_id = $2")
@@ -282,6 +291,7 @@ pub async fn assign_unit(tx: &mut Tx, user_id: i64, unit_id: i64) -> StoreResult
 }
 
 /// Every account with the codes of the units it serves, for the administrators.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_users(db: &Db) -> StoreResult<Vec<StaffMember>> {
     let rows: Vec<(i64, String, String, String, i64, Option<String>)> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, u.role, u.disabled, o.code FROM users u \
@@ -313,6 +323,7 @@ pub async fn list_users(db: &Db) -> StoreResult<Vec<StaffMember>> {
 }
 
 /// Replaces an account's role and units; its sessions end so the new access applies at once.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_access(
     tx: &mut Tx,
     user_id: i64,
@@ -368,6 +379,7 @@ impl Session {
 }
 
 /// Starts a session and returns its secret token (only ever shown to the client).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_session(
     tx: &mut Tx,
     user_id: i64,
@@ -408,6 +420,7 @@ struct SessionRow {
 }
 
 /// The live session for a token, or None when unknown, expired or its account disabled.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn lookup_session(db: &Db, token: &str) -> StoreResult<Option<Session>> {
     let hash = token_hash(token);
     let row: Option<SessionRow> = sqlx::query_as(
@@ -456,6 +469,7 @@ pub async fn lookup_session(db: &Db, token: &str) -> StoreResult<Option<Session>
     }))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_session(db: &Db, token_hash: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
@@ -464,6 +478,7 @@ pub async fn end_session(db: &Db, token_hash: &str) -> StoreResult<()> {
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn mark_reauth(db: &Db, token_hash: &str) -> StoreResult<()> {
     sqlx::query("UPDATE sessions SET reauth_at = $1 WHERE token_hash = $2")
         .bind(now())
@@ -483,6 +498,7 @@ pub struct SessionInfo {
     pub user_agent: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_sessions(db: &Db, user_id: i64) -> StoreResult<Vec<SessionInfo>> {
     Ok(sqlx::query_as(
         "SELECT substr(token_hash, 1, 12) AS handle, created_at, last_seen_at, address, user_agent \
@@ -494,6 +510,7 @@ pub async fn list_sessions(db: &Db, user_id: i64) -> StoreResult<Vec<SessionInfo
 }
 
 /// Ends one of the user's own sessions by its handle.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_session_by_handle(db: &Db, user_id: i64, handle: &str) -> StoreResult<bool> {
     if handle.len() != 12 || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(false);
@@ -514,6 +531,7 @@ pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
     sqlx::query("INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)")
         .bind(username)
@@ -525,6 +543,7 @@ pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResu
 }
 
 /// True when sign-in for this name or from this address must wait.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn is_throttled(db: &Db, username: &str, address: &str) -> StoreResult<bool> {
     let since = now() - THROTTLE_WINDOW_SECS;
     let by_account: i64 =
@@ -543,6 +562,7 @@ pub async fn is_throttled(db: &Db, username: &str, address: &str) -> StoreResult
 }
 
 /// A successful sign-in clears the account's failures.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_failures(db: &Db, username: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username)
@@ -565,6 +585,7 @@ pub struct StaffMember {
 }
 
 /// Staff serving any unit within the caller's jurisdiction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn staff_in_scope(db: &Db, scope: &Scope) -> StoreResult<Vec<StaffMember>> {
     let rows: Vec<(i64, String, String, String, i64, String)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -604,6 +625,7 @@ pub struct Team {
     pub members: Vec<String>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_team(
     tx: &mut Tx,
     community_id: i64,
@@ -620,6 +642,7 @@ pub async fn create_team(
     .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_team_member(tx: &mut Tx, team_id: i64, user_id: i64) -> StoreResult<()> {
     sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
         .bind(team_id)
@@ -630,6 +653,7 @@ pub async fn add_team_member(tx: &mut Tx, team_id: i64, user_id: i64) -> StoreRe
 }
 
 /// Teams of the communities within the caller's jurisdiction, with their members' display names.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn teams_in_scope(db: &Db, scope: &Scope) -> StoreResult<Vec<Team>> {
     let rows: Vec<(i64, String, String, String, Option<String>)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(

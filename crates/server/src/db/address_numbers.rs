@@ -54,6 +54,7 @@ pub fn rows(household_id: i64, grid_id: i64, address: &str) -> impl Iterator<Ite
 }
 
 /// Writes a household's tails anew, after its address was written.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn write(tx: &mut Tx, household_id: i64, grid_id: i64, address: &str) -> StoreResult<()> {
     sqlx::query("DELETE FROM address_numbers WHERE household_id = $1")
         .bind(household_id)
@@ -65,6 +66,7 @@ pub async fn write(tx: &mut Tx, household_id: i64, grid_id: i64, address: &str) 
 
 /// Writes the tails of the households stored before the table existed, once, when the migration
 /// has left its mark; in batches of households, in one transaction with removing the mark.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fill_if_pending(db: &Db) -> StoreResult<()> {
     let pending: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(PENDING)

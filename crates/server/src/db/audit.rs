@@ -80,6 +80,7 @@ fn entry_hash(
 }
 
 /// Appends within the caller's write transaction, so the entry commits or rolls back with the change.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn append(tx: &mut Tx, backend: Backend, e: &NewEntry) -> StoreResult<()> {
     if backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -131,6 +132,7 @@ pub async fn append(tx: &mut Tx, backend: Backend, e: &NewEntry) -> StoreResult<
 }
 
 /// Appends in a transaction of its own: sign-ins, refusals, reads of personal data.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(db: &Db, e: &NewEntry) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     append(&mut tx, db.backend, e).await?;
@@ -153,6 +155,7 @@ const ENTRY_COLUMNS: &str = "id, at, actor_id, actor, action, object_kind, objec
      address, detail, prev_hash, hash";
 
 /// Newest first. Only the auditor reaches this (checked at the edge by the `ReadAudit` right).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     db: &Db,
     f: &Filter,
@@ -204,6 +207,7 @@ pub enum Verdict {
 }
 
 /// Recomputes every hash in order. Reads in pages so a long log needs little memory.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn verify(db: &Db) -> StoreResult<Verdict> {
     let mut prev_hash = GENESIS.to_string();
     let mut expected_id = 1;

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use super::{Backend, Db};
 
 /// Writes a backup of `db` to `out`, which must not exist yet.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn backup(db: &Db, url: &str, out: &Path) -> anyhow::Result<()> {
     if out.exists() {
         bail!("{} exists already: choose a new file", out.display());

@@ -42,6 +42,7 @@ const MAX_BINDS: usize = 30_000;
 const MAX_ROWS: usize = 1_000;
 
 /// Inserts `rows` into `table` in batches. `table` and `columns` are code constants, never input.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_rows(
     tx: &mut Tx,
     table: &str,

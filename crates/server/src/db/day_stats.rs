@@ -4,6 +4,7 @@
 use super::{StoreResult, Tx};
 
 /// Adds to a grid's figures of `day`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(
     tx: &mut Tx,
     grid_id: i64,
@@ -30,6 +31,7 @@ pub async fn add(
 }
 
 /// Residents checked on `day`, per grid of `grids` (grids without any are absent).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn residents_checked(
     db: &super::Db,
     grids: &[i64],

@@ -21,6 +21,7 @@ pub struct ExportRow {
 }
 
 /// The unit's id and name by code, if the user (None: the command line) may reach it.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unit(db: &Db, code: &str, user_id: Option<i64>) -> StoreResult<(i64, String)> {
     let unit: Option<(i64, String)> =
         sqlx::query_as("SELECT id, name FROM org_units WHERE code = $1")
@@ -51,6 +52,7 @@ async fn grids_of(db: &Db, unit_id: i64) -> StoreResult<Vec<i64>> {
 }
 
 /// The grids of `unit_id` whose residents the user (None: the command line) may export.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn export_grids(db: &Db, unit_id: i64, user_id: Option<i64>) -> StoreResult<Vec<i64>> {
     let mut grids = grids_of(db, unit_id).await?;
     if let Some(u) = user_id {
@@ -66,6 +68,7 @@ pub async fn export_grids(db: &Db, unit_id: i64, user_id: Option<i64>) -> StoreR
 /// Each row comes back as one text of fields joined by the unit separator (U+001F, which no
 /// stored text holds: control characters are refused at every entry): moving a value through the
 /// driver costs more than the database's work, and this moves one per resident instead of thirteen.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grid_residents(db: &Db, grid: i64) -> StoreResult<Vec<ExportRow>> {
     let rows: Vec<String> = sqlx::query_scalar(
         "SELECT g.name || $2 || COALESCE(b.name, '') || $2 || COALESCE(bu.name, '') \
@@ -94,6 +97,7 @@ pub async fn grid_residents(db: &Db, grid: i64) -> StoreResult<Vec<ExportRow>> {
 }
 
 /// Every resident of `unit_id` the user may export.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn residents(db: &Db, unit_id: i64, user_id: Option<i64>) -> StoreResult<Vec<ExportRow>> {
     let mut out = Vec::new();
     for grid in export_grids(db, unit_id, user_id).await? {

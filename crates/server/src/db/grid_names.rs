@@ -46,6 +46,7 @@ impl GridNames {
 }
 
 /// Fills in each resident's `grid_code` and `grid_name` from their `grid_id`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn fill(db: &Db, residents: &mut [Resident]) -> StoreResult<()> {
     let missing = db.grid_names.missing(residents.iter().map(|r| r.grid_id));
     if !missing.is_empty() {

@@ -4,6 +4,7 @@ use super::{Db, StoreResult, Tx};
 
 /// Adds `residents` and `households` (either may be negative) to a grid's totals, and counts the
 /// change for the day's report (`state_changes`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(tx: &mut Tx, grid_id: i64, residents: i64, households: i64) -> StoreResult<()> {
     sqlx::query(
         "UPDATE grid_stats SET residents = residents + $1, households = households + $2 WHERE grid_id = $3",
@@ -18,6 +19,7 @@ pub async fn add(tx: &mut Tx, grid_id: i64, residents: i64, households: i64) -> 
 }
 
 /// A new grid starts at zero.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(tx: &mut Tx, grid_id: i64) -> StoreResult<()> {
     sqlx::query("INSERT INTO grid_stats (grid_id, residents, households) VALUES ($1, 0, 0)")
         .bind(grid_id)
@@ -27,6 +29,7 @@ pub async fn create(tx: &mut Tx, grid_id: i64) -> StoreResult<()> {
 }
 
 /// Recounts every grid from the records (after a bulk load, or to repair).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rebuild(db: &Db) -> StoreResult<()> {
     sqlx::query(
         "UPDATE grid_stats SET \

@@ -51,6 +51,7 @@ const CHECK_SELECT: &str = "SELECT c.id, c.resident_id, c.grid_id, c.temperature
      FROM health_checks c";
 
 /// Records one check in its own transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record(db: &Db, scope: &Scope, day: &str, c: &NewCheck) -> StoreResult<Recorded> {
     let mut tx = db.begin_write().await?;
     custom_plans(&mut tx, db).await?;
@@ -123,6 +124,7 @@ async fn replay(tx: &mut Tx, user_id: i64, c: &NewCheck) -> StoreResult<Option<R
 }
 
 /// Records a check inside `tx` (one of a batch, or alone).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_in(
     tx: &mut Tx,
     scope: &Scope,
@@ -263,6 +265,7 @@ const ALERT_SELECT: &str = "SELECT a.id, a.grid_id, g.code AS grid_code, a.resid
      JOIN households h ON h.id = r.household_id LEFT JOIN health_checks c ON c.id = a.health_check_id";
 
 /// Alerts of the given grids, newest first; `status` None for all.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn alerts(
     db: &Db,
     grids: &[i64],
@@ -296,6 +299,7 @@ pub async fn alerts(
 }
 
 /// Closes an open alert with the follow-up's note; a stale version is a conflict.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn close_alert(
     db: &Db,
     scope: &Scope,
@@ -351,13 +355,17 @@ pub async fn close_alert(
 /// Residents of `grids` with no check on `day`, grid by grid. The counts come from the kept
 /// figures (residents per grid, residents checked per grid and day), so the page is read from one
 /// grid's index range, stopping as soon as it is full.
+/// Residents not checked (resident id, household id, name, address) and their total.
+pub type NotChecked = (Vec<(i64, i64, String, String)>, i64);
+
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn not_checked(
     db: &Db,
     grids: &[i64],
     day: &str,
     limit: i64,
     offset: i64,
-) -> StoreResult<(Vec<(i64, i64, String, String)>, i64)> {
+) -> StoreResult<NotChecked> {
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
@@ -421,6 +429,7 @@ pub enum BatchOutcome {
 /// earlier answers for the keys, the residents within scope, one multi-row insert of the checks,
 /// one of the alerts. Items are independent: a resident out of scope or a reused key refuses that
 /// item only.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn record_batch(
     db: &Db,
     scope: &Scope,

@@ -35,6 +35,7 @@ const HOUSEHOLD_SELECT: &str = "SELECT h.id, h.grid_id, g.code AS grid_code, g.n
      LEFT JOIN buildings b ON b.id = bu.building_id \
      LEFT JOIN residents hr ON hr.id = h.head_resident_id";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     db: &Db,
     scope: &Scope,
@@ -72,6 +73,7 @@ pub async fn search(
     Ok((items, total))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Household> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{HOUSEHOLD_SELECT} WHERE h.id = $2 AND h.deleted_at IS NULL AND h.grid_id IN ({GRIDS_OF_USER})"
@@ -83,6 +85,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Household> {
     .ok_or(StoreError::NotFound)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn exists_unscoped(db: &Db, id: i64) -> StoreResult<bool> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM households WHERE id = $1 AND deleted_at IS NULL")
@@ -103,6 +106,7 @@ pub struct NewHousehold {
 }
 
 /// Finds or creates the building and unit (单元) named, returning the unit's id; None when no building.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn ensure_building_unit(
     tx: &mut Tx,
     grid_id: i64,
@@ -149,6 +153,7 @@ pub async fn ensure_building_unit(
 }
 
 /// Creates a household in a grid of the caller's jurisdiction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, scope: &Scope, actor: &Actor, h: &NewHousehold) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
     let in_scope: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -204,6 +209,7 @@ pub struct Changes {
     pub head_resident_id: Option<Option<i64>>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &Db,
     scope: &Scope,
@@ -293,6 +299,7 @@ pub async fn update(
 }
 
 /// Soft delete of an empty household; one with members is refused so nobody is orphaned.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(
     db: &Db,
     scope: &Scope,

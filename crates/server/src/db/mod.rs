@@ -35,8 +35,9 @@ pub mod value_set;
 
 use std::time::Duration;
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyTransactionManager};
 use sqlx::{AnyPool, Connection, Executor};
+use sqlx_core::transaction::TransactionManager;
 
 pub use scope::Scope;
 
@@ -87,6 +88,7 @@ static MIGRATIONS_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 impl Db {
     /// Opens the database named by `url` (`sqlite://…` or `postgres://…`); a SQLite file is created
     /// when missing. Does not migrate: call [`Db::migrate`].
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
         let (backend, url) = if url.starts_with("sqlite:") {
@@ -108,6 +110,17 @@ impl Db {
         let pool = match backend {
             Backend::Sqlite => {
                 pool_options
+                    // SQLite undoes a transaction itself when its disk is full (SQLITE_FULL, an I/O
+                    // error) and its COMMIT fails; sqlx still counts that transaction open, so its
+                    // ROLLBACK is refused and every later BEGIN on the connection fails ("begin_with
+                    // at non-zero transaction depth"), long after space returns. Such a connection
+                    // is closed here and a new one opened. A healthy connection comes back to the
+                    // pool with its rollbacks done (the pool flushes them), at depth 0.
+                    .before_acquire(|conn, _meta| {
+                        Box::pin(async move {
+                            Ok(AnyTransactionManager::get_transaction_depth(conn) == 0)
+                        })
+                    })
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // FULL: an acknowledged write survives power loss (SECURITY.md F).
@@ -144,6 +157,7 @@ impl Db {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
             Backend::Sqlite => MIGRATIONS_SQLITE.run(&self.pool).await?,
@@ -155,6 +169,7 @@ impl Db {
 
     /// A transaction that writes. SQLite takes its write lock at once (`BEGIN IMMEDIATE`), so that a
     /// transaction which reads before it writes cannot fail half-way when another writer commits.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn begin_write(&self) -> StoreResult<Tx> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -167,6 +182,7 @@ impl Db {
         self.pg_rows.as_ref()
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn close(&self) {
         self.pool.close().await;
         if let Some(pg) = &self.pg_rows {

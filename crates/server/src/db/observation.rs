@@ -21,6 +21,7 @@ pub struct Site {
 }
 
 /// The sites run by a unit above or within the caller's jurisdiction (where its people can go).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn sites(db: &Db, scope: &Scope) -> StoreResult<Vec<Site>> {
     let sql = format!(
         "SELECT s.id, u.code AS unit_code, s.name, s.address, s.beds, s.occupied \
@@ -34,6 +35,7 @@ pub async fn sites(db: &Db, scope: &Scope) -> StoreResult<Vec<Site>> {
         .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_site(
     db: &Db,
     actor: &Actor,
@@ -85,6 +87,7 @@ const TRANSFER_SELECT: &str = "SELECT t.id, t.quarantine_id, t.resident_id, t.si
      t.notified_at, t.picked_up_at, t.plate, t.admitted_at, t.released_at, t.note, t.version FROM transfers t";
 
 /// Notifies a transfer of the person of an open episode to a site.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn notify(
     db: &Db,
     scope: &Scope,
@@ -151,6 +154,7 @@ pub async fn notify(
     Ok(id)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Transfer> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{TRANSFER_SELECT} WHERE t.id = $2 AND t.grid_id IN ({GRIDS_OF_USER})"
@@ -174,6 +178,7 @@ pub struct Step<'a> {
     pub note: &'a str,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn advance(
     db: &Db,
     scope: &Scope,

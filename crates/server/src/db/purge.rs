@@ -210,6 +210,7 @@ const DAY: i64 = 86_400;
 /// Deletes what is past retention at `now` (unix seconds) and records one audit entry with the
 /// counts when anything was deleted. `dry_run` does it all in one transaction and rolls it back:
 /// the counts are exact, nothing changes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn purge(db: &Db, r: &Retention, now: i64, dry_run: bool) -> StoreResult<Purged> {
     let cutoff = |step: &Step| {
         let days = match step.kind {

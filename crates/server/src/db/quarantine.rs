@@ -45,6 +45,7 @@ const SELECT: &str = "SELECT q.id, q.resident_id, r.name AS resident_name, q.hou
 
 /// Starts an episode: active when it starts today or earlier, planned when later. A resident has
 /// at most one open episode.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &Db,
     scope: &Scope,
@@ -159,6 +160,7 @@ async fn event(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Quarantine> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE q.id = $2 AND q.grid_id IN ({GRIDS_OF_USER})"
@@ -171,6 +173,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Quarantine> {
 }
 
 /// Episodes of `grids`, newest first, optionally of one status.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(
     db: &Db,
     grids: &[i64],
@@ -205,6 +208,7 @@ pub async fn list(
 }
 
 /// Moves an episode to `to` if the state machine allows it and the version still holds.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn transition(
     db: &Db,
     scope: &Scope,
@@ -301,6 +305,7 @@ pub struct NewFollowUp {
 }
 
 /// Records the day's follow-up of an active episode; a second one the same day is a conflict.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn follow_up(
     db: &Db,
     scope: &Scope,
@@ -374,6 +379,7 @@ pub async fn follow_up(
 
 /// Active episodes of `grids` whose follow-up for `today` is not recorded yet; `overdue` marks
 /// those whose follow-up of the day before is missing too (flagged the next day).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn due(
     db: &Db,
     grids: &[i64],
@@ -420,6 +426,7 @@ pub async fn due(
 
 /// Whether a household of the jurisdiction has a member under active home isolation (the gate
 /// refuses its exits).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn household_isolated(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<bool> {
     let sql = format!(
         "SELECT (SELECT COUNT(*) FROM quarantines q WHERE q.household_id = h.id AND q.kind = 'home' \

@@ -25,6 +25,7 @@ pub fn local_today() -> String {
 }
 
 /// Adds `n` to a grid's `key` of `day`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(tx: &mut Tx, grid_id: i64, day: &str, key: &str, n: i64) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO report_day_stats (grid_id, day, key, n) VALUES ($1, $2, $3, $4) \

@@ -23,6 +23,7 @@ pub struct Area {
     pub ends_on: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn areas(db: &Db) -> StoreResult<Vec<Area>> {
     Ok(
         sqlx::query_as("SELECT id, name, starts_on, ends_on FROM risk_areas ORDER BY id")
@@ -31,6 +32,7 @@ pub async fn areas(db: &Db) -> StoreResult<Vec<Area>> {
     )
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_area(
     db: &Db,
     actor: &Actor,
@@ -171,6 +173,7 @@ const FLAG_SELECT: &str = "SELECT f.id, f.resident_id, r.name AS resident_name, 
      FROM risk_flags f JOIN residents r ON r.id = f.resident_id JOIN households h ON h.id = r.household_id \
      JOIN org_units g ON g.id = f.grid_id";
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn flags(
     db: &Db,
     grids: &[i64],
@@ -272,6 +275,7 @@ async fn decide(
 }
 
 /// Confirms a flag: the recommended measure (or `kind`) starts today, in the same transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn confirm(
     db: &Db,
     scope: &Scope,
@@ -311,6 +315,7 @@ pub async fn confirm(
 }
 
 /// Dismisses a flag with the reason (e.g. the trip was before the area became one).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dismiss(
     db: &Db,
     scope: &Scope,

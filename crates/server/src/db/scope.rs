@@ -24,6 +24,7 @@ pub const GRIDS_OF_USER: &str = "SELECT c.descendant_id FROM staff_units su \
 pub const UNITS_OF_USER: &str = GRIDS_OF_USER;
 
 /// The grid ids within the caller's jurisdiction, for queries that list them as values.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grids(db: &super::Db, scope: &Scope) -> Result<std::sync::Arc<Vec<i64>>, sqlx::Error> {
     match &scope.grids {
         Some(g) => Ok(g.clone()),
@@ -36,6 +37,7 @@ pub async fn grids(db: &super::Db, scope: &Scope) -> Result<std::sync::Arc<Vec<i
 /// Grids only: households (and so residents) belong to grids, and each id listed costs every
 /// index scan of a list one more descent (a community leader's 8 grids were 9 values with the
 /// community's own id).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grids_of_user(db: &super::Db, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT c.descendant_id FROM staff_units su \

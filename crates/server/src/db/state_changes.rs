@@ -10,6 +10,7 @@ use super::report_stats::local_today;
 use super::{Db, StoreResult, Tx};
 
 /// Counts a change of `n` in `key` of `unit_id`, today.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(tx: &mut Tx, unit_id: i64, key: &str, n: i64) -> StoreResult<()> {
     if n == 0 {
         return Ok(());
@@ -28,6 +29,7 @@ pub async fn add(tx: &mut Tx, unit_id: i64, key: &str, n: i64) -> StoreResult<()
 }
 
 /// An episode of `kind` becoming active (`n` = 1) or ending (`n` = -1) in `grid_id`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_episode(tx: &mut Tx, grid_id: i64, kind: &str, n: i64) -> StoreResult<()> {
     add(tx, grid_id, "quarantine_active", n).await?;
     add(tx, grid_id, &format!("quarantine_{kind}"), n).await
@@ -40,6 +42,7 @@ pub fn is_site_key(key: &str) -> bool {
 }
 
 /// What changed after `day` in every unit under `unit_id`: `(unit, key, n)`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn after(db: &Db, unit_id: i64, day: &str) -> StoreResult<Vec<(i64, String, i64)>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT unit_id, key, CAST(SUM(n) AS BIGINT) FROM state_changes \

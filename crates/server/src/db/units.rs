@@ -21,6 +21,7 @@ const UNIT_SELECT: &str = "SELECT u.id, u.code, u.name, u.kind, p.code AS parent
      FROM org_units u LEFT JOIN org_units p ON p.id = u.parent_id";
 
 /// Creates a unit under `parent_code` (None only for a city) and its closure rows.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     tx: &mut Tx,
     code: &str,
@@ -92,6 +93,7 @@ pub async fn create(
 }
 
 /// Every unit within the caller's jurisdiction, ordered by code (which orders the tree).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
     let sql = format!("{UNIT_SELECT} WHERE u.id IN ({UNITS_OF_USER}) ORDER BY u.code");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -101,6 +103,7 @@ pub async fn list(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
 }
 
 /// A unit by code, if it lies within the caller's jurisdiction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_by_code(db: &Db, scope: &Scope, code: &str) -> StoreResult<Unit> {
     let sql = format!("{UNIT_SELECT} WHERE u.id IN ({UNITS_OF_USER}) AND u.code = $2");
     sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -112,6 +115,7 @@ pub async fn get_by_code(db: &Db, scope: &Scope, code: &str) -> StoreResult<Unit
 }
 
 /// The grids within the caller's jurisdiction (for pickers and the household form).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn grids(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
     let sql = format!(
         "{UNIT_SELECT} WHERE u.id IN ({GRIDS_OF_USER}) AND u.kind = 'grid' ORDER BY u.code"
@@ -123,6 +127,7 @@ pub async fn grids(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
 }
 
 /// Any unit by code, without scope: for administration and the command line only.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_unscoped(db: &Db, code: &str) -> StoreResult<Option<Unit>> {
     let sql = format!("{UNIT_SELECT} WHERE u.code = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -132,6 +137,7 @@ pub async fn find_unscoped(db: &Db, code: &str) -> StoreResult<Option<Unit>> {
 }
 
 /// Counts of residents and households per unit of the caller's jurisdiction, for the tree page.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn resident_counts(db: &Db, scope: &Scope) -> StoreResult<Vec<(i64, i64)>> {
     let sql = format!(
         "SELECT c.ancestor_id, COUNT(r.id) FROM unit_closure c \
@@ -150,6 +156,7 @@ pub async fn resident_counts(db: &Db, scope: &Scope) -> StoreResult<Vec<(i64, i6
 
 /// The communities holding grids of the caller's jurisdiction (a grid worker's own community too,
 /// which is not itself within the jurisdiction): where the caller may import residents.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn communities_of_grids(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
     let sql = format!(
         "{UNIT_SELECT} WHERE u.kind = 'community' AND u.id IN (SELECT g.parent_id FROM org_units g \

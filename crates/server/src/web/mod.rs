@@ -7,6 +7,7 @@ pub mod error;
 pub mod i18n;
 pub mod json;
 pub mod pages;
+mod request_trace;
 pub mod session_cache;
 pub mod uploads;
 pub mod validate;
@@ -118,7 +119,7 @@ pub fn app(state: AppState) -> Router {
     } else {
         Router::new()
     };
-    Router::new()
+    let app = Router::new()
         .merge(small)
         .merge(uploads)
         .merge(bench)
@@ -143,7 +144,8 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
-        ))
+        ));
+    request_trace::with_request_ids(app)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.

@@ -18,6 +18,16 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A database opened elsewhere (a file the test placed itself), migrated already.
+    pub fn wrap(db: Db, url: String) -> TestDb {
+        TestDb {
+            db,
+            url,
+            _dir: None,
+            pg_schema: None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self.db.backend {
             Backend::Sqlite => "sqlite",

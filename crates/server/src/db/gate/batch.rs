@@ -76,6 +76,7 @@ type EarlierRow = (
 );
 
 /// Decides the batch in `tx`; database errors fail the whole batch, the rest answer per scan.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn decide(
     tx: &mut Tx,
     memo: &mut Memo,

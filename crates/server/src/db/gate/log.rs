@@ -6,6 +6,7 @@ use crate::db::scope::GRIDS_OF_USER;
 use crate::db::{Db, Scope, StoreError, StoreResult};
 
 /// The community, when it holds one of the caller's grids.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn community_in_scope(db: &Db, scope: &Scope, code: &str) -> StoreResult<(i64, String)> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.name FROM org_units c WHERE c.code = $2 AND c.kind = 'community' \
@@ -30,6 +31,7 @@ pub struct HourCount {
 
 /// Allowed scans per gate, local hour and direction. `utc_offset` in seconds (the zone's offset
 /// on that day).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn hourly(
     db: &Db,
     community_id: i64,
@@ -74,6 +76,7 @@ impl DayCounts {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn day_counts(db: &Db, community_id: i64, day: &str) -> StoreResult<DayCounts> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
         "SELECT kind, CAST(SUM(n) AS BIGINT) FROM gate_day_stats WHERE community_id = $1 AND day = $2 GROUP BY kind",
@@ -101,6 +104,7 @@ pub struct OutNow {
 }
 
 /// Households whose last allowed scan since `since` (a local day) was an exit: out and not back.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn out_now(db: &Db, community_id: i64, since: &str) -> StoreResult<Vec<OutNow>> {
     Ok(sqlx::query_as(
         "SELECT s.household_id, b.name AS building, bu.name AS unit, h.room, hr.name AS head, g.name AS gate, s.at \
@@ -136,6 +140,7 @@ pub struct LoggedScan {
 }
 
 /// Every scan of the community on `day`, in order: what the export holds.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn scans(db: &Db, community_id: i64, day: &str) -> StoreResult<Vec<LoggedScan>> {
     Ok(sqlx::query_as(
         "SELECT s.at, g.name AS gate, u.username AS guard, s.direction, s.decision, s.reason, s.temperature_tenths, \
@@ -154,6 +159,7 @@ pub async fn scans(db: &Db, community_id: i64, day: &str) -> StoreResult<Vec<Log
 }
 
 /// The communities holding the caller's grids, by code.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn communities(db: &Db, scope: &Scope) -> StoreResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.code, c.name FROM org_units c WHERE c.kind = 'community' \

@@ -38,6 +38,7 @@ pub(super) fn of_users_communities() -> String {
 }
 
 /// The gates of the communities holding the caller's grids.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn gates(db: &Db, scope: &Scope) -> StoreResult<Vec<Gate>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {GATE_COLUMNS} {GATE_FROM} WHERE {} ORDER BY g.community_id, g.id",
@@ -79,6 +80,7 @@ pub(crate) fn new_code() -> String {
 }
 
 /// The household's active pass, issued now if it has none.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn pass_for(
     db: &Db,
     scope: &Scope,
@@ -135,6 +137,7 @@ pub async fn pass_for(
 }
 
 /// Revokes the household's active pass; the next request for it issues a new code.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn revoke_pass(
     db: &Db,
     scope: &Scope,
@@ -165,6 +168,7 @@ pub async fn revoke_pass(
 }
 
 /// The rules of a community holding one of the caller's grids.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn rules(db: &Db, scope: &Scope, community_code: &str) -> StoreResult<(i64, Rules)> {
     let (id, _) = log::community_in_scope(db, scope, community_code).await?;
     let mut tx = db.pool.begin().await?;
@@ -174,6 +178,7 @@ pub async fn rules(db: &Db, scope: &Scope, community_code: &str) -> StoreResult<
 }
 
 /// Replaces a community's rules. Checked by the caller: hours 0–23, a period of 1–30 days.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_rules(db: &Db, scope: &Scope, community_code: &str, r: &Rules) -> StoreResult<()> {
     let (id, _) = log::community_in_scope(db, scope, community_code).await?;
     let mut tx = db.begin_write().await?;

@@ -26,6 +26,7 @@ const CARDS: &str = "SELECT h.id AS household_id, b.name AS building, bu.name AS
 
 /// The grid's households (within the caller's jurisdiction; none otherwise), ordered as they are
 /// walked: building, unit, room. `building_id` 0 takes the whole grid.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn cards(
     db: &Db,
     scope: &Scope,

@@ -85,6 +85,7 @@ pub struct Rules {
 }
 
 impl Rules {
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn of(tx: &mut Tx, community_id: i64) -> StoreResult<Rules> {
         let r: Option<Rules> = sqlx::query_as(
             "SELECT exits_per_period, period_days, curfew_start, curfew_end, vehicles_allowed, visitors_allowed \
@@ -196,6 +197,7 @@ impl Memo {
     }
 
     /// Writes the batch's figures: one upsert per grid, day and kind.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn flush(&mut self, tx: &mut Tx) -> StoreResult<()> {
         // In one order for every writer, so that two batches never wait on each other's rows;
         // one statement for up to 100 of them (a batch spans many grids).

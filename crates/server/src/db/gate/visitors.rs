@@ -27,6 +27,7 @@ pub struct Visitor {
     pub host_household_id: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register(db: &Db, scope: &Scope, when: &When, v: &NewVisitor) -> StoreResult<Visitor> {
     let mut tx = db.begin_write().await?;
     let gate = gate_in_scope(&mut tx, scope.user_id, v.gate_id).await?;

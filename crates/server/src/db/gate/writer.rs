@@ -50,6 +50,7 @@ fn writers(backend: Backend) -> usize {
 
 impl ScanWriter {
     /// Decides and logs a scan; answers once it is committed.
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn scan(&self, db: &Db, scope: &Scope, when: When, scan: NewScan) -> Answer {
         let queues = self.queues.get_or_init(|| {
             (0..writers(db.backend))

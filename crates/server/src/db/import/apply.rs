@@ -26,6 +26,7 @@ const RESIDENT_COLUMNS: [&str; 14] = [
     "updated_at",
 ];
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn apply(
     tx: &mut Tx,
     backend: Backend,

@@ -46,6 +46,7 @@ pub struct Summary {
 
 /// Finds a community by code and the grids of it within reach: all of them for the command line
 /// (`user_id` None), else those of the user's jurisdiction. NotFound when none is reachable.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn target(
     db: &Db,
     community_code: &str,
@@ -99,6 +100,7 @@ pub async fn target(
 
 /// Plans the import of `rows` and, unless `dry_run`, writes it. `progress` is told how many rows
 /// were written so far. Rows rejected by the sheet layer come in as `Err` and are counted.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn import(
     db: &Db,
     target: &Target,

@@ -110,6 +110,7 @@ fn reject(line: usize, column: &'static str, code: &'static str) -> Rejected {
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn plan(
     tx: &mut Tx,
     target: &Target,

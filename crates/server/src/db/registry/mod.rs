@@ -158,6 +158,7 @@ pub fn phone_last4(phone: &str) -> String {
         .collect()
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Resident> {
     let sql = format!(
         "{} {RESIDENT_FROM} WHERE r.id = $2 AND r.deleted_at IS NULL AND r.grid_id IN ({GRIDS_OF_USER})",
@@ -173,6 +174,7 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Resident> {
 
 /// Whether a resident exists at all, ignoring scope: only to tell the audit log whether a 404 was a
 /// refused access or a missing record. Never shown to the caller.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn exists_unscoped(db: &Db, id: i64) -> StoreResult<bool> {
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM residents WHERE id = $1 AND deleted_at IS NULL")
@@ -295,6 +297,7 @@ pub(crate) async fn head_if_none(
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, scope: &Scope, actor: &Actor, r: &NewResident) -> StoreResult<i64> {
     let mut tx = db.begin_write().await?;
     let grid_id = household_grid(&mut tx, scope, r.household_id).await?;
@@ -357,6 +360,7 @@ pub struct Changes {
 }
 
 /// Applies `changes` if the stored version is still `version`; otherwise Conflict and nothing changes.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn update(
     db: &Db,
     scope: &Scope,
@@ -503,6 +507,7 @@ pub async fn update(
 }
 
 /// Soft delete: the row stays for the audit trail and can be restored by an administrator.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete(
     db: &Db,
     scope: &Scope,

@@ -112,6 +112,7 @@ where
 /// The records of a resident of `household_id`, found in the caller's jurisdiction beforehand:
 /// the health parts when `health` (the right to see health records), the gate's scans when `gate`
 /// (the right to read the gate's log).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn records(
     db: &Db,
     resident_id: i64,

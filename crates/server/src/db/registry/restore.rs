@@ -7,6 +7,7 @@ use crate::db::{Db, Scope, StoreError, StoreResult, audit, grid_stats, now};
 
 /// The name and household of a deleted resident of the caller's jurisdiction, for the offer to undo
 /// the deletion; NotFound for anyone else.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn deleted(db: &Db, scope: &Scope, id: i64) -> StoreResult<(String, i64)> {
     let sql = format!(
         "SELECT name, household_id FROM residents \
@@ -23,6 +24,7 @@ pub async fn deleted(db: &Db, scope: &Scope, id: i64) -> StoreResult<(String, i6
 
 /// A household's deleted members within the caller's jurisdiction, the latest deleted first (at
 /// most 50): id, name and when, in unix seconds. What its card offers back.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn deleted_members(
     db: &Db,
     scope: &Scope,
@@ -45,6 +47,7 @@ pub async fn deleted_members(
 /// answers Conflict (someone undid it first); one outside the jurisdiction or never recorded,
 /// NotFound; one whose household was deleted since, or moved out of the jurisdiction, names
 /// `household_id`; one whose data the purge erased names `id`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreResult<()> {
     let mut tx = db.begin_write().await?;
     let sql = format!(
@@ -111,6 +114,7 @@ pub async fn restore(db: &Db, scope: &Scope, actor: &Actor, id: i64) -> StoreRes
 
 /// Whether a resident was ever recorded, deleted or not, ignoring scope: only to tell the audit log
 /// whether a refused undo reached for someone else's record. Never shown to the caller.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn recorded_unscoped(db: &Db, id: i64) -> StoreResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM residents WHERE id = $1")
         .bind(id)

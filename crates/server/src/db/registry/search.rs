@@ -346,6 +346,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for PageRow {
 /// Residents of the caller's jurisdiction matching `s`, ordered grid by grid (the newest grid
 /// first) and newest first within a grid — the order of the `(grid_id, id)` index, so a page is
 /// read straight from it without sorting a community's residents on every request.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search(
     db: &Db,
     scope: &Scope,

@@ -108,6 +108,7 @@ pub struct ReportUnit {
 
 impl ReportUnit {
     /// The unit with `code`, unscoped: the caller has checked the jurisdiction (or is the CLI).
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn by_code(db: &Db, code: &str) -> StoreResult<Option<ReportUnit>> {
         Ok(
             sqlx::query_as("SELECT id, code, name, kind, parent_id FROM org_units WHERE code = $1")
@@ -268,6 +269,7 @@ pub struct Version {
 }
 
 /// The latest version of each community under `unit_id` (itself included) for `day`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn latest_versions(
     db: &Db,
     unit_id: i64,
@@ -312,6 +314,7 @@ fn total(rows: &[Row]) -> Figures {
 }
 
 /// The report of `unit` for `day`: a community's frozen snapshot when it has one, else live.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn daily(db: &Db, unit: &ReportUnit, day: &str) -> StoreResult<Report> {
     build(db, unit, day, true).await
 }

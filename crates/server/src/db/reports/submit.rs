@@ -16,6 +16,7 @@ pub struct Submission<'a> {
 }
 
 /// Freezes the community's report of `day` as a new version; answers the version.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn submit(db: &Db, unit: &ReportUnit, day: &str, s: &Submission<'_>) -> StoreResult<i64> {
     if unit.kind != "community" {
         return Err(StoreError::Invalid {
@@ -72,6 +73,7 @@ pub async fn submit(db: &Db, unit: &ReportUnit, day: &str, s: &Submission<'_>) -
 }
 
 /// Sends the community's submitted report of `day` back for correction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn send_back(
     db: &Db,
     unit: &ReportUnit,
@@ -119,6 +121,7 @@ pub struct Standing {
     pub return_reason: String,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn completeness(db: &Db, unit_id: i64, day: &str) -> StoreResult<Vec<Standing>> {
     let versions = latest_versions(db, unit_id, day).await?;
     let communities = super::units_under(db, unit_id, "community").await?;
@@ -155,11 +158,11 @@ pub async fn completeness(db: &Db, unit_id: i64, day: &str) -> StoreResult<Vec<S
 }
 
 /// Every version of a community's report of `day`, oldest first: (version, status, reason, by, at).
-pub async fn history(
-    db: &Db,
-    unit_id: i64,
-    day: &str,
-) -> StoreResult<Vec<(i64, String, String, String, i64)>> {
+/// One version of a report: (version, status, reason, by, at).
+pub type Version = (i64, String, String, String, i64);
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn history(db: &Db, unit_id: i64, day: &str) -> StoreResult<Vec<Version>> {
     Ok(sqlx::query_as(
         "SELECT d.version, d.status, d.correction_reason, u.username, d.submitted_at FROM daily_reports d \
          JOIN users u ON u.id = d.submitted_by WHERE d.unit_id = $1 AND d.day = $2 ORDER BY d.version",

@@ -9,6 +9,7 @@ use crate::db::{Db, StoreResult};
 /// Per day (`YYYY-MM-DD`, every day of the span present): figure → value.
 pub type Trend = BTreeMap<String, BTreeMap<&'static str, i64>>;
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn trend(
     db: &Db,
     unit_id: i64,
