@@ -177,6 +177,25 @@ async fn the_checks_api_counts_per_grid_and_stays_in_the_jurisdiction() {
                 "names are masked"
             );
         }
+        // Pages of seven, one after another, are the whole list once, in its order.
+        let (_, whole) = app.get(&leader, "/api/v1/checks?per_page=500").await;
+        let whole = whole["items"].as_array().unwrap().clone();
+        let mut paged = Vec::new();
+        for page in 1.. {
+            let (s, p) = app
+                .get(&leader, &format!("/api/v1/checks?per_page=7&page={page}"))
+                .await;
+            assert_eq!(s, 200);
+            assert_eq!(p["total"], whole.len() as i64);
+            let items = p["items"].as_array().unwrap();
+            if items.is_empty() {
+                break;
+            }
+            assert!(items.len() <= 7);
+            paged.extend(items.iter().cloned());
+        }
+        assert_eq!(paged, whole);
+        assert!(whole.len() > 7, "more than one page: {}", whole.len());
         let worker = app.login("nanquan-grid1").await;
         let (s, r) = app.get(&worker, "/api/v1/checks").await;
         assert_eq!(s, 200);

@@ -910,3 +910,49 @@ async fn the_kept_day_figures_equal_a_direct_count_of_the_checks() {
         assert_eq!(seen.len() as i64, total, "{}", app.db.name());
     }
 }
+
+#[tokio::test]
+async fn the_campaigns_come_a_page_at_a_time_each_as_it_is_shown_alone() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        for name in ["复查一", "复查二"] {
+            let (s, r) = app
+                .send(
+                    &leader,
+                    Method::POST,
+                    "/api/v1/surveys",
+                    json!({"name": name, "grids": ["650203002005001", "650203002005002"]}),
+                )
+                .await;
+            assert_eq!(s, 201, "{r}");
+        }
+        let (_, all) = app.get(&leader, "/api/v1/surveys").await;
+        let total = all["total"].as_i64().unwrap();
+        assert!(total >= 3, "{all}");
+        assert_eq!(all["items"].as_array().unwrap().len() as i64, total);
+        let mut ids = Vec::new();
+        for page in 1..=total {
+            let (s, p) = app
+                .get(&leader, &format!("/api/v1/surveys?per_page=1&page={page}"))
+                .await;
+            assert_eq!((s, p["total"].as_i64()), (200, Some(total)), "{p}");
+            let item = &p["items"][0];
+            let (_, alone) = app
+                .get(&leader, &format!("/api/v1/surveys/{}", item["id"]))
+                .await;
+            assert_eq!(item, &alone, "page {page}");
+            ids.push(item["id"].as_i64().unwrap());
+        }
+        assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+        let (s, past) = app
+            .get(
+                &leader,
+                &format!("/api/v1/surveys?per_page=1&page={}", total + 1),
+            )
+            .await;
+        assert_eq!((s, past["total"].as_i64()), (200, Some(total)));
+        assert!(past["items"].as_array().unwrap().is_empty());
+        let (s, e) = app.get(&leader, "/api/v1/surveys?per_page=0").await;
+        assert_eq!((s, e["field"].as_str()), (422, Some("per_page")));
+    }
+}

@@ -1,12 +1,12 @@
 //! Data checks (核对各类信息): the registry's inconsistencies, grid by grid, each pointing at the
-//! record to fix. Every check is one set query over the grids asked for, never row by row.
-
-use std::collections::BTreeMap;
+//! record to fix. Every check is one set query over the grids asked for, never row by row; together
+//! they are one statement, counted per grid and kind in one more, and paged in SQL with each
+//! finding's name and address joined in.
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use super::{Db, StoreResult};
+use super::{Db, StoreResult, limit_offset};
 
 /// What is wrong. The order is the order of the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
@@ -72,12 +72,23 @@ pub struct Finding {
 /// Heads are recorded by their relation; these are the words people use for it.
 const HEAD: &str = "('户主', '本人', 'self', 'head')";
 
-/// Every finding in `grids`, ordered by grid, kind and record. `today` sets who is a child (no
-/// phone expected) and who is an adult.
-pub async fn findings(db: &Db, grids: &[i64], today: NaiveDate) -> StoreResult<Vec<Finding>> {
-    if grids.is_empty() {
-        return Ok(Vec::new());
+impl Kind {
+    /// Its place in `ALL` (and in the page's order), as the SQL writes it.
+    fn ordinal(self) -> usize {
+        Kind::ALL.iter().position(|k| *k == self).unwrap_or(0)
     }
+
+    fn from_ordinal(n: i64) -> Option<Kind> {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| Kind::ALL.get(i).copied())
+    }
+}
+
+/// Every finding of `grids` as rows `(kind, grid_id, resident_id, household_id)`: the kind as its
+/// ordinal, the resident 0 for a household's problem. `today` sets who is a child (no phone
+/// expected) and who is an adult. The SQL holds only integers and dates formatted here: no input.
+fn findings_sql(grids: &[i64], today: NaiveDate) -> String {
     let list = grids
         .iter()
         .map(i64::to_string)
@@ -90,103 +101,140 @@ pub async fn findings(db: &Db, grids: &[i64], today: NaiveDate) -> StoreResult<V
     };
     let (child_after, adult_by) = (years_ago(14), years_ago(18));
     let live = format!("r.deleted_at IS NULL AND r.grid_id IN ({list})");
-    let mut out: Vec<Finding> = Vec::new();
-
-    // The same ID number more than once: in one household a double entry, else two households.
-    let rows: Vec<(i64, i64, i64, String)> = query(
-        db,
-        format!(
-            "SELECT r.id, r.grid_id, r.household_id, r.id_number FROM residents r WHERE {live} \
-             AND r.id_number IN (SELECT d.id_number FROM residents d WHERE d.deleted_at IS NULL \
-             AND d.grid_id IN ({list}) GROUP BY d.id_number HAVING COUNT(*) > 1) ORDER BY r.id"
-        ),
+    // Typed as the other columns are (PostgreSQL would make a bare literal an int4).
+    let k = |kind: Kind| format!("CAST({} AS BIGINT)", kind.ordinal());
+    format!(
+        // The same ID number more than once: in one household a double entry, else two households.
+        "SELECT CASE WHEN d.households > 1 THEN {two} ELSE {dup} END AS kind, r.grid_id, \
+           r.id AS resident_id, r.household_id FROM residents r \
+         JOIN (SELECT id_number, COUNT(DISTINCT household_id) AS households FROM residents \
+           WHERE deleted_at IS NULL AND grid_id IN ({list}) GROUP BY id_number HAVING COUNT(*) > 1) d \
+           ON d.id_number = r.id_number WHERE {live} \
+         UNION ALL \
+         SELECT {contradicts}, r.grid_id, r.id, r.household_id FROM residents r WHERE {live} \
+           AND LENGTH(r.id_number) = 18 AND \
+           (r.sex <> CASE WHEN CAST(SUBSTR(r.id_number, 17, 1) AS INTEGER) % 2 = 1 THEN 'male' ELSE 'female' END \
+           OR r.birth_date <> SUBSTR(r.id_number, 7, 4) || '-' || SUBSTR(r.id_number, 11, 2) || '-' || SUBSTR(r.id_number, 13, 2)) \
+         UNION ALL \
+         SELECT kind, grid_id, CAST(0 AS BIGINT), id FROM (SELECT h.id, h.grid_id, CASE \
+             WHEN h.members = 0 THEN {empty} WHEN h.heads = 0 THEN {headless} \
+             WHEN h.heads > 1 THEN {two_heads} END AS kind \
+           FROM (SELECT h.id, h.grid_id, \
+             (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL) AS members, \
+             (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL \
+               AND r.relation IN {HEAD}) AS heads \
+             FROM households h WHERE h.deleted_at IS NULL AND h.grid_id IN ({list})) h) hh \
+           WHERE kind IS NOT NULL \
+         UNION ALL \
+         SELECT {no_phone}, r.grid_id, r.id, r.household_id FROM residents r WHERE {live} \
+           AND (r.phone IS NULL OR r.phone = '') AND r.birth_date <= '{child_after}' \
+         UNION ALL \
+         SELECT {alone}, r.grid_id, r.id, r.household_id FROM residents r WHERE {live} \
+           AND (',' || r.tags || ',') LIKE '%,elderly_alone,%' AND EXISTS (SELECT 1 FROM residents o \
+           WHERE o.household_id = r.household_id AND o.id <> r.id AND o.deleted_at IS NULL \
+           AND o.birth_date <= '{adult_by}')",
+        two = k(Kind::PersonInTwoHouseholds),
+        dup = k(Kind::DuplicateIdNumber),
+        contradicts = k(Kind::ContradictsIdNumber),
+        empty = k(Kind::EmptyHousehold),
+        headless = k(Kind::HouseholdWithoutHead),
+        two_heads = k(Kind::HouseholdWithTwoHeads),
+        no_phone = k(Kind::ResidentWithoutPhone),
+        alone = k(Kind::ElderlyAloneWithAdults),
     )
-    .await?;
-    let mut by_id: BTreeMap<&str, Vec<&(i64, i64, i64, String)>> = BTreeMap::new();
-    for r in &rows {
-        by_id.entry(r.3.as_str()).or_default().push(r);
-    }
-    for group in by_id.values() {
-        let households: std::collections::BTreeSet<i64> = group.iter().map(|r| r.2).collect();
-        let kind = if households.len() > 1 {
-            Kind::PersonInTwoHouseholds
-        } else {
-            Kind::DuplicateIdNumber
-        };
-        out.extend(group.iter().map(|r| Finding {
-            kind,
-            grid_id: r.1,
-            resident_id: Some(r.0),
-            household_id: r.2,
-        }));
-    }
+}
 
-    // Sex and birth date against the ID number (digit 17 odd: male; digits 7–14: birth date).
-    out.extend(
-        residents(
-            db,
-            Kind::ContradictsIdNumber,
-            format!(
-                "SELECT r.id, r.grid_id, r.household_id FROM residents r WHERE {live} AND LENGTH(r.id_number) = 18 AND \
-                 (r.sex <> CASE WHEN CAST(SUBSTR(r.id_number, 17, 1) AS INTEGER) % 2 = 1 THEN 'male' ELSE 'female' END \
-                 OR r.birth_date <> SUBSTR(r.id_number, 7, 4) || '-' || SUBSTR(r.id_number, 11, 2) || '-' || SUBSTR(r.id_number, 13, 2))"
-            ),
-        )
-        .await?,
-    );
+/// The page's order: grid, kind, the resident (a household's problem first), the household.
+const ORDER: &str = "ORDER BY f.grid_id, f.kind, f.resident_id, f.household_id";
 
-    // Heads counted among each household's living members.
-    let heads: Vec<(i64, i64, i64, i64)> = query(
-        db,
-        format!(
-            "SELECT h.id, h.grid_id, \
-             (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL), \
-             (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL AND r.relation IN {HEAD}) \
-             FROM households h WHERE h.deleted_at IS NULL AND h.grid_id IN ({list}) ORDER BY h.id"
-        ),
-    )
-    .await?;
-    for (household_id, grid_id, members, head_count) in heads {
-        let kind = match (members, head_count) {
-            (0, _) => Kind::EmptyHousehold,
-            (_, 0) => Kind::HouseholdWithoutHead,
-            (_, 1) => continue,
-            _ => Kind::HouseholdWithTwoHeads,
-        };
-        out.push(Finding {
-            kind,
-            grid_id,
-            resident_id: None,
-            household_id,
-        });
+fn finding(kind: i64, grid_id: i64, resident_id: i64, household_id: i64) -> Option<Finding> {
+    Some(Finding {
+        kind: Kind::from_ordinal(kind)?,
+        grid_id,
+        resident_id: (resident_id != 0).then_some(resident_id),
+        household_id,
+    })
+}
+
+/// Every finding in `grids`, in the page's order.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn findings(db: &Db, grids: &[i64], today: NaiveDate) -> StoreResult<Vec<Finding>> {
+    if grids.is_empty() {
+        return Ok(Vec::new());
     }
+    let sql = format!(
+        "SELECT f.kind, f.grid_id, f.resident_id, f.household_id FROM ({}) f {ORDER}",
+        findings_sql(grids, today)
+    );
+    let rows: Vec<(i64, i64, i64, i64)> = query(db, sql).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(k, g, r, h)| finding(k, g, r, h))
+        .collect())
+}
 
-    out.extend(
-        residents(
-            db,
-            Kind::ResidentWithoutPhone,
-            format!(
-                "SELECT r.id, r.grid_id, r.household_id FROM residents r WHERE {live} \
-                 AND (r.phone IS NULL OR r.phone = '') AND r.birth_date <= '{child_after}'"
-            ),
-        )
-        .await?,
+/// How many findings each grid has of each kind: `(grid_id, kind, count)`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn counts(
+    db: &Db,
+    grids: &[i64],
+    today: NaiveDate,
+) -> StoreResult<Vec<(i64, Kind, i64)>> {
+    if grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT f.grid_id, f.kind, COUNT(*) FROM ({}) f GROUP BY f.grid_id, f.kind",
+        findings_sql(grids, today)
     );
-    out.extend(
-        residents(
-            db,
-            Kind::ElderlyAloneWithAdults,
-            format!(
-                "SELECT r.id, r.grid_id, r.household_id FROM residents r WHERE {live} \
-                 AND (',' || r.tags || ',') LIKE '%,elderly_alone,%' AND EXISTS (SELECT 1 FROM residents o \
-                 WHERE o.household_id = r.household_id AND o.id <> r.id AND o.deleted_at IS NULL \
-                 AND o.birth_date <= '{adult_by}')"
-            ),
-        )
-        .await?,
+    let rows: Vec<(i64, i64, i64)> = query(db, sql).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(g, k, n)| Some((g, Kind::from_ordinal(k)?, n)))
+        .collect())
+}
+
+/// One finding on a page: the resident's name (unmasked: the caller masks) and the household's
+/// address.
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub finding: Finding,
+    pub name: Option<String>,
+    pub address: String,
+}
+
+/// One page of the findings in `grids` (of `kind` only, if given), in the page's order.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn page(
+    db: &Db,
+    grids: &[i64],
+    today: NaiveDate,
+    kind: Option<Kind>,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<Item>> {
+    if grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let only = kind.map_or(String::new(), |k| format!("WHERE f.kind = {}", k.ordinal()));
+    let sql = format!(
+        "SELECT f.kind, f.grid_id, f.resident_id, f.household_id, r.name, COALESCE(h.address, '') \
+         FROM ({}) f LEFT JOIN residents r ON r.id = f.resident_id \
+         LEFT JOIN households h ON h.id = f.household_id {only} {ORDER} {}",
+        findings_sql(grids, today),
+        limit_offset(limit, offset)
     );
-    out.sort_by_key(|f| (f.grid_id, f.kind, f.resident_id, f.household_id));
-    Ok(out)
+    let rows: Vec<(i64, i64, i64, i64, Option<String>, String)> = query(db, sql).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(k, g, r, h, name, address)| {
+            Some(Item {
+                finding: finding(k, g, r, h)?,
+                name,
+                address,
+            })
+        })
+        .collect())
 }
 
 async fn query<T>(db: &Db, sql: String) -> StoreResult<Vec<T>>
@@ -197,17 +245,4 @@ where
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .fetch_all(&db.pool)
         .await?)
-}
-
-async fn residents(db: &Db, kind: Kind, sql: String) -> StoreResult<Vec<Finding>> {
-    let rows: Vec<(i64, i64, i64)> = query(db, sql).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, grid_id, household_id)| Finding {
-            kind,
-            grid_id,
-            resident_id: Some(id),
-            household_id,
-        })
-        .collect())
 }

@@ -21,6 +21,7 @@ pub struct Survey {
 }
 
 /// Creates a campaign over `grids` (all within the caller's jurisdiction and one community).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(
     db: &Db,
     scope: &Scope,
@@ -86,6 +87,7 @@ pub async fn create(
 }
 
 /// A campaign with at least one grid in the caller's jurisdiction; `grids` are those grids.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Survey> {
     let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
         "SELECT id, community_id, name, questions, status FROM surveys WHERE id = $1",
@@ -114,15 +116,91 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> StoreResult<Survey> {
     })
 }
 
-/// The campaigns reaching the caller's grids, newest first.
-pub async fn list(db: &Db, scope: &Scope) -> StoreResult<Vec<(i64, String, String)>> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT s.id, s.name, s.status FROM surveys s WHERE s.id IN (SELECT sg.survey_id FROM survey_grids sg \
-         WHERE sg.grid_id IN ({GRIDS_OF_USER})) ORDER BY s.id DESC"
+/// A campaign and its progress per grid.
+pub type SurveyProgress = (Survey, Vec<Progress>);
+
+/// One page of the campaigns reaching the caller's grids, newest first, each with its progress in
+/// those grids, and how many there are in all: one statement (a row per campaign and grid).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list_page(
+    db: &Db,
+    scope: &Scope,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<SurveyProgress>, i64)> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "WITH mine AS ({GRIDS_OF_USER}),          page AS (SELECT s.id, s.community_id, s.name, s.questions, s.status, COUNT(*) OVER () AS total            FROM surveys s WHERE s.id IN (SELECT sg.survey_id FROM survey_grids sg            WHERE sg.grid_id IN (SELECT descendant_id FROM mine)) ORDER BY s.id DESC {})          SELECT p.id, p.community_id, p.name, p.questions, p.status, p.total, g.id, g.code,          (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'done'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'nobody_home'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'refused')          FROM page p JOIN survey_grids sg ON sg.survey_id = p.id          JOIN org_units g ON g.id = sg.grid_id          WHERE sg.grid_id IN (SELECT descendant_id FROM mine) ORDER BY p.id DESC, g.code",
+        super::limit_offset(limit, offset)
     )))
     .bind(scope.user_id)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    let mut total = rows.first().map_or(0, |r| r.5);
+    if rows.is_empty() && offset > 0 {
+        // A page past the end: the count alone.
+        total = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(DISTINCT survey_id) FROM survey_grids WHERE grid_id IN ({GRIDS_OF_USER})"
+        )))
+        .bind(scope.user_id)
+        .fetch_one(&db.pool)
+        .await?;
+    }
+    let mut out: Vec<SurveyProgress> = Vec::new();
+    for (
+        id,
+        community_id,
+        name,
+        questions,
+        status,
+        _,
+        grid_id,
+        grid_code,
+        households,
+        done,
+        nobody_home,
+        refused,
+    ) in rows
+    {
+        if out.last().is_none_or(|(s, _)| s.id != id) {
+            out.push((
+                Survey {
+                    id,
+                    community_id,
+                    name,
+                    questions: serde_json::from_str(&questions).unwrap_or_default(),
+                    status,
+                    grids: Vec::new(),
+                },
+                Vec::new(),
+            ));
+        }
+        if let Some((s, progress)) = out.last_mut() {
+            s.grids.push(grid_id);
+            progress.push(Progress {
+                grid_id,
+                grid_code,
+                households,
+                done,
+                nobody_home,
+                refused,
+            });
+        }
+    }
+    Ok((out, total))
 }
 
 /// Per grid: households, and how many are done, nobody home, refused.
@@ -136,6 +214,7 @@ pub struct Progress {
     pub refused: i64,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn progress(db: &Db, s: &Survey) -> StoreResult<Vec<Progress>> {
     let list = s
         .grids
@@ -167,6 +246,7 @@ pub struct HouseholdStatus {
 }
 
 /// The campaign's households in the caller's grids, with their status; `status` filters.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn households(
     db: &Db,
     s: &Survey,
@@ -204,6 +284,7 @@ pub async fn households(
 }
 
 /// The members of a household of the campaign (id, name, relation, birth date), in order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn members(
     db: &Db,
     s: &Survey,
@@ -233,11 +314,11 @@ pub async fn members(
 }
 
 /// The stored answers of a household's visit, if any.
-pub async fn answers(
-    db: &Db,
-    s: &Survey,
-    household_id: i64,
-) -> StoreResult<Option<(String, i64, BTreeMap<String, Value>)>> {
+/// A visit's status, version and answers.
+pub type Answers = (String, i64, BTreeMap<String, Value>);
+
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn answers(db: &Db, s: &Survey, household_id: i64) -> StoreResult<Option<Answers>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT status, attempts, answers FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
     )
@@ -256,6 +337,7 @@ pub struct Outcome<'a> {
 
 /// Records a visit: `done` with answers (checked against the questionnaire and the members),
 /// `nobody_home` (one more attempt) or `refused`. A done visit is evaluated against the risk areas.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn visit(
     db: &Db,
     scope: &Scope,

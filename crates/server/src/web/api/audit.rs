@@ -15,6 +15,7 @@ use crate::web::error::{ApiResult, AppError};
 use crate::web::json::ApiQuery;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     pub actor: Option<String>,

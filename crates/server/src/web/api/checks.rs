@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use shouhu_domain::{Right, mask};
 
 use super::paging::Paging;
-use crate::db::checks::{self, Finding, Kind};
+use crate::db::checks::{self, Kind};
 use crate::db::units;
 use crate::web::AppState;
 use crate::web::auth::Caller;
@@ -16,6 +16,7 @@ use crate::web::error::{ApiResult, AppError};
 use crate::web::json::ApiQuery;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChecksParams {
     /// Code of a unit of the caller's jurisdiction; by default all of it.
@@ -106,35 +107,32 @@ pub async fn report(
         .into_iter()
         .map(|u| (u.id, (u.code, u.name)))
         .collect();
-    let all = checks::findings(&state.db, &grids, state.settings.today()).await?;
+    let today = state.settings.today();
     let mut per_grid: BTreeMap<i64, BTreeMap<String, i64>> =
         grids.iter().map(|g| (*g, BTreeMap::new())).collect();
-    for f in &all {
-        *per_grid
-            .entry(f.grid_id)
-            .or_default()
-            .entry(f.kind.as_str().to_string())
-            .or_default() += 1;
-    }
-    let chosen: Vec<&Finding> = all
-        .iter()
-        .filter(|f| kind.is_none_or(|k| f.kind == k))
-        .collect();
     let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-    for f in &chosen {
-        *counts.entry(f.kind.as_str().to_string()).or_default() += 1;
+    for (grid, k, n) in checks::counts(&state.db, &grids, today).await? {
+        per_grid
+            .entry(grid)
+            .or_default()
+            .insert(k.as_str().to_string(), n);
+        if kind.is_none_or(|wanted| wanted == k) {
+            *counts.entry(k.as_str().to_string()).or_default() += n;
+        }
     }
-    let page: Vec<&Finding> = chosen
-        .iter()
-        .skip(usize::try_from(paging.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(paging.limit()).unwrap_or(0))
-        .copied()
-        .collect();
-    let items = describe(state, &page, &names).await?;
+    let page = checks::page(
+        &state.db,
+        &grids,
+        today,
+        kind,
+        paging.limit(),
+        paging.offset(),
+    )
+    .await?;
     let grid_code = |g: &i64| names.get(g).cloned().unwrap_or_default();
     Ok(ChecksReport {
         unit: unit.map(str::to_string),
-        total: chosen.len() as i64,
+        total: counts.values().sum(),
         counts,
         grids: per_grid
             .into_iter()
@@ -148,48 +146,31 @@ pub async fn report(
                 }
             })
             .collect(),
-        items,
+        items: page
+            .into_iter()
+            .map(|item| describe(item, &names))
+            .collect(),
         page: paging.page,
         per_page: paging.per_page,
     })
 }
 
-/// Names (masked) and addresses for one page of findings.
-async fn describe(
-    state: &AppState,
-    page: &[&Finding],
-    grids: &HashMap<i64, (String, String)>,
-) -> ApiResult<Vec<CheckItem>> {
-    let mut out = Vec::with_capacity(page.len());
-    for f in page {
-        let name = match f.resident_id {
-            Some(id) => sqlx::query_scalar::<_, String>("SELECT name FROM residents WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&state.db.pool)
-                .await?
-                .map(|n| mask::name(&n)),
-            None => None,
-        };
-        let address: String = sqlx::query_scalar("SELECT address FROM households WHERE id = $1")
-            .bind(f.household_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .unwrap_or_default();
-        out.push(CheckItem {
-            kind: f.kind,
-            grid_code: grids
-                .get(&f.grid_id)
-                .map(|g| g.0.clone())
-                .unwrap_or_default(),
-            resident_id: f.resident_id,
-            household_id: f.household_id,
-            name,
-            address,
-            link: match f.resident_id {
-                Some(id) => format!("/residents/{id}"),
-                None => format!("/households/{}", f.household_id),
-            },
-        });
+/// One finding as the page and the API show it: the name masked, a link to fix it.
+fn describe(item: checks::Item, grids: &HashMap<i64, (String, String)>) -> CheckItem {
+    let f = item.finding;
+    CheckItem {
+        kind: f.kind,
+        grid_code: grids
+            .get(&f.grid_id)
+            .map(|g| g.0.clone())
+            .unwrap_or_default(),
+        resident_id: f.resident_id,
+        household_id: f.household_id,
+        name: item.name.map(|n| mask::name(&n)),
+        address: item.address,
+        link: match f.resident_id {
+            Some(id) => format!("/residents/{id}"),
+            None => format!("/households/{}", f.household_id),
+        },
     }
-    Ok(out)
 }

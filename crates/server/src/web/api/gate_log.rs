@@ -18,6 +18,7 @@ use crate::web::json::ApiJson;
 use crate::web::validate;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CommunityQuery {
     /// The community's code.
     pub community: String,
@@ -207,6 +208,7 @@ pub fn visitor_from(b: &VisitorBody) -> Result<NewVisitor, AppError> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     pub community: String,
     /// YYYY-MM-DD; today when absent.

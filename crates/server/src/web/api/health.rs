@@ -227,6 +227,7 @@ pub async fn batch(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UnitPageParams {
     pub unit: Option<String>,
@@ -298,6 +299,7 @@ pub async fn grid_codes(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AlertParams {
     /// open or closed; all without it.

@@ -52,6 +52,7 @@ pub fn household_view(h: &Household) -> HouseholdView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Part of the address.

@@ -19,6 +19,7 @@ use crate::web::json::ApiJson;
 use crate::web::validate;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// A unit's code.
     pub unit: String,

@@ -107,6 +107,7 @@ pub fn view(r: Resident, today: chrono::NaiveDate) -> ResidentView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Name (its beginning: a surname or a full name), last 4 characters of the ID number or phone,
@@ -322,6 +323,7 @@ pub async fn create_resident(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionParam {
     pub version: i64,

@@ -28,6 +28,7 @@ use crate::web::validate;
 pub const MAX_UPLOAD_BYTES: usize = crate::sheet::read::MAX_BYTES + 64 * 1024;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// Code of the community the residents live in.
@@ -136,6 +137,7 @@ pub async fn run_import(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// Code of the unit (grid, community, street…).

@@ -69,15 +69,20 @@ pub struct SurveyView {
 
 async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
     let rows = surveys::progress(&state.db, s).await?;
+    Ok(view(s, rows))
+}
+
+/// A campaign as shown: its progress per grid of the caller's jurisdiction, and the sum.
+pub fn view(s: &surveys::Survey, rows: Vec<surveys::Progress>) -> SurveyView {
     let progress: Vec<GridProgress> = rows
-        .iter()
+        .into_iter()
         .map(|p| GridProgress {
-            grid_code: p.grid_code.clone(),
+            not_visited: p.households - p.done - p.nobody_home - p.refused,
+            grid_code: p.grid_code,
             households: p.households,
             done: p.done,
             nobody_home: p.nobody_home,
             refused: p.refused,
-            not_visited: p.households - p.done - p.nobody_home - p.refused,
         })
         .collect();
     let sum = |f: fn(&GridProgress) -> i64| progress.iter().map(f).sum::<i64>();
@@ -89,19 +94,33 @@ async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyV
         refused: sum(|p| p.refused),
         not_visited: sum(|p| p.not_visited),
     };
-    Ok(SurveyView {
+    SurveyView {
         id: s.id,
         name: s.name.clone(),
         status: s.status.clone(),
         questions: s.questions.clone(),
         progress,
         total,
-    })
+    }
 }
 
-/// The campaign with its progress over the caller's grids (for the pages too).
-pub async fn survey_view_pub(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
+/// The campaign with its progress over the caller's grids.
+pub async fn one_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
     survey_view(state, s).await
+}
+
+/// One page of campaigns as shown, and how many there are.
+pub async fn list_views(
+    state: &AppState,
+    caller: &Caller,
+    paging: &Paging,
+) -> ApiResult<(Vec<SurveyView>, i64)> {
+    let (page, total) =
+        surveys::list_page(&state.db, &caller.scope(), paging.limit(), paging.offset()).await?;
+    Ok((
+        page.into_iter().map(|(s, rows)| view(&s, rows)).collect(),
+        total,
+    ))
 }
 
 /// Starts a campaign over grids of one community.
@@ -154,20 +173,38 @@ pub async fn create(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SurveyList {
     pub items: Vec<SurveyView>,
+    /// Campaigns reaching the caller's grids, in all.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
 }
 
-#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", responses((status = 200, body = SurveyList)))]
-pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<SurveyList>> {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", params(ListParams),
+    responses((status = 200, body = SurveyList), (status = 422, body = crate::web::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<SurveyList>> {
     caller
         .require(&state, Right::ReadHealth, "survey.list")
         .await?;
-    let scope = caller.scope();
-    let mut items = Vec::new();
-    for (id, _, _) in surveys::list(&state.db, &scope).await? {
-        let s = surveys::get(&state.db, &scope, id).await?;
-        items.push(survey_view(&state, &s).await?);
-    }
-    Ok(Json(SurveyList { items }))
+    let paging = Paging::new(p.page, p.per_page)?;
+    let (items, total) = list_views(&state, &caller, &paging).await?;
+    Ok(Json(SurveyList {
+        items,
+        total,
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/surveys/{id}", tag = "surveys", params(("id" = i64, Path)),
@@ -185,6 +222,7 @@ pub async fn show(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdParams {
     /// not_visited, done, nobody_home or refused.
@@ -448,6 +486,7 @@ pub async fn add_area(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FlagParams {
     /// pending, confirmed or dismissed.

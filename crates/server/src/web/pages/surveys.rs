@@ -39,11 +39,9 @@ async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> R
     let t = pc.t();
     let scope = pc.caller.scope();
     let loaded = async {
-        let mut items = Vec::new();
-        for (id, _, _) in surveys::list(&state.db, &scope).await? {
-            let s = surveys::get(&state.db, &scope, id).await?;
-            items.push(crate::web::api::surveys::survey_view_pub(state, &s).await?);
-        }
+        // The newest hundred: a community runs a handful of campaigns a season.
+        let paging = crate::web::api::paging::Paging::new(Some(1), Some(100))?;
+        let (items, _) = crate::web::api::surveys::list_views(state, &pc.caller, &paging).await?;
         let grids: Vec<(String, String)> = if pc.caller.session.user.role.has(Right::ManageSurveys)
         {
             crate::db::units::grids(&state.db, &scope)
@@ -175,7 +173,7 @@ pub async fn survey(
         let filter = (status != "all").then_some(status.as_str());
         let (items, total) =
             surveys::households(&state.db, &s, filter, 50, (page_no - 1) * 50).await?;
-        let view = crate::web::api::surveys::survey_view_pub(&state, &s).await?;
+        let view = crate::web::api::surveys::one_view(&state, &s).await?;
         let next = (page_no * 50 < total)
             .then(|| format!("/surveys/{id}?status={status}&page={}", page_no + 1));
         Ok::<_, AppError>((view, status, items, total, next))
