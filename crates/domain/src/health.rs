@@ -56,6 +56,10 @@ pub fn is_symptom(s: &str) -> bool {
 /// Where a check was taken.
 pub const SOURCES: [&str; 4] = ["door", "gate", "self", "phone"];
 
+/// The length of an episode of isolation when no end is given: 14 days, the incubation period the
+/// prevention rules of 2020 counted.
+pub const QUARANTINE_DEFAULT_DAYS: u64 = 14;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuarantineKind {

@@ -3,6 +3,7 @@
 //! Every value that comes from outside (a form, JSON, an Excel cell, a CLI flag) is parsed into one of
 //! these types at the edge, so that inside the service a `Phone` is always a valid phone.
 
+pub mod address;
 pub mod health;
 pub mod id_number;
 pub mod mask;

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod i18n;
 pub mod sheet;
 pub mod survey;
 pub mod web;

@@ -11,9 +11,9 @@ use shouhu_server::db::audit::{self, Verdict};
 use shouhu_server::db::import::{Summary, target};
 use shouhu_server::db::registry::Actor;
 use shouhu_server::db::{Db, address_numbers};
+use shouhu_server::i18n::{Lang, Tr};
 use shouhu_server::sheet::export::{self as sheet_export, Format as FileFormat, Values};
 use shouhu_server::sheet::import::{ImportError, Report, run};
-use shouhu_server::web::i18n::{Lang, Tr};
 
 const NANQUAN: &str = "650203002005";
 const GRID1: &str = "650203002005001";

@@ -300,7 +300,7 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, "serving");
     if args.bench_endpoints {
-        crate::web::prepare_bench(&db).await?;
+        crate::db::bench::prepare(&db).await?;
     }
     let mut settings = Settings::from_serve(args, demo_mode);
     if let Some(path) = &args.dhis2_mapping {

@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::DatabaseArgs;
 use crate::db::registry::Actor;
 use crate::db::{StoreError, audit, export};
+use crate::i18n::{Lang, Tr};
 use crate::sheet::export::{Format, Values};
 use crate::sheet::import::{ImportError, describe};
-use crate::web::i18n::{Lang, Tr};
 
 #[derive(clap::Args)]
 pub struct ImportArgs {

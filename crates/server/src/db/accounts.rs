@@ -229,6 +229,18 @@ pub async fn create_user(
     .await?)
 }
 
+/// Ends every session of `user_id` but the one whose token hashes to `keep` (after a password
+/// change, the others may be someone who knew the old one).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn end_other_sessions(tx: &mut Tx, user_id: i64, keep: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn set_password(
     tx: &mut Tx,

@@ -6,7 +6,7 @@ use super::audit;
 use super::registry::{Actor, household_grid, like_escape};
 use super::scope::GRIDS_OF_USER;
 use super::{Db, Scope, StoreError, StoreResult, Tx, now};
-use crate::sheet::rows::{building_name, room_name, unit_name};
+use shouhu_domain::address::{building_name, room_name, unit_name};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Household {

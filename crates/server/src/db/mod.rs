@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod address_numbers;
 pub mod audit;
 pub mod backup;
+pub mod bench;
 pub mod bulk;
 pub mod checks;
 pub mod day_stats;
@@ -183,6 +184,14 @@ impl Db {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
+    /// One round trip: whether the database answers (`/healthz`).
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query_scalar::<_, i64>("SELECT 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
         if let Some(pg) = &self.pg_rows {

@@ -295,8 +295,9 @@ pub async fn confirm(
         kind,
         reason: flag.reason,
         start_date: today.to_string(),
-        planned_end_date: (today + chrono::Days::new(crate::web::api::quarantine::DEFAULT_DAYS))
-            .to_string(),
+        planned_end_date: (today
+            + chrono::Days::new(shouhu_domain::health::QUARANTINE_DEFAULT_DAYS))
+        .to_string(),
     };
     let qid = create_in(&mut tx, scope, &q, &today.to_string()).await?;
     sqlx::query("UPDATE risk_flags SET quarantine_id = $1 WHERE id = $2")

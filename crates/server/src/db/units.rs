@@ -102,6 +102,17 @@ pub async fn list(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
         .await?)
 }
 
+/// The units below `unit_id`, and it.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn descendants(db: &Db, unit_id: i64) -> StoreResult<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
+            .bind(unit_id)
+            .fetch_all(&db.pool)
+            .await?,
+    )
+}
+
 /// A unit by code, if it lies within the caller's jurisdiction.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_by_code(db: &Db, scope: &Scope, code: &str) -> StoreResult<Unit> {

@@ -9,7 +9,7 @@ use super::rows::{Problem, Rejected};
 use crate::db::import::{Summary, Target, import};
 use crate::db::registry::Actor;
 use crate::db::{Db, StoreError};
-use crate::web::i18n::Tr;
+use crate::i18n::Tr;
 
 /// What an import did, with what the user needs to fix.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

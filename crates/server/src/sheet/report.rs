@@ -4,7 +4,7 @@
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use crate::db::reports::{KEYS, Report};
-use crate::web::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Tr};
 
 fn header() -> Vec<String> {
     let zh = Tr::new(Lang::Zh);

@@ -2,6 +2,7 @@
 //! the row is found, each with its column, so the person fixing the sheet fixes it once.
 
 use chrono::{Datelike, NaiveDate};
+use shouhu_domain::address::{building_name, room_name, unit_name};
 use shouhu_domain::normalize::half_width;
 use shouhu_domain::{IdNumber, IdNumberError, Phone, Sex, Tag, Tags, mask};
 
@@ -294,39 +295,6 @@ const TAG_LABELS: [(&str, &str); 6] = [
     ("child", "儿童"),
 ];
 
-/// "3", "3栋", "3幢", "3号" and "3号楼" are one building: 3号楼.
-pub fn building_name(s: &str) -> String {
-    let core = s
-        .trim_end_matches("号楼")
-        .trim_end_matches(['栋', '幢', '号', '楼']);
-    if !core.is_empty() && core.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{}号楼", no_leading_zeros(core))
-    } else {
-        s.to_string()
-    }
-}
-
-/// "2" and "2单元" are one unit: 2单元.
-pub fn unit_name(s: &str) -> String {
-    let core = s.trim_end_matches("单元");
-    if !core.is_empty() && core.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{}单元", no_leading_zeros(core))
-    } else {
-        s.to_string()
-    }
-}
-
-/// "301", "301室" and "301号" are one room: 301.
-pub fn room_name(s: &str) -> String {
-    s.trim_end_matches(['室', '号']).to_string()
-}
-
-/// Leading zeros go ("03" is 3), but "0" stays "0".
-fn no_leading_zeros(digits: &str) -> &str {
-    let z = digits.trim_start_matches('0');
-    if z.is_empty() { "0" } else { z }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,15 +448,5 @@ mod tests {
         assert_eq!(date_of(&Cell::Number(19800102.0)), d);
         assert_eq!(date_of(&Cell::Date(29222.0)), d);
         assert_eq!(date_of(&t("1980-02-30")), None);
-    }
-
-    #[test]
-    fn buildings_units_and_rooms_are_named_one_way() {
-        for b in ["3", "3栋", "3幢", "3号", "3号楼", "03"] {
-            assert_eq!(building_name(b), "3号楼");
-        }
-        assert_eq!(building_name("综合楼"), "综合楼");
-        assert_eq!(unit_name("2"), "2单元");
-        assert_eq!(room_name("301室"), "301");
     }
 }

@@ -204,3 +204,29 @@ pub async fn set_rules(db: &Db, scope: &Scope, community_code: &str, r: &Rules) 
     tx.commit().await?;
     Ok(())
 }
+
+/// What the guard is shown of a scan: the household's head, or the visitor (unmasked: the caller
+/// masks), and the building, room and address of the household (the host's, for a visitor).
+pub type ScanPlace = (Option<String>, Option<String>, String, String);
+
+/// The place a logged scan names, looked up again (a retried scan's answer).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn scan_place(
+    db: &Db,
+    household_id: Option<i64>,
+    visitor_id: Option<i64>,
+) -> StoreResult<Option<ScanPlace>> {
+    if household_id.is_none() && visitor_id.is_none() {
+        return Ok(None);
+    }
+    Ok(sqlx::query_as(
+        "SELECT COALESCE((SELECT v.name FROM gate_visitors v WHERE v.id = $2), hr.name), b.name, h.room, h.address \
+         FROM households h LEFT JOIN residents hr ON hr.id = h.head_resident_id \
+         LEFT JOIN building_units bu ON bu.id = h.building_unit_id LEFT JOIN buildings b ON b.id = bu.building_id \
+         WHERE h.id = COALESCE($1, (SELECT v.host_household_id FROM gate_visitors v WHERE v.id = $2))",
+    )
+    .bind(household_id)
+    .bind(visitor_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}

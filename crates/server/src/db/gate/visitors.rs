@@ -59,7 +59,7 @@ pub async fn register(db: &Db, scope: &Scope, when: &When, v: &NewVisitor) -> St
                     code: "host_required",
                 });
             };
-            let building = crate::sheet::rows::building_name(building);
+            let building = shouhu_domain::address::building_name(building);
             sqlx::query_scalar(
                 "SELECT h.id FROM households h JOIN org_units g ON g.id = h.grid_id \
                  JOIN building_units bu ON bu.id = h.building_unit_id JOIN buildings b ON b.id = bu.building_id \
@@ -74,7 +74,7 @@ pub async fn register(db: &Db, scope: &Scope, when: &When, v: &NewVisitor) -> St
                     .as_deref()
                     .map(str::trim)
                     .filter(|u| !u.is_empty())
-                    .map(crate::sheet::rows::unit_name)
+                    .map(shouhu_domain::address::unit_name)
                     .unwrap_or_default(),
             )
             .fetch_all(&mut *tx)

@@ -188,17 +188,7 @@ pub async fn scan(
     // whom they visit). A retry's answer looks it up again.
     let place = match r.place.clone() {
         Some(p) => Some((p.name, p.building, p.room, p.address)),
-        None if r.household_id.is_some() || r.visitor_id.is_some() => sqlx::query_as(
-            "SELECT COALESCE((SELECT v.name FROM gate_visitors v WHERE v.id = $2), hr.name), b.name, h.room, h.address \
-             FROM households h LEFT JOIN residents hr ON hr.id = h.head_resident_id \
-             LEFT JOIN building_units bu ON bu.id = h.building_unit_id LEFT JOIN buildings b ON b.id = bu.building_id \
-             WHERE h.id = COALESCE($1, (SELECT v.host_household_id FROM gate_visitors v WHERE v.id = $2))",
-        )
-        .bind(r.household_id)
-        .bind(r.visitor_id)
-        .fetch_optional(&state.db.pool)
-        .await?,
-        None => None,
+        None => crate::db::gate::scan_place(&state.db, r.household_id, r.visitor_id).await?,
     };
     let (name, building, room, address) = match place {
         Some((n, b, room, a)) => (n.map(|n| mask::name(&n)), b, Some(room), Some(a)),

@@ -338,7 +338,7 @@ async fn export(state: &AppState, community_id: i64, name: &str, day: &str) -> A
     let scans = log::scans(&state.db, community_id, day).await?;
     let tz = state.settings.time_zone;
     // The sheet goes upward in Chinese whatever the reader's language.
-    let zh = crate::web::i18n::Tr::new(crate::web::i18n::Lang::Zh);
+    let zh = crate::i18n::Tr::new(crate::i18n::Lang::Zh);
     let header: Vec<String> = [
         "时间",
         "门岗",

@@ -16,9 +16,6 @@ use crate::web::error::{ApiResult, AppError};
 use crate::web::json::{ApiJson, ApiQuery};
 use crate::web::validate;
 
-/// The default length of an episode when no end is given.
-pub const DEFAULT_DAYS: u64 = 14;
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuarantineBody {
@@ -94,7 +91,7 @@ pub async fn create(
     let start = date("start_date", &b.start_date)?;
     let end = match b.planned_end_date.as_deref() {
         Some(e) => date("planned_end_date", e)?,
-        None => start + chrono::Days::new(DEFAULT_DAYS),
+        None => start + chrono::Days::new(shouhu_domain::health::QUARANTINE_DEFAULT_DAYS),
     };
     if end < start {
         return Err(AppError::invalid(

@@ -222,12 +222,7 @@ pub async fn change_password(
     let new_hash = accounts::hash_password_blocking(new).await?;
     let mut tx = state.db.begin_write().await?;
     accounts::set_password(&mut tx, user.id, &new_hash, false).await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(user.id)
-        .bind(&caller.session.token_hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(crate::db::StoreError::from)?;
+    accounts::end_other_sessions(&mut tx, user.id, &caller.session.token_hash).await?;
     audit::append(
         &mut tx,
         state.db.backend,

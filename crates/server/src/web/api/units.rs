@@ -39,10 +39,6 @@ pub async fn grids_within(
             StoreError::NotFound => AppError::NotFound,
             other => other.into(),
         })?;
-    let below: Vec<i64> =
-        sqlx::query_scalar("SELECT descendant_id FROM unit_closure WHERE ancestor_id = $1")
-            .bind(u.id)
-            .fetch_all(&state.db.pool)
-            .await?;
+    let below = units::descendants(&state.db, u.id).await?;
     Ok(mine.iter().copied().filter(|g| below.contains(g)).collect())
 }

@@ -9,11 +9,11 @@ use serde::Deserialize;
 
 use super::{Chrome, LANG_COOKIE, NoFields, PageCaller, PageError, PageForm, html, lang_of, page};
 use crate::db::accounts::{self, SessionInfo};
+use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::api::session::{SignInOutcome, change_password, sign_in};
 use crate::web::auth::{client_address, session_cookie, set_cookie};
 use crate::web::error::AppError;
-use crate::web::i18n::Tr;
 
 #[derive(askama::Template)]
 #[template(path = "login.html")]

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::{PageCaller, PageError};
+use crate::i18n::Tr;
 use crate::web::AppState;
 use crate::web::auth::csrf_matches;
 use crate::web::error::AppError;
-use crate::web::i18n::Tr;
 
 /// Set by the form extractors before `PageCaller` runs: the token will be checked against the
 /// body, which `PageCaller` (reading the head only) cannot see.

@@ -28,7 +28,7 @@ use shouhu_domain::Right;
 use super::AppState;
 use super::auth::{Caller, cookie_value};
 use super::error::AppError;
-use super::i18n::{Lang, Tr};
+use crate::i18n::{Lang, Tr};
 pub use form::{NoFields, PageForm, PageUpload};
 
 pub const LANG_COOKIE: &str = "shouhu_lang";

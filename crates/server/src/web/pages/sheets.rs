@@ -69,7 +69,7 @@ impl ImportPage {
     }
 }
 
-fn error_text(pc_t: crate::web::i18n::Tr, e: &AppError) -> String {
+fn error_text(pc_t: crate::i18n::Tr, e: &AppError) -> String {
     match e {
         AppError::Invalid { code, .. } => pc_t.invalid(code),
         AppError::PayloadTooLarge => pc_t.invalid("file_too_large"),

@@ -216,7 +216,7 @@ struct VisitPage {
     error: Option<String>,
 }
 
-fn questions_of(s: &surveys::Survey, v: &Visit, t: crate::web::i18n::Tr) -> Vec<QuestionView> {
+fn questions_of(s: &surveys::Survey, v: &Visit, t: crate::i18n::Tr) -> Vec<QuestionView> {
     s.questions
         .iter()
         .map(|q| {

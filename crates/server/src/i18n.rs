@@ -47,9 +47,9 @@ fn parse(text: &'static str) -> HashMap<&'static str, &'static str> {
 }
 
 static ZH: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(include_str!("../../locales/zh.txt")));
+    LazyLock::new(|| parse(include_str!("../locales/zh.txt")));
 static EN: LazyLock<HashMap<&'static str, &'static str>> =
-    LazyLock::new(|| parse(include_str!("../../locales/en.txt")));
+    LazyLock::new(|| parse(include_str!("../locales/en.txt")));
 
 /// The translator handed to every page.
 #[derive(Clone, Copy, Debug)]
