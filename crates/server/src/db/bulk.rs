@@ -41,7 +41,7 @@ impl From<Option<String>> for Val {
 const MAX_BINDS: usize = 30_000;
 const MAX_ROWS: usize = 1_000;
 
-/// Inserts `rows` into `table` in batches. `table` and `columns` are code constants, never input.
+/// Inserts `rows` in multi-row statements of at most `MAX_ROWS` rows.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_rows(
     tx: &mut Tx,
@@ -49,42 +49,108 @@ pub async fn insert_rows(
     columns: &[&str],
     rows: &[Vec<Val>],
 ) -> StoreResult<()> {
-    let per_batch = (MAX_BINDS / columns.len().max(1)).clamp(1, MAX_ROWS);
+    for chunk in rows.chunks(per_statement(columns)) {
+        insert_query(tx, table, columns, chunk, "")
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// As `insert_rows`, and answers each new row's id with the text column `key` (an idempotency
+/// key) from the same statements, so the caller need not look the rows up again.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_rows_returning(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Val>],
+    key: &str,
+) -> StoreResult<Vec<(String, i64)>> {
+    let returning = format!(" RETURNING {key}, id");
+    let mut out = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(per_statement(columns)) {
+        let found: Vec<(String, i64)> = sqlx::query_as_with(
+            sqlx::AssertSqlSafe(insert_sql(tx, table, columns, chunk.len(), &returning)),
+            arguments(chunk)?,
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn per_statement(columns: &[&str]) -> usize {
+    (MAX_BINDS / columns.len().max(1)).clamp(1, MAX_ROWS)
+}
+
+/// `INSERT INTO table (columns) VALUES (…),(…)` for `n` rows, then `tail`.
+fn insert_sql(tx: &Tx, table: &str, columns: &[&str], n: usize, tail: &str) -> String {
     // Binding a named SQLite parameter (`$N`, `?N`) looks its name up in a list, so a statement of
     // 14,000 of them costs quadratic time; anonymous `?` in order does not. PostgreSQL knows `$N`.
     let anonymous = tx.backend_name() == "SQLite";
-    for chunk in rows.chunks(per_batch) {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut k = 0;
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..columns.len() {
+            if c > 0 {
                 sql.push(',');
             }
-            sql.push('(');
-            for c in 0..columns.len() {
-                if c > 0 {
-                    sql.push(',');
-                }
-                n += 1;
-                if anonymous {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-            }
-            sql.push(')');
-        }
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::I(i) => q.bind(*i),
-                    Val::T(t) => q.bind(t.clone()),
-                };
+            k += 1;
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push('$');
+                sql.push_str(&k.to_string());
             }
         }
-        q.execute(&mut **tx).await?;
+        sql.push(')');
     }
-    Ok(())
+    sql.push_str(tail);
+    sql
+}
+
+fn insert_query<'q>(
+    tx: &Tx,
+    table: &str,
+    columns: &[&str],
+    chunk: &'q [Vec<Val>],
+    tail: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(
+        tx,
+        table,
+        columns,
+        chunk.len(),
+        tail,
+    )));
+    for row in chunk {
+        for v in row {
+            q = match v {
+                Val::I(i) => q.bind(*i),
+                Val::T(t) => q.bind(t.clone()),
+            };
+        }
+    }
+    q
+}
+
+fn arguments(chunk: &[Vec<Val>]) -> StoreResult<sqlx::any::AnyArguments> {
+    use sqlx::Arguments;
+    let mut args = sqlx::any::AnyArguments::default();
+    for row in chunk {
+        for v in row {
+            match v {
+                Val::I(i) => args.add(*i),
+                Val::T(t) => args.add(t.clone()),
+            }
+            .map_err(sqlx::Error::Encode)?;
+        }
+    }
+    Ok(args)
 }
