@@ -439,74 +439,8 @@ pub async fn record_batch(
     use std::collections::HashMap;
     let mut tx = db.begin_write().await?;
     custom_plans(&mut tx, db).await?;
-    let keys: Vec<&str> = items.iter().map(|c| c.idempotency_key.as_str()).collect();
-    // Earlier answers for these keys: their ids and request digests, then the checks themselves.
-    // The keys are one bound set: one statement text whatever the batch (a thousand placeholders
-    // were parsed and planned anew each time: a sixth of a batch's time on PostgreSQL).
-    // On PostgreSQL one probe of the unique (recorder, key) index per key (LATERAL): an `= ANY`
-    // over the bound array read every check of the recorder whenever the table's statistics were
-    // behind its growth (a day's first burst, before it is analysed) — 7 s a batch where a probe
-    // each takes 4 ms. `OFFSET 0` keeps the planner from flattening the probe into a join, which
-    // it would again plan from those statistics.
-    let sql = match db.backend {
-        super::Backend::Postgres => "SELECT h.id, h.idempotency_key, h.request_hash \
-             FROM unnest(CAST($2 AS TEXT[])) AS k(key) CROSS JOIN LATERAL \
-             (SELECT id, idempotency_key, request_hash FROM health_checks \
-              WHERE recorded_by = $1 AND idempotency_key = k.key OFFSET 0) h"
-            .to_string(),
-        super::Backend::Sqlite => format!(
-            "SELECT id, idempotency_key, request_hash FROM health_checks \
-             WHERE recorded_by = $1 AND {}",
-            super::value_set::texts_in(db.backend, "idempotency_key", 2)
-        ),
-    };
-    let earlier: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(scope.user_id)
-        .bind(super::value_set::texts(db.backend, &keys))
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut checks: HashMap<i64, Check> = HashMap::new();
-    if !earlier.is_empty() {
-        let ids = earlier
-            .iter()
-            .map(|e| e.0.to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let rows: Vec<Check> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{CHECK_SELECT} WHERE c.id IN ({ids})"
-        )))
-        .fetch_all(&mut *tx)
-        .await?;
-        checks.extend(rows.into_iter().map(|c| (c.id, c)));
-    }
-    let hashes: HashMap<i64, String> = earlier.iter().map(|(id, _, h)| (*id, h.clone())).collect();
-    let earlier_by_key: HashMap<String, Check> = earlier
-        .into_iter()
-        .filter_map(|(id, key, _)| checks.remove(&id).map(|c| (key, c)))
-        .collect();
-    // The residents of the batch within the caller's jurisdiction.
-    let mut ids: Vec<i64> = items.iter().map(|c| c.resident_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    // Membership is checked here against the caller's grids: a city-wide recorder holds thousands,
-    // and a list of them in the SQL cost more than the batch itself.
-    let grids: std::collections::HashSet<i64> = super::scope::grids(db, scope)
-        .await?
-        .iter()
-        .copied()
-        .collect();
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, grid_id, household_id FROM residents WHERE {} AND deleted_at IS NULL",
-        super::value_set::ints_in(db.backend, "id", 1)
-    )))
-    .bind(super::value_set::ints(db.backend, &ids))
-    .fetch_all(&mut *tx)
-    .await?;
-    let places: HashMap<i64, (i64, i64)> = rows
-        .into_iter()
-        .filter(|(_, g, _)| grids.contains(g))
-        .map(|(id, g, h)| (id, (g, h)))
-        .collect();
+    let (earlier_by_key, hashes) = earlier_answers(&mut tx, db, scope.user_id, items).await?;
+    let places = places_of(&mut tx, db, scope, items).await?;
     let t = now();
     let mut outcomes: Vec<Option<BatchOutcome>> = (0..items.len()).map(|_| None).collect();
     let mut rows: Vec<Vec<super::bulk::Val>> = Vec::new();
@@ -555,40 +489,7 @@ pub async fn record_batch(
         ]);
         fresh.push(i);
     }
-    // The day's figures per grid: a resident counts once a day, however often checked.
-    let mut day_delta: std::collections::BTreeMap<i64, (i64, i64, i64)> = Default::default();
-    if !fresh.is_empty() {
-        let people: Vec<i64> = fresh.iter().map(|i| items[*i].resident_id).collect();
-        let batch_grids: Vec<i64> = fresh
-            .iter()
-            .map(|i| places[&items[*i].resident_id].0)
-            .collect::<std::collections::BTreeSet<i64>>()
-            .into_iter()
-            .collect();
-        let already: std::collections::HashSet<i64> =
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
-                "SELECT DISTINCT resident_id FROM health_checks WHERE {} AND day = $1 AND {}",
-                super::value_set::ints_in(db.backend, "grid_id", 2),
-                super::value_set::ints_in(db.backend, "resident_id", 3)
-            )))
-            .bind(day)
-            .bind(super::value_set::ints(db.backend, &batch_grids))
-            .bind(super::value_set::ints(db.backend, &people))
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .collect();
-        let mut counted: std::collections::HashSet<i64> = already;
-        let mut delta: std::collections::BTreeMap<i64, (i64, i64, i64)> = Default::default();
-        for i in &fresh {
-            let c = &items[*i];
-            let d = delta.entry(places[&c.resident_id].0).or_default();
-            d.0 += 1;
-            d.1 += i64::from(counted.insert(c.resident_id));
-            d.2 += i64::from(c.temperature.is_fever());
-        }
-        day_delta = delta;
-    }
+    let day_delta = day_figures(&mut tx, db, day, items, &fresh, &places).await?;
     // The new rows' ids, by key, from the insert itself.
     let new_ids: HashMap<String, i64> = super::bulk::insert_rows_returning(
         &mut tx,
@@ -662,4 +563,144 @@ pub async fn record_batch(
         .into_iter()
         .map(|o| o.unwrap_or(BatchOutcome::Refused(StoreError::Conflict)))
         .collect())
+}
+
+/// What the batch adds to each grid's figures of `day`: (checks, residents checked, fevers). A
+/// resident counts once a day, however often checked.
+async fn day_figures(
+    tx: &mut Tx,
+    db: &Db,
+    day: &str,
+    items: &[NewCheck],
+    fresh: &[usize],
+    places: &std::collections::HashMap<i64, (i64, i64)>,
+) -> StoreResult<std::collections::BTreeMap<i64, (i64, i64, i64)>> {
+    if fresh.is_empty() {
+        return Ok(Default::default());
+    }
+    let people: Vec<i64> = fresh.iter().map(|i| items[*i].resident_id).collect();
+    let batch_grids: Vec<i64> = fresh
+        .iter()
+        .map(|i| places[&items[*i].resident_id].0)
+        .collect::<std::collections::BTreeSet<i64>>()
+        .into_iter()
+        .collect();
+    let already: std::collections::HashSet<i64> =
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT DISTINCT resident_id FROM health_checks WHERE {} AND day = $1 AND {}",
+            super::value_set::ints_in(db.backend, "grid_id", 2),
+            super::value_set::ints_in(db.backend, "resident_id", 3)
+        )))
+        .bind(day)
+        .bind(super::value_set::ints(db.backend, &batch_grids))
+        .bind(super::value_set::ints(db.backend, &people))
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+    let mut counted: std::collections::HashSet<i64> = already;
+    let mut delta: std::collections::BTreeMap<i64, (i64, i64, i64)> = Default::default();
+    for i in fresh {
+        let c = &items[*i];
+        let d = delta.entry(places[&c.resident_id].0).or_default();
+        d.0 += 1;
+        d.1 += i64::from(counted.insert(c.resident_id));
+        d.2 += i64::from(c.temperature.is_fever());
+    }
+    Ok(delta)
+}
+
+/// Checks already recorded under the batch's keys by this recorder (a retried batch): each by its
+/// key, and each one's request digest by its id.
+async fn earlier_answers(
+    tx: &mut Tx,
+    db: &Db,
+    user_id: i64,
+    items: &[NewCheck],
+) -> StoreResult<(
+    std::collections::HashMap<String, Check>,
+    std::collections::HashMap<i64, String>,
+)> {
+    use std::collections::HashMap;
+    let keys: Vec<&str> = items.iter().map(|c| c.idempotency_key.as_str()).collect();
+    // Earlier answers for these keys: their ids and request digests, then the checks themselves.
+    // The keys are one bound set: one statement text whatever the batch (a thousand placeholders
+    // were parsed and planned anew each time: a sixth of a batch's time on PostgreSQL).
+    // On PostgreSQL one probe of the unique (recorder, key) index per key (LATERAL): an `= ANY`
+    // over the bound array read every check of the recorder whenever the table's statistics were
+    // behind its growth (a day's first burst, before it is analysed) — 7 s a batch where a probe
+    // each takes 4 ms. `OFFSET 0` keeps the planner from flattening the probe into a join, which
+    // it would again plan from those statistics.
+    let sql = match db.backend {
+        super::Backend::Postgres => "SELECT h.id, h.idempotency_key, h.request_hash \
+             FROM unnest(CAST($2 AS TEXT[])) AS k(key) CROSS JOIN LATERAL \
+             (SELECT id, idempotency_key, request_hash FROM health_checks \
+              WHERE recorded_by = $1 AND idempotency_key = k.key OFFSET 0) h"
+            .to_string(),
+        super::Backend::Sqlite => format!(
+            "SELECT id, idempotency_key, request_hash FROM health_checks \
+             WHERE recorded_by = $1 AND {}",
+            super::value_set::texts_in(db.backend, "idempotency_key", 2)
+        ),
+    };
+    let earlier: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(super::value_set::texts(db.backend, &keys))
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut checks: HashMap<i64, Check> = HashMap::new();
+    if !earlier.is_empty() {
+        let ids = earlier
+            .iter()
+            .map(|e| e.0.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows: Vec<Check> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{CHECK_SELECT} WHERE c.id IN ({ids})"
+        )))
+        .fetch_all(&mut **tx)
+        .await?;
+        checks.extend(rows.into_iter().map(|c| (c.id, c)));
+    }
+    let hashes: HashMap<i64, String> = earlier.iter().map(|(id, _, h)| (*id, h.clone())).collect();
+    let earlier_by_key: HashMap<String, Check> = earlier
+        .into_iter()
+        .filter_map(|(id, key, _)| checks.remove(&id).map(|c| (key, c)))
+        .collect();
+    Ok((earlier_by_key, hashes))
+}
+
+/// Where each resident of the batch lives — (grid, household) by resident — for those within the
+/// caller's jurisdiction; the others are not found.
+async fn places_of(
+    tx: &mut Tx,
+    db: &Db,
+    scope: &Scope,
+    items: &[NewCheck],
+) -> StoreResult<std::collections::HashMap<i64, (i64, i64)>> {
+    use std::collections::HashMap;
+    // The residents of the batch within the caller's jurisdiction.
+    let mut ids: Vec<i64> = items.iter().map(|c| c.resident_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    // Membership is checked here against the caller's grids: a city-wide recorder holds thousands,
+    // and a list of them in the SQL cost more than the batch itself.
+    let grids: std::collections::HashSet<i64> = super::scope::grids(db, scope)
+        .await?
+        .iter()
+        .copied()
+        .collect();
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, grid_id, household_id FROM residents WHERE {} AND deleted_at IS NULL",
+        super::value_set::ints_in(db.backend, "id", 1)
+    )))
+    .bind(super::value_set::ints(db.backend, &ids))
+    .fetch_all(&mut **tx)
+    .await?;
+    let places: HashMap<i64, (i64, i64)> = rows
+        .into_iter()
+        .filter(|(_, g, _)| grids.contains(g))
+        .map(|(id, g, h)| (id, (g, h)))
+        .collect();
+    Ok(places)
 }
