@@ -233,104 +233,9 @@ pub async fn advance(
     }
     let at = now();
     match to {
-        TransferStatus::PickedUp => {
-            let Some(plate) = plate else {
-                return Err(StoreError::Invalid {
-                    field: "plate",
-                    code: "required",
-                });
-            };
-            sqlx::query("UPDATE transfers SET picked_up_at = $1, picked_up_by = $2, plate = $3 WHERE id = $4")
-                .bind(at)
-                .bind(scope.user_id)
-                .bind(plate)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        TransferStatus::Admitted => {
-            let bed = sqlx::query(
-                "UPDATE observation_sites SET occupied = occupied + 1 WHERE id = $1 AND occupied < beds",
-            )
-            .bind(t.site_id)
-            .execute(&mut *tx)
-            .await?;
-            if bed.rows_affected() != 1 {
-                return Err(StoreError::Invalid {
-                    field: "site_id",
-                    code: "site_full",
-                });
-            }
-            let site_unit = site_unit(&mut tx, t.site_id).await?;
-            super::state_changes::add(&mut tx, site_unit, "observation_occupied", 1).await?;
-            // An active episode kept at home or in hospital is counted as centralized from now.
-            let (status, kind, grid_id): (String, String, i64) =
-                sqlx::query_as("SELECT status, kind, grid_id FROM quarantines WHERE id = $1")
-                    .bind(t.quarantine_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if status == "active" && kind != "centralized" {
-                super::state_changes::add(&mut tx, grid_id, &format!("quarantine_{kind}"), -1)
-                    .await?;
-                super::state_changes::add(&mut tx, grid_id, "quarantine_centralized", 1).await?;
-            }
-            sqlx::query("UPDATE transfers SET admitted_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "UPDATE quarantines SET kind = 'centralized', site_id = $1, version = version + 1, \
-                 updated_at = $2 WHERE id = $3",
-            )
-            .bind(t.site_id)
-            .bind(at)
-            .bind(t.quarantine_id)
-            .execute(&mut *tx)
-            .await?;
-            // A planned episode starts when the person is admitted.
-            let status: String = sqlx::query_scalar("SELECT status FROM quarantines WHERE id = $1")
-                .bind(t.quarantine_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            if status == "planned" {
-                super::quarantine::transition_in(
-                    &mut tx,
-                    scope,
-                    t.quarantine_id,
-                    None,
-                    QuarantineStatus::Active,
-                    "admitted",
-                )
-                .await?;
-            }
-        }
-        TransferStatus::Released => {
-            let freed = sqlx::query(
-                "UPDATE observation_sites SET occupied = occupied - 1 WHERE id = $1 AND occupied > 0",
-            )
-            .bind(t.site_id)
-            .execute(&mut *tx)
-            .await?;
-            if freed.rows_affected() == 1 {
-                let site_unit = site_unit(&mut tx, t.site_id).await?;
-                super::state_changes::add(&mut tx, site_unit, "observation_occupied", -1).await?;
-            }
-            sqlx::query("UPDATE transfers SET released_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            super::quarantine::transition_in(
-                &mut tx,
-                scope,
-                t.quarantine_id,
-                None,
-                QuarantineStatus::Released,
-                "released from the site",
-            )
-            .await?;
-        }
+        TransferStatus::PickedUp => picked_up(&mut tx, scope, id, plate, at).await?,
+        TransferStatus::Admitted => admitted(&mut tx, scope, &t, at).await?,
+        TransferStatus::Released => released(&mut tx, scope, &t, at).await?,
         TransferStatus::Notified => {}
     }
     audit::append(
@@ -340,6 +245,123 @@ pub async fn advance(
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The person is in the vehicle: when, by whom, and its plate (required).
+async fn picked_up(
+    tx: &mut Tx,
+    scope: &Scope,
+    id: i64,
+    plate: Option<&str>,
+    at: i64,
+) -> StoreResult<()> {
+    let Some(plate) = plate else {
+        return Err(StoreError::Invalid {
+            field: "plate",
+            code: "required",
+        });
+    };
+    sqlx::query(
+        "UPDATE transfers SET picked_up_at = $1, picked_up_by = $2, plate = $3 WHERE id = $4",
+    )
+    .bind(at)
+    .bind(scope.user_id)
+    .bind(plate)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The person is admitted: a bed taken (refused when the site is full), the episode counted as
+/// centralized from now, and a planned one started.
+async fn admitted(tx: &mut Tx, scope: &Scope, t: &Transfer, at: i64) -> StoreResult<()> {
+    let id = t.id;
+    let bed = sqlx::query(
+        "UPDATE observation_sites SET occupied = occupied + 1 WHERE id = $1 AND occupied < beds",
+    )
+    .bind(t.site_id)
+    .execute(&mut **tx)
+    .await?;
+    if bed.rows_affected() != 1 {
+        return Err(StoreError::Invalid {
+            field: "site_id",
+            code: "site_full",
+        });
+    }
+    let site_unit = site_unit(tx, t.site_id).await?;
+    super::state_changes::add(tx, site_unit, "observation_occupied", 1).await?;
+    // An active episode kept at home or in hospital is counted as centralized from now.
+    let (status, kind, grid_id): (String, String, i64) =
+        sqlx::query_as("SELECT status, kind, grid_id FROM quarantines WHERE id = $1")
+            .bind(t.quarantine_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    if status == "active" && kind != "centralized" {
+        super::state_changes::add(tx, grid_id, &format!("quarantine_{kind}"), -1).await?;
+        super::state_changes::add(tx, grid_id, "quarantine_centralized", 1).await?;
+    }
+    sqlx::query("UPDATE transfers SET admitted_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE quarantines SET kind = 'centralized', site_id = $1, version = version + 1, \
+         updated_at = $2 WHERE id = $3",
+    )
+    .bind(t.site_id)
+    .bind(at)
+    .bind(t.quarantine_id)
+    .execute(&mut **tx)
+    .await?;
+    // A planned episode starts when the person is admitted.
+    let status: String = sqlx::query_scalar("SELECT status FROM quarantines WHERE id = $1")
+        .bind(t.quarantine_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if status == "planned" {
+        super::quarantine::transition_in(
+            tx,
+            scope,
+            t.quarantine_id,
+            None,
+            QuarantineStatus::Active,
+            "admitted",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The person leaves the site: the bed freed and the episode released.
+async fn released(tx: &mut Tx, scope: &Scope, t: &Transfer, at: i64) -> StoreResult<()> {
+    let id = t.id;
+    let freed = sqlx::query(
+        "UPDATE observation_sites SET occupied = occupied - 1 WHERE id = $1 AND occupied > 0",
+    )
+    .bind(t.site_id)
+    .execute(&mut **tx)
+    .await?;
+    if freed.rows_affected() == 1 {
+        let site_unit = site_unit(tx, t.site_id).await?;
+        super::state_changes::add(tx, site_unit, "observation_occupied", -1).await?;
+    }
+    sqlx::query("UPDATE transfers SET released_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    super::quarantine::transition_in(
+        tx,
+        scope,
+        t.quarantine_id,
+        None,
+        QuarantineStatus::Released,
+        "released from the site",
+    )
+    .await?;
     Ok(())
 }
 
