@@ -84,21 +84,11 @@ pub async fn reports_page(
     let done = q.done.clone().unwrap_or_default();
     let scope = pc.caller.scope();
     let all = units::list(&state.db, &scope).await.unwrap_or_default();
-    // The caller's highest units first: a leader lands on the community, a worker on the grid.
     let units: Vec<(String, String)> = all
         .iter()
         .map(|u| (u.code.clone(), u.name.clone()))
         .collect();
-    let unit = q
-        .unit
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
-        .or_else(|| {
-            all.iter()
-                .find(|u| !all.iter().any(|p| Some(&p.code) == u.parent_code.as_ref()))
-                .map(|u| u.code.clone())
-        })
-        .unwrap_or_default();
+    let unit = chosen_unit(q.unit, &all);
     if unit.is_empty() {
         return PageError::new(t, AppError::NotFound).into_response();
     }
@@ -120,67 +110,7 @@ pub async fn reports_page(
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
     let label = |k: &str| t.tk("report.key", k);
-    let days: Vec<String> = trend.keys().cloned().collect();
-    let series = |k: &'static str| {
-        trend
-            .values()
-            .map(|d| d.get(k).copied().unwrap_or(0))
-            .collect::<Vec<i64>>()
-    };
-    let fevers = label("fevers");
-    let q_new = label("quarantine_new");
-    let q_released = label("quarantine_released");
-    let g_in = label("gate_in");
-    let g_out = label("gate_out");
-    let g_refused = label("gate_refused");
-    let charts = vec![
-        line_chart(
-            t.t("report.chart_fevers"),
-            &days,
-            &[Series {
-                label: &fevers,
-                color: "#b3261e",
-                values: series("fevers"),
-            }],
-        ),
-        line_chart(
-            t.t("report.chart_quarantine"),
-            &days,
-            &[
-                Series {
-                    label: &q_new,
-                    color: "#8a6d00",
-                    values: series("quarantine_new"),
-                },
-                Series {
-                    label: &q_released,
-                    color: "#137333",
-                    values: series("quarantine_released"),
-                },
-            ],
-        ),
-        line_chart(
-            t.t("report.chart_gate"),
-            &days,
-            &[
-                Series {
-                    label: &g_in,
-                    color: "#0b57d0",
-                    values: series("gate_in"),
-                },
-                Series {
-                    label: &g_out,
-                    color: "#137333",
-                    values: series("gate_out"),
-                },
-                Series {
-                    label: &g_refused,
-                    color: "#b3261e",
-                    values: series("gate_refused"),
-                },
-            ],
-        ),
-    ];
+    let charts = trend_charts(t, &trend);
     let role = pc.caller.session.user.role;
     let board = if u.kind != "community" && u.kind != "grid" {
         board(&state, &u, day).await.ok()
@@ -236,6 +166,86 @@ pub async fn reports_page(
         date: day.to_string(),
         r,
     })
+}
+
+/// The page's three charts of the last 14 days: fevers, episodes begun and ended, the gates.
+fn trend_charts(t: crate::i18n::Tr, trend: &trend::Trend) -> Vec<String> {
+    let label = |k: &str| t.tk("report.key", k);
+    let days: Vec<String> = trend.keys().cloned().collect();
+    let series = |k: &'static str| {
+        trend
+            .values()
+            .map(|d| d.get(k).copied().unwrap_or(0))
+            .collect::<Vec<i64>>()
+    };
+    let fevers = label("fevers");
+    let q_new = label("quarantine_new");
+    let q_released = label("quarantine_released");
+    let g_in = label("gate_in");
+    let g_out = label("gate_out");
+    let g_refused = label("gate_refused");
+    vec![
+        line_chart(
+            t.t("report.chart_fevers"),
+            &days,
+            &[Series {
+                label: &fevers,
+                color: "#b3261e",
+                values: series("fevers"),
+            }],
+        ),
+        line_chart(
+            t.t("report.chart_quarantine"),
+            &days,
+            &[
+                Series {
+                    label: &q_new,
+                    color: "#8a6d00",
+                    values: series("quarantine_new"),
+                },
+                Series {
+                    label: &q_released,
+                    color: "#137333",
+                    values: series("quarantine_released"),
+                },
+            ],
+        ),
+        line_chart(
+            t.t("report.chart_gate"),
+            &days,
+            &[
+                Series {
+                    label: &g_in,
+                    color: "#0b57d0",
+                    values: series("gate_in"),
+                },
+                Series {
+                    label: &g_out,
+                    color: "#137333",
+                    values: series("gate_out"),
+                },
+                Series {
+                    label: &g_refused,
+                    color: "#b3261e",
+                    values: series("gate_refused"),
+                },
+            ],
+        ),
+    ]
+}
+
+/// The unit asked for, else the caller's highest (a leader lands on the community, a worker on
+/// the grid); empty when the caller has none.
+fn chosen_unit(asked: Option<String>, all: &[units::Unit]) -> String {
+    asked
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            all.iter()
+                .find(|u| !all.iter().any(|p| Some(&p.code) == u.parent_code.as_ref()))
+                .map(|u| u.code.clone())
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
