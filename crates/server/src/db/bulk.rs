@@ -50,9 +50,12 @@ pub async fn insert_rows(
     rows: &[Vec<Val>],
 ) -> StoreResult<()> {
     for chunk in rows.chunks(per_statement(columns)) {
-        insert_query(tx, table, columns, chunk, "")
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query_with(
+            sqlx::AssertSqlSafe(insert_sql(tx, table, columns, chunk.len(), "")),
+            arguments(chunk)?,
+        )
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -113,31 +116,6 @@ fn insert_sql(tx: &Tx, table: &str, columns: &[&str], n: usize, tail: &str) -> S
     }
     sql.push_str(tail);
     sql
-}
-
-fn insert_query<'q>(
-    tx: &Tx,
-    table: &str,
-    columns: &[&str],
-    chunk: &'q [Vec<Val>],
-    tail: &str,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_sql(
-        tx,
-        table,
-        columns,
-        chunk.len(),
-        tail,
-    )));
-    for row in chunk {
-        for v in row {
-            q = match v {
-                Val::I(i) => q.bind(*i),
-                Val::T(t) => q.bind(t.clone()),
-            };
-        }
-    }
-    q
 }
 
 fn arguments(chunk: &[Vec<Val>]) -> StoreResult<sqlx::any::AnyArguments> {

@@ -67,7 +67,8 @@ pub struct SurveyView {
     pub total: GridProgress,
 }
 
-async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
+/// The campaign with its progress over the caller's grids (for the pages too).
+pub async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
     let rows = surveys::progress(&state.db, s).await?;
     Ok(view(s, rows))
 }
@@ -102,11 +103,6 @@ pub fn view(s: &surveys::Survey, rows: Vec<surveys::Progress>) -> SurveyView {
         progress,
         total,
     }
-}
-
-/// The campaign with its progress over the caller's grids.
-pub async fn one_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
-    survey_view(state, s).await
 }
 
 /// One page of campaigns as shown, and how many there are.

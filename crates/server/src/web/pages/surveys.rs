@@ -173,7 +173,7 @@ pub async fn survey(
         let filter = (status != "all").then_some(status.as_str());
         let (items, total) =
             surveys::households(&state.db, &s, filter, 50, (page_no - 1) * 50).await?;
-        let view = crate::web::api::surveys::one_view(&state, &s).await?;
+        let view = crate::web::api::surveys::survey_view(&state, &s).await?;
         let next = (page_no * 50 < total)
             .then(|| format!("/surveys/{id}?status={status}&page={}", page_no + 1));
         Ok::<_, AppError>((view, status, items, total, next))
