@@ -379,6 +379,35 @@ async fn quarantine_states_move_only_as_allowed_and_follow_ups_come_due() {
         };
         assert_eq!(by_id(&a["id"]).unwrap()["overdue"], false, "{due}");
         assert_eq!(by_id(&old["id"]).unwrap()["overdue"], true);
+        // Pages of one give each due episode once, every page with the same total; past the end
+        // the total is still told.
+        let total = due["total"].as_i64().unwrap();
+        assert!(total >= 2, "{due}");
+        let mut seen = std::collections::BTreeSet::new();
+        for page in 1..=total {
+            let (_, p) = app
+                .get(
+                    &grid1,
+                    &format!("/api/v1/follow-ups/due?per_page=1&page={page}"),
+                )
+                .await;
+            assert_eq!(p["total"], total, "{p}");
+            assert!(seen.insert(p["items"][0]["id"].as_i64().unwrap()), "{p}");
+        }
+        let (_, past) = app
+            .get(
+                &grid1,
+                &format!("/api/v1/follow-ups/due?per_page=1&page={}", total + 3),
+            )
+            .await;
+        assert_eq!(
+            (
+                past["total"].as_i64(),
+                past["items"].as_array().map(Vec::len)
+            ),
+            (Some(total), Some(0)),
+            "{past}"
+        );
         let fu = format!("/api/v1/quarantines/{}/follow-ups", a["id"]);
         let (s, _) = app
             .send(
@@ -908,6 +937,72 @@ async fn the_kept_day_figures_equal_a_direct_count_of_the_checks() {
             }
         }
         assert_eq!(seen.len() as i64, total, "{}", app.db.name());
+        // Which equals a direct count of the leader's residents with no check today.
+        let direct: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM residents r JOIN org_units g ON g.id = r.grid_id \
+             JOIN org_units c ON c.id = g.parent_id WHERE c.code = '650203002005' AND r.deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM health_checks h WHERE h.resident_id = r.id AND h.day = $1)",
+        )
+        .bind(first["day"].as_str().unwrap())
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(total, direct, "{}", app.db.name());
+    }
+}
+
+/// The same batch sent twice at the same moment (a phone retrying while the first is still in
+/// flight): each check is kept once and both answers name the same checks.
+#[tokio::test]
+async fn a_batch_and_its_retry_at_the_same_moment_keep_each_check_once() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let people = residents_of(&app, &grid1).await;
+        let items: Vec<Value> = people
+            .iter()
+            .take(40)
+            .enumerate()
+            .map(|(i, r)| json!({"resident_id": r["id"], "temperature": 36.5, "source": "door", "idempotency_key": format!("race-{i}")}))
+            .collect();
+        let n = items.len();
+        assert!(n >= 20, "a batch worth racing");
+        let body = json!({ "items": items });
+        for round in 0..5 {
+            let body = json!({ "items": body["items"].as_array().unwrap().iter().map(|i| {
+                let mut i = i.clone();
+                i["idempotency_key"] = json!(format!("{}-{round}", i["idempotency_key"].as_str().unwrap()));
+                i
+            }).collect::<Vec<_>>() });
+            let ((s1, a), (s2, b)) = tokio::join!(
+                app.send(
+                    &grid1,
+                    Method::POST,
+                    "/api/v1/health-checks/batch",
+                    body.clone()
+                ),
+                app.send(
+                    &grid1,
+                    Method::POST,
+                    "/api/v1/health-checks/batch",
+                    body.clone()
+                ),
+            );
+            assert_eq!((s1, s2), (200, 200), "{}: {a} {b}", app.db.name());
+            for i in 0..n {
+                assert!(a["items"][i]["check"]["id"].is_i64(), "{a}");
+                assert_eq!(a["items"][i]["check"]["id"], b["items"][i]["check"]["id"]);
+            }
+            assert_eq!(
+                (a["recorded"].as_u64(), b["recorded"].as_u64()),
+                (Some(n as u64), Some(n as u64))
+            );
+        }
+        assert_eq!(
+            count(&app, "SELECT COUNT(*) FROM health_checks").await,
+            5 * n as i64,
+            "{}: each check kept once",
+            app.db.name()
+        );
     }
 }
 

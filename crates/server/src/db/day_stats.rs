@@ -29,27 +29,3 @@ pub async fn add(
     .await?;
     Ok(())
 }
-
-/// Residents checked on `day`, per grid of `grids` (grids without any are absent).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn residents_checked(
-    db: &super::Db,
-    grids: &[i64],
-    day: &str,
-) -> StoreResult<std::collections::HashMap<i64, i64>> {
-    if grids.is_empty() {
-        return Ok(Default::default());
-    }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let rows: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT grid_id, residents_checked FROM day_stats WHERE grid_id IN ({list}) AND day = $1"
-    )))
-    .bind(day)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().collect())
-}

@@ -5,10 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use shouhu_domain::{IdNumber, Phone, Temperature};
+use shouhu_domain::Temperature;
 
 use super::Gate;
-use super::scan::{Memo, NewScan, Place, Rules, Scanned, When};
+use super::holders::{Holder, holders};
+use super::scan::{Memo, NewScan, Rules, Scanned, When};
 use crate::db::value_set::{ints, ints_in, texts, texts_in};
 use crate::db::{Backend, StoreError, StoreResult, Tx, now};
 
@@ -20,40 +21,6 @@ pub struct Item<'a> {
 }
 
 pub type Answer = StoreResult<(Scanned, bool)>;
-
-/// Whom a code names, within the gate's community.
-#[derive(Clone, Default)]
-struct Holder {
-    household_id: Option<i64>,
-    resident_id: Option<i64>,
-    visitor_id: Option<i64>,
-    /// Where the scan counts: the household's grid (the host's, for a visitor).
-    grid_id: Option<i64>,
-    revoked: bool,
-    /// A phone number or visitor code with no registration good today.
-    unregistered_visitor: bool,
-    place: Option<Place>,
-}
-
-/// The columns that say where a household (`h`) is and who heads it; `$NAME` is replaced by the
-/// name to show.
-const PLACE: &str = "$NAME, b.name, h.room, h.address FROM households h \
-     LEFT JOIN residents hr ON hr.id = h.head_resident_id \
-     LEFT JOIN building_units bu ON bu.id = h.building_unit_id LEFT JOIN buildings b ON b.id = bu.building_id";
-
-fn place(
-    name: Option<String>,
-    building: Option<String>,
-    room: String,
-    address: String,
-) -> Option<Place> {
-    Some(Place {
-        name,
-        building,
-        room,
-        address,
-    })
-}
 
 /// `$from, $from+1, …` for `n` values.
 fn placeholders(from: usize, n: usize) -> String {
@@ -84,44 +51,83 @@ pub async fn decide(
     items: &[Item<'_>],
 ) -> StoreResult<Vec<Answer>> {
     let mut answers: Vec<Option<Answer>> = (0..items.len()).map(|_| None).collect();
+    let earlier = earlier_answers(tx, backend, items).await?;
+    let (gates, repeats) = sort_out(tx, memo, items, &earlier, &mut answers).await?;
+    let holders = holders(tx, backend, items, &gates).await?;
+    let mut rules: HashMap<i64, Rules> = HashMap::new();
+    for g in gates.iter().flatten() {
+        if let std::collections::hash_map::Entry::Vacant(e) = rules.entry(g.community_id) {
+            e.insert(memo.rules(tx, g.community_id).await?);
+        }
+    }
+    let batch = Batch {
+        items,
+        gates: &gates,
+        holders: &holders,
+        rules: &rules,
+    };
+    let mut period = batch.period(tx, backend).await?;
+    let decided = batch.decisions(&mut period);
+    let t = now();
+    let ids = batch.insert(tx, &decided, t).await?;
+    for (i, reason) in decided {
+        answers[i] = Some(Ok(batch.settle(tx, memo, &ids, i, reason, t).await?));
+    }
+    // A key sent twice within the batch: the second is a retry of the first.
+    for (i, f) in repeats {
+        let same = items[i].scan.request_hash == items[f].scan.request_hash;
+        answers[i] = Some(match &answers[f] {
+            Some(Ok((s, _))) if same => Ok((s.clone(), true)),
+            Some(Ok(_)) => Err(reused()),
+            Some(Err(StoreError::NotFound)) | None => Err(StoreError::NotFound),
+            Some(Err(_)) => Err(reused()),
+        });
+    }
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or(Err(StoreError::NotFound)))
+        .collect())
+}
 
-    // Earlier answers for these keys (retries), and repeats within the batch.
+/// The scans already decided under these (guard, key) pairs: retries, answered as before.
+async fn earlier_answers(
+    tx: &mut Tx,
+    backend: Backend,
+    items: &[Item<'_>],
+) -> StoreResult<HashMap<(i64, String), (Scanned, String)>> {
     let keys: Vec<&str> = items
         .iter()
         .map(|i| i.scan.idempotency_key.as_str())
         .collect();
-    let rows: Vec<EarlierRow> = {
-        // Each (guard, key) pair is one probe of the (guard_id, idempotency_key) index. On
-        // PostgreSQL the probe is a LATERAL subquery of each pair (its LIMIT keeps the planner from
-        // folding it into a join): the one plan whatever the log's size when it was made. With two
-        // separate sets, or a join the planner may turn around, a plan made while the log was
-        // empty read every scan of the guard on each batch.
-        let guards: Vec<i64> = items.iter().map(|i| i.user_id).collect();
-        let columns = "s.id, s.decision, s.reason, s.household_id, s.resident_id, s.visitor_id, \
-                       s.request_hash, s.guard_id, s.idempotency_key";
-        let sql = match backend {
-            Backend::Postgres => format!(
-                "SELECT {columns} FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[])) AS k(guard_id, idempotency_key) \
-                 CROSS JOIN LATERAL (SELECT * FROM gate_scans g WHERE g.guard_id = k.guard_id \
-                 AND g.idempotency_key = k.idempotency_key LIMIT 1) s"
-            ),
-            Backend::Sqlite => format!(
-                "SELECT {columns} FROM gate_scans s WHERE {} AND {}",
-                ints_in(backend, "s.guard_id", 1),
-                texts_in(backend, "s.idempotency_key", 2)
-            ),
-        };
-        let mut rows: Vec<EarlierRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(ints(backend, &guards))
-            .bind(texts(backend, &keys))
-            .fetch_all(&mut **tx)
-            .await?;
-        // A key sent twice in the batch meets its earlier scan twice.
-        rows.sort_unstable_by_key(|r| r.0);
-        rows.dedup_by_key(|r| r.0);
-        rows
+    // Each (guard, key) pair is one probe of the (guard_id, idempotency_key) index. On PostgreSQL
+    // the probe is a LATERAL subquery of each pair (its LIMIT keeps the planner from folding it
+    // into a join): the one plan whatever the log's size when it was made. With two separate
+    // sets, or a join the planner may turn around, a plan made while the log was empty read every
+    // scan of the guard on each batch.
+    let guards: Vec<i64> = items.iter().map(|i| i.user_id).collect();
+    let columns = "s.id, s.decision, s.reason, s.household_id, s.resident_id, s.visitor_id, \
+                   s.request_hash, s.guard_id, s.idempotency_key";
+    let sql = match backend {
+        Backend::Postgres => format!(
+            "SELECT {columns} FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS TEXT[])) AS k(guard_id, idempotency_key) \
+             CROSS JOIN LATERAL (SELECT * FROM gate_scans g WHERE g.guard_id = k.guard_id \
+             AND g.idempotency_key = k.idempotency_key LIMIT 1) s"
+        ),
+        Backend::Sqlite => format!(
+            "SELECT {columns} FROM gate_scans s WHERE {} AND {}",
+            ints_in(backend, "s.guard_id", 1),
+            texts_in(backend, "s.idempotency_key", 2)
+        ),
     };
-    let earlier: HashMap<(i64, String), (Scanned, String)> = rows
+    let mut rows: Vec<EarlierRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ints(backend, &guards))
+        .bind(texts(backend, &keys))
+        .fetch_all(&mut **tx)
+        .await?;
+    // A key sent twice in the batch meets its earlier scan twice.
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.dedup_by_key(|r| r.0);
+    Ok(rows
         .into_iter()
         .map(
             |(id, decision, reason, household_id, resident_id, visitor_id, hash, guard, key)| {
@@ -137,7 +143,18 @@ pub async fn decide(
                 ((guard, key), (s, hash))
             },
         )
-        .collect();
+        .collect())
+}
+
+/// Each scan's gate, for the scans to decide now; a retry is answered at once, a repeat within the
+/// batch is listed as (repeat, first) to be answered as its first, an unknown gate refused.
+async fn sort_out(
+    tx: &mut Tx,
+    memo: &mut Memo,
+    items: &[Item<'_>],
+    earlier: &HashMap<(i64, String), (Scanned, String)>,
+    answers: &mut [Option<Answer>],
+) -> StoreResult<(Vec<Option<Gate>>, Vec<(usize, usize)>)> {
     let mut first_in_batch: HashMap<(i64, &str), usize> = HashMap::new();
     let mut repeats: Vec<(usize, usize)> = Vec::new();
     let mut gates: Vec<Option<Gate>> = Vec::with_capacity(items.len());
@@ -167,37 +184,45 @@ pub async fn decide(
             Err(e) => return Err(e),
         }
     }
+    Ok((gates, repeats))
+}
 
-    let holders = holders(tx, backend, items, &gates).await?;
-    let mut rules: HashMap<i64, Rules> = HashMap::new();
-    for g in gates.iter().flatten() {
-        if let std::collections::hash_map::Entry::Vacant(e) = rules.entry(g.community_id) {
-            e.insert(memo.rules(tx, g.community_id).await?);
-        }
+/// What the period's rules need of the households going out: which are under home isolation, and
+/// their allowed exits per day.
+#[derive(Default)]
+struct Period {
+    isolated: HashSet<i64>,
+    exits: HashMap<(i64, String), i64>,
+}
+
+/// The batch's scans to decide, with what was looked up for them (by the scan's index).
+struct Batch<'a, 'b> {
+    items: &'a [Item<'b>],
+    gates: &'a [Option<Gate>],
+    holders: &'a [Holder],
+    rules: &'a HashMap<i64, Rules>,
+}
+
+impl Batch<'_, '_> {
+    /// The first day of the exit period that scan `i` counts in.
+    fn first_day(&self, i: usize, r: &Rules) -> String {
+        let back = u64::try_from(r.period_days.max(1) - 1).unwrap_or(0);
+        (self.items[i].when.today - chrono::Days::new(back)).to_string()
     }
 
-    // Home isolation and the exits of the period, for every household that may go out.
-    let leaving: Vec<i64> = {
-        let mut set = HashSet::new();
-        for (i, it) in items.iter().enumerate() {
-            if gates[i].is_some()
-                && it.scan.direction == "out"
-                && let Some(h) = holders[i].household_id
-            {
-                set.insert(h);
-            }
+    /// Home isolation and the exits of the period, for every household that may go out.
+    async fn period(&self, tx: &mut Tx, backend: Backend) -> StoreResult<Period> {
+        let mut leaving: Vec<i64> = (0..self.items.len())
+            .filter(|&i| self.gates[i].is_some() && self.items[i].scan.direction == "out")
+            .filter_map(|i| self.holders[i].household_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        leaving.sort_unstable();
+        let mut period = Period::default();
+        if leaving.is_empty() {
+            return Ok(period);
         }
-        let mut v: Vec<i64> = set.into_iter().collect();
-        v.sort_unstable();
-        v
-    };
-    let first_day = |it: &Item<'_>, r: &Rules| {
-        let back = u64::try_from(r.period_days.max(1) - 1).unwrap_or(0);
-        (it.when.today - chrono::Days::new(back)).to_string()
-    };
-    let mut isolated: HashSet<i64> = HashSet::new();
-    let mut exits: HashMap<(i64, String), i64> = HashMap::new();
-    if !leaving.is_empty() {
         let households = ints(backend, &leaving);
         // Members under home isolation, per household. On PostgreSQL the same statement locks the
         // households: exits of one household through two servers at once, the second waits for
@@ -218,11 +243,14 @@ pub async fn decide(
             .bind(&households)
             .fetch_all(&mut **tx)
             .await?;
-        isolated.extend(rows.into_iter().filter(|r| r.1 > 0).map(|r| r.0));
-        let since = items
-            .iter()
-            .zip(&gates)
-            .filter_map(|(it, g)| g.as_ref().map(|g| first_day(it, &rules[&g.community_id])))
+        period
+            .isolated
+            .extend(rows.into_iter().filter(|r| r.1 > 0).map(|r| r.0));
+        let since = (0..self.items.len())
+            .filter_map(|i| {
+                let g = self.gates[i].as_ref()?;
+                Some(self.first_day(i, &self.rules[&g.community_id]))
+            })
             .min()
             .unwrap_or_default();
         // Per household, through the (household, direction, decision, day) index; on PostgreSQL
@@ -245,20 +273,24 @@ pub async fn decide(
             .fetch_all(&mut **tx)
             .await?;
         for (h, day, n) in rows {
-            exits.insert((h, day), n);
+            period.exits.insert((h, day), n);
         }
+        Ok(period)
     }
 
-    // The decisions, in order.
-    let mut decided: Vec<(usize, Option<&'static str>)> = Vec::new();
-    for (i, it) in items.iter().enumerate() {
-        let Some(gate) = &gates[i] else { continue };
-        let who = &holders[i];
-        let r = &rules[&gate.community_id];
-        let s = it.scan;
-        let fever = s.temperature.is_some_and(Temperature::is_fever);
-        let reason: Option<&'static str> =
-            if who.unregistered_visitor || (who.visitor_id.is_some() && r.visitors_allowed == 0) {
+    /// The decisions, in order: an allowed exit counts against the exits of later scans of the
+    /// same household in this batch.
+    fn decisions(&self, period: &mut Period) -> Vec<(usize, Option<&'static str>)> {
+        let mut decided = Vec::new();
+        for (i, it) in self.items.iter().enumerate() {
+            let Some(gate) = &self.gates[i] else { continue };
+            let who = &self.holders[i];
+            let r = &self.rules[&gate.community_id];
+            let s = it.scan;
+            let fever = s.temperature.is_some_and(Temperature::is_fever);
+            let reason: Option<&'static str> = if who.unregistered_visitor
+                || (who.visitor_id.is_some() && r.visitors_allowed == 0)
+            {
                 Some("visitor_not_registered")
             } else if who.household_id.is_none() && who.visitor_id.is_none() {
                 Some("unknown_code")
@@ -271,75 +303,94 @@ pub async fn decide(
             } else if s.direction == "out"
                 && let Some(h) = who.household_id
             {
-                let since = first_day(it, r);
-                let used: i64 = exits
+                let since = self.first_day(i, r);
+                let used: i64 = period
+                    .exits
                     .iter()
                     .filter(|((hh, day), _)| *hh == h && *day >= since)
                     .map(|(_, n)| n)
                     .sum();
-                if isolated.contains(&h) {
+                if period.isolated.contains(&h) {
                     Some("quarantine")
                 } else if r.in_curfew(it.when.hour) {
                     Some("curfew")
                 } else if r.exits_per_period > 0 && used >= r.exits_per_period {
                     Some("exit_quota")
                 } else {
-                    *exits.entry((h, it.when.day.clone())).or_default() += 1;
+                    *period.exits.entry((h, it.when.day.clone())).or_default() += 1;
                     None
                 }
             } else {
                 None
             };
-        decided.push((i, reason));
+            decided.push((i, reason));
+        }
+        decided
     }
 
-    // One multi-row insert (in chunks), ids matched back by guard and key.
-    let t = now();
-    let mut ids: HashMap<(i64, String), i64> = HashMap::new();
-    for chunk in decided.chunks(200) {
-        let mut sql = String::from(
-            "INSERT INTO gate_scans (gate_id, community_id, guard_id, household_id, resident_id, visitor_id, direction, \
-             temperature_tenths, plate, decision, reason, day, at, idempotency_key, request_hash) VALUES ",
-        );
-        for (n, _) in chunk.iter().enumerate() {
-            if n > 0 {
-                sql.push(',');
+    /// One multi-row insert (in chunks); the new ids by guard and key.
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        decided: &[(usize, Option<&'static str>)],
+        t: i64,
+    ) -> StoreResult<HashMap<(i64, String), i64>> {
+        let mut ids: HashMap<(i64, String), i64> = HashMap::new();
+        for chunk in decided.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO gate_scans (gate_id, community_id, guard_id, household_id, resident_id, visitor_id, direction, \
+                 temperature_tenths, plate, decision, reason, day, at, idempotency_key, request_hash) VALUES ",
+            );
+            for (n, _) in chunk.iter().enumerate() {
+                if n > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                sql.push_str(&placeholders(n * 15 + 1, 15));
+                sql.push(')');
             }
-            sql.push('(');
-            sql.push_str(&placeholders(n * 15 + 1, 15));
-            sql.push(')');
+            sql.push_str(" RETURNING id, guard_id, idempotency_key");
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for (i, reason) in chunk {
+                let (it, who) = (&self.items[*i], &self.holders[*i]);
+                let gate = self.gates[*i].as_ref().ok_or(StoreError::NotFound)?;
+                q = q
+                    .bind(gate.id)
+                    .bind(gate.community_id)
+                    .bind(it.user_id)
+                    .bind(who.household_id)
+                    .bind(who.resident_id)
+                    .bind(who.visitor_id)
+                    .bind(it.scan.direction.clone())
+                    .bind(it.scan.temperature.map(Temperature::tenths))
+                    .bind(it.scan.plate.clone())
+                    .bind(if reason.is_some() { "deny" } else { "allow" })
+                    .bind(*reason)
+                    .bind(it.when.day.clone())
+                    .bind(t)
+                    .bind(it.scan.idempotency_key.clone())
+                    .bind(it.scan.request_hash.clone());
+            }
+            let rows: Vec<(i64, i64, String)> = q.fetch_all(&mut **tx).await?;
+            for (id, guard, key) in rows {
+                ids.insert((guard, key), id);
+            }
         }
-        sql.push_str(" RETURNING id, guard_id, idempotency_key");
-        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
-        for (i, reason) in chunk {
-            let (it, who) = (&items[*i], &holders[*i]);
-            let gate = gates[*i].as_ref().ok_or(StoreError::NotFound)?;
-            q = q
-                .bind(gate.id)
-                .bind(gate.community_id)
-                .bind(it.user_id)
-                .bind(who.household_id)
-                .bind(who.resident_id)
-                .bind(who.visitor_id)
-                .bind(it.scan.direction.clone())
-                .bind(it.scan.temperature.map(Temperature::tenths))
-                .bind(it.scan.plate.clone())
-                .bind(if reason.is_some() { "deny" } else { "allow" })
-                .bind(*reason)
-                .bind(it.when.day.clone())
-                .bind(t)
-                .bind(it.scan.idempotency_key.clone())
-                .bind(it.scan.request_hash.clone());
-        }
-        let rows: Vec<(i64, i64, String)> = q.fetch_all(&mut **tx).await?;
-        for (id, guard, key) in rows {
-            ids.insert((guard, key), id);
-        }
+        Ok(ids)
     }
 
-    for (i, reason) in decided {
-        let (it, who) = (&items[i], &holders[i]);
-        let gate = gates[i].as_ref().ok_or(StoreError::NotFound)?;
+    /// Scan `i`'s answer, once inserted: counted in the day's figures, and a fever alerted.
+    async fn settle(
+        &self,
+        tx: &mut Tx,
+        memo: &mut Memo,
+        ids: &HashMap<(i64, String), i64>,
+        i: usize,
+        reason: Option<&'static str>,
+        t: i64,
+    ) -> StoreResult<(Scanned, bool)> {
+        let (it, who) = (&self.items[i], &self.holders[i]);
+        let gate = self.gates[i].as_ref().ok_or(StoreError::NotFound)?;
         let id = ids
             .get(&(it.user_id, it.scan.idempotency_key.clone()))
             .copied()
@@ -359,7 +410,7 @@ pub async fn decide(
         {
             fever_alert(tx, h, who.resident_id, t).await?;
         }
-        answers[i] = Some(Ok((
+        Ok((
             Scanned {
                 id,
                 decision: if reason.is_some() { "deny" } else { "allow" }.into(),
@@ -370,22 +421,8 @@ pub async fn decide(
                 place: who.place.clone(),
             },
             false,
-        )));
+        ))
     }
-    // A key sent twice within the batch: the second is a retry of the first.
-    for (i, f) in repeats {
-        let same = items[i].scan.request_hash == items[f].scan.request_hash;
-        answers[i] = Some(match &answers[f] {
-            Some(Ok((s, _))) if same => Ok((s.clone(), true)),
-            Some(Ok(_)) => Err(reused()),
-            Some(Err(StoreError::NotFound)) | None => Err(StoreError::NotFound),
-            Some(Err(_)) => Err(reused()),
-        });
-    }
-    Ok(answers
-        .into_iter()
-        .map(|a| a.unwrap_or(Err(StoreError::NotFound)))
-        .collect())
 }
 
 fn reused() -> StoreError {
@@ -416,186 +453,4 @@ async fn fever_alert(
         crate::db::health::open_alert_once(tx, r, None, "fever at the gate", t).await?;
     }
     Ok(())
-}
-
-type Where = (Option<String>, Option<String>, String, String);
-type PassRow = (
-    String,
-    i64,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
-type ResidentRow = (
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
-type VisitorRow = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-);
-
-/// What each scan's code names: a pass, else a resident's ID number, else a visitor's code or
-/// phone — each kind looked up for the whole batch at once.
-async fn holders(
-    tx: &mut Tx,
-    backend: Backend,
-    items: &[Item<'_>],
-    gates: &[Option<Gate>],
-) -> StoreResult<Vec<Holder>> {
-    let mut out = vec![Holder::default(); items.len()];
-    let live: Vec<usize> = (0..items.len()).filter(|i| gates[*i].is_some()).collect();
-    if live.is_empty() {
-        return Ok(out);
-    }
-    let community = |i: usize| gates[i].as_ref().map(|g| g.community_id).unwrap_or(0);
-    let upper: Vec<String> = items
-        .iter()
-        .map(|it| it.scan.code.trim().to_ascii_uppercase())
-        .collect();
-
-    let codes: Vec<&str> = live.iter().map(|i| upper[*i].as_str()).collect();
-    let sql = format!(
-        "SELECT p.code, p.household_id, p.status, h.grid_id, g.parent_id, {} \
-         JOIN household_passes p ON p.household_id = h.id JOIN org_units g ON g.id = h.grid_id \
-         WHERE {} AND h.deleted_at IS NULL",
-        PLACE.replace("$NAME", "hr.name"),
-        texts_in(backend, "p.code", 1)
-    );
-    let passes: Vec<PassRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(texts(backend, &codes))
-        .fetch_all(&mut **tx)
-        .await?;
-    let passes: HashMap<(String, i64), (i64, String, i64, Where)> = passes
-        .into_iter()
-        .map(|(code, h, status, grid, c, n, b, r, a)| ((code, c), (h, status, grid, (n, b, r, a))))
-        .collect();
-    let mut rest = Vec::new();
-    for &i in &live {
-        match passes.get(&(upper[i].clone(), community(i))) {
-            Some((h, status, grid, (n, b, r, a))) => {
-                out[i] = Holder {
-                    household_id: Some(*h),
-                    grid_id: Some(*grid),
-                    revoked: status != "active",
-                    place: place(n.clone(), b.clone(), r.clone(), a.clone()),
-                    ..Holder::default()
-                };
-            }
-            None => rest.push(i),
-        }
-    }
-
-    // ID numbers, for residents without a pass.
-    let mut by_id: Vec<(usize, String)> = Vec::new();
-    let mut others = Vec::new();
-    for i in rest {
-        match IdNumber::parse(&items[i].scan.code, items[i].when.today) {
-            Ok(id) => by_id.push((i, id.as_str().to_string())),
-            Err(_) => others.push(i),
-        }
-    }
-    if !by_id.is_empty() {
-        // The resident's own name: the person standing at the gate.
-        let sql = format!(
-            "SELECT r.id_number, r.id, r.household_id, r.grid_id, g.parent_id, {} \
-             JOIN residents r ON r.household_id = h.id JOIN org_units g ON g.id = r.grid_id \
-             WHERE {} AND r.deleted_at IS NULL ORDER BY r.id",
-            PLACE.replace("$NAME", "r.name"),
-            texts_in(backend, "r.id_number", 1)
-        );
-        let numbers: Vec<&str> = by_id.iter().map(|(_, id)| id.as_str()).collect();
-        let rows: Vec<ResidentRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(texts(backend, &numbers))
-            .fetch_all(&mut **tx)
-            .await?;
-        let mut found: HashMap<(String, i64), (i64, i64, i64, Where)> = HashMap::new();
-        for (number, r, h, grid, c, n, b, room, a) in rows {
-            found
-                .entry((number, c))
-                .or_insert((r, h, grid, (n, b, room, a)));
-        }
-        for (i, id) in by_id {
-            if let Some((r, h, grid, (n, b, room, a))) = found.get(&(id, community(i))) {
-                out[i] = Holder {
-                    household_id: Some(*h),
-                    resident_id: Some(*r),
-                    grid_id: Some(*grid),
-                    place: place(n.clone(), b.clone(), room.clone(), a.clone()),
-                    ..Holder::default()
-                };
-            }
-        }
-    }
-
-    // Visitors, by code or by the phone they were registered with.
-    if !others.is_empty() {
-        let phones: Vec<Option<String>> = others
-            .iter()
-            .map(|i| {
-                Phone::parse(&items[*i].scan.code)
-                    .ok()
-                    .map(|p| p.to_string())
-            })
-            .collect();
-        let codes: Vec<&str> = others.iter().map(|i| upper[*i].as_str()).collect();
-        let phone_list: Vec<&str> = phones.iter().flatten().map(String::as_str).collect();
-        let sql = format!(
-            "SELECT v.id, v.code, v.phone, v.day, v.community_id, h.grid_id, {} \
-             JOIN gate_visitors v ON v.host_household_id = h.id WHERE {} OR {}",
-            PLACE.replace("$NAME", "v.name"),
-            texts_in(backend, "v.code", 1),
-            texts_in(backend, "v.phone", 2)
-        );
-        let rows: Vec<VisitorRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(texts(backend, &codes))
-            .bind(texts(backend, &phone_list))
-            .fetch_all(&mut **tx)
-            .await?;
-        for (n, &i) in others.iter().enumerate() {
-            let phone = phones[n].as_deref();
-            let mut matches: Vec<&VisitorRow> = rows
-                .iter()
-                .filter(|v| v.4 == community(i) && (v.1 == upper[i] || Some(v.2.as_str()) == phone))
-                .collect();
-            // Today's registration first, then the latest.
-            matches.sort_by_key(|v| (v.3 != items[i].when.day, -v.0));
-            out[i] = match matches.first() {
-                Some(v) if v.3 == items[i].when.day => Holder {
-                    visitor_id: Some(v.0),
-                    grid_id: Some(v.5),
-                    place: place(v.6.clone(), v.7.clone(), v.8.clone(), v.9.clone()),
-                    ..Holder::default()
-                },
-                Some(_) => Holder {
-                    unregistered_visitor: true,
-                    ..Holder::default()
-                },
-                None => Holder {
-                    unregistered_visitor: phone.is_some(),
-                    ..Holder::default()
-                },
-            };
-        }
-    }
-    Ok(out)
 }

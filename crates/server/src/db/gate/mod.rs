@@ -2,6 +2,7 @@
 //! decision with its reason, logged whether it allows or refuses.
 
 pub mod batch;
+mod holders;
 pub mod log;
 pub mod print;
 pub mod scan;

@@ -267,16 +267,15 @@ pub async fn not_checked(
     let paging = Paging::new(p.page, p.per_page)?;
     let grids = grids_within(&state, &caller, p.unit.as_deref()).await?;
     let day = state.settings.today().to_string();
-    let codes = grid_codes(&state, &caller).await?;
     let (rows, total) =
         health::not_checked(&state.db, &grids, &day, paging.limit(), paging.offset()).await?;
     Ok(Json(PersonList {
         day,
         items: rows
             .into_iter()
-            .map(|(id, grid, name, address)| PersonRow {
+            .map(|(id, grid_code, name, address)| PersonRow {
                 resident_id: id,
-                grid_code: codes.get(&grid).cloned().unwrap_or_default(),
+                grid_code,
                 name: mask::name(&name),
                 address,
             })
@@ -285,17 +284,6 @@ pub async fn not_checked(
         page: paging.page,
         per_page: paging.per_page,
     }))
-}
-
-pub async fn grid_codes(
-    state: &AppState,
-    caller: &Caller,
-) -> ApiResult<std::collections::HashMap<i64, String>> {
-    Ok(crate::db::units::grids(&state.db, &caller.scope())
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.code))
-        .collect())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
