@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod i18n;
+pub mod service;
 pub mod sheet;
 pub mod survey;
 pub mod web;

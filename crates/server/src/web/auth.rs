@@ -8,17 +8,13 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use shouhu_domain::Right;
 use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::AppError;
-use crate::db::Scope;
-use crate::db::accounts::{self, Session};
-use crate::db::audit::{self, NewEntry};
-use crate::db::registry::Actor;
-use crate::db::units::Unit;
-use crate::web::session_cache::Cached;
+use crate::db::accounts;
+pub use crate::service::caller::{Caller, REAUTH_FRESH_SECS};
+use crate::service::session_cache::Cached;
 
 pub const SESSION_COOKIE: &str = "shouhu_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -31,16 +27,6 @@ pub fn csrf_matches(sent: &str, expected: &str) -> bool {
 
 /// Paths a user who must change their password may still reach.
 const ALLOWED_BEFORE_CHANGE: &[&str] = &["/api/v1/session", "/api/v1/session/password"];
-
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub session: Session,
-    pub address: String,
-    pub via_cookie: bool,
-    /// The jurisdiction's grids, resolved with the session.
-    pub grids: std::sync::Arc<Vec<i64>>,
-    units: crate::web::session_cache::Units,
-}
 
 pub fn client_address(parts: &Parts) -> String {
     parts
@@ -136,76 +122,6 @@ impl Caller {
             via_cookie,
         }))
     }
-
-    /// The units of the caller's jurisdiction, read once per session-cache entry (so at most a
-    /// cache lifetime old, like the grids) rather than on every page.
-    pub async fn units(&self, db: &crate::db::Db) -> crate::db::StoreResult<Vec<Unit>> {
-        let scope = self.scope();
-        self.units
-            .get_or_try_init(|| crate::db::units::list(db, &scope))
-            .await
-            .cloned()
-    }
-
-    pub fn scope(&self) -> Scope {
-        Scope {
-            grids: Some(self.grids.clone()),
-            ..self.session.scope()
-        }
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.session.user.id,
-            username: self.session.user.username.clone(),
-            address: self.address.clone(),
-        }
-    }
-
-    /// Whether the password must be changed before anything else. Demo accounts are exempt only
-    /// while the server runs as `shouhu demo`.
-    pub fn must_change_password(&self, state: &AppState) -> bool {
-        self.session.user.must_change_password
-            && !(state.settings.demo_mode
-                && crate::demo::is_demo_account(&self.session.user.username))
-    }
-
-    /// Refuses (403) and audits when the role lacks `right`.
-    pub async fn require(
-        &self,
-        state: &AppState,
-        right: Right,
-        what: &'static str,
-    ) -> Result<(), AppError> {
-        if self.session.user.role.has(right) {
-            return Ok(());
-        }
-        self.audit_refusal(state, what, "", "forbidden").await;
-        Err(AppError::Forbidden)
-    }
-
-    /// Records a refused access. A failure to write it is logged, never shown: the refusal stands.
-    pub async fn audit_refusal(
-        &self,
-        state: &AppState,
-        action: &'static str,
-        object_id: &str,
-        result: &'static str,
-    ) {
-        let entry = NewEntry {
-            actor_id: Some(self.session.user.id),
-            actor: self.session.user.username.clone(),
-            action,
-            object_kind: "",
-            object_id: object_id.to_string(),
-            result,
-            address: self.address.clone(),
-            detail: String::new(),
-        };
-        if let Err(e) = audit::record(&state.db, &entry).await {
-            tracing::error!(error = %e, "could not audit a refused access");
-        }
-    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -235,10 +151,6 @@ impl FromRequestParts<AppState> for Caller {
         Ok(caller)
     }
 }
-
-/// Re-authentication is fresh for 5 minutes: long enough to look at a few cards, short enough that
-/// a phone left on a table does not unmask anything.
-pub const REAUTH_FRESH_SECS: i64 = 5 * 60;
 
 #[cfg(test)]
 mod tests {

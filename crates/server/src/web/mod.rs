@@ -7,11 +7,7 @@ pub mod error;
 pub mod json;
 pub mod pages;
 mod request_trace;
-pub mod session_cache;
-pub mod uploads;
-pub mod validate;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -23,29 +19,20 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 
-use crate::config::Settings;
-use crate::db::Db;
+pub use crate::service::{AppState, session_cache, uploads, validate};
 
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub settings: Arc<Settings>,
-    pub sessions: Arc<session_cache::SessionCache>,
-    pub uploads: Arc<uploads::Uploads>,
-    /// Commits concurrent gate scans together (see `db::gate::writer`).
-    pub scans: Arc<crate::db::gate::writer::ScanWriter>,
-}
-
-impl AppState {
-    pub fn new(db: Db, settings: Settings) -> AppState {
-        crate::db::report_stats::set_time_zone(settings.time_zone);
-        AppState {
-            db,
-            settings: Arc::new(settings),
-            sessions: Arc::default(),
-            uploads: Arc::default(),
-            scans: Arc::default(),
-        }
+impl IntoResponse for crate::service::Download {
+    fn into_response(self) -> axum::response::Response {
+        // The name is ASCII by construction (codes and dates), so it needs no RFC 5987 form.
+        let disposition = format!("attachment; filename=\"{}\"", self.file_name);
+        (
+            [
+                (header::CONTENT_TYPE, self.mime),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            self.bytes,
+        )
+            .into_response()
     }
 }
 

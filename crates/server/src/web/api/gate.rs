@@ -8,11 +8,11 @@ use sha2::{Digest, Sha256};
 use shouhu_domain::{Plate, Right, Temperature, mask};
 
 use crate::db::gate::{self, NewScan, When};
+use crate::service::validate;
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
 use crate::web::json::ApiJson;
-use crate::web::validate;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GateView {

@@ -7,7 +7,6 @@ pub mod gate_log;
 pub mod health;
 pub mod households;
 pub mod observation;
-pub mod paging;
 pub mod quarantine;
 pub mod reports;
 pub mod residents;

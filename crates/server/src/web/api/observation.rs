@@ -9,11 +9,11 @@ use shouhu_domain::{Plate, Right, TransferStatus};
 
 use crate::db::observation::{self, Site, Transfer};
 use crate::db::{StoreError, units};
+use crate::service::validate;
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
 use crate::web::json::ApiJson;
-use crate::web::validate;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SiteView {

@@ -1,73 +1,20 @@
 //! `/api/v1/quarantines`, their follow-ups, and whether a household is under home isolation.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use shouhu_domain::{QuarantineKind, QuarantineStatus, Right, mask};
-
 use super::health::parse_reading;
-use super::paging::Paging;
 use super::units::grids_within;
-use crate::db::quarantine::{self, NewFollowUp, NewQuarantine, Quarantine};
+use crate::db::quarantine::{self, NewFollowUp, NewQuarantine};
+use crate::service::paging::Paging;
+pub use crate::service::quarantine::*;
+use crate::service::validate;
+use crate::service::validate::date;
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
 use crate::web::json::{ApiJson, ApiQuery};
-use crate::web::validate;
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QuarantineBody {
-    pub resident_id: i64,
-    /// home, centralized or hospital.
-    pub kind: String,
-    pub reason: String,
-    /// YYYY-MM-DD; today or earlier starts the episode now.
-    pub start_date: String,
-    /// YYYY-MM-DD, not before the start; by default 14 days after it.
-    pub planned_end_date: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct QuarantineView {
-    pub id: i64,
-    pub resident_id: i64,
-    /// Masked.
-    pub resident_name: String,
-    pub household_id: i64,
-    pub address: String,
-    pub grid_code: String,
-    pub kind: String,
-    pub reason: String,
-    pub start_date: String,
-    pub planned_end_date: String,
-    pub status: String,
-    pub site_id: Option<i64>,
-    pub last_follow_up: Option<String>,
-    pub version: i64,
-}
-
-pub fn view(q: &Quarantine) -> QuarantineView {
-    QuarantineView {
-        id: q.id,
-        resident_id: q.resident_id,
-        resident_name: mask::name(&q.resident_name),
-        household_id: q.household_id,
-        address: q.address.clone(),
-        grid_code: q.grid_code.clone(),
-        kind: q.kind.clone(),
-        reason: q.reason.clone(),
-        start_date: q.start_date.clone(),
-        planned_end_date: q.planned_end_date.clone(),
-        status: q.status.clone(),
-        site_id: q.site_id,
-        last_follow_up: q.last_follow_up.clone(),
-        version: q.version,
-    }
-}
-
-use crate::web::validate::date;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use shouhu_domain::{QuarantineKind, QuarantineStatus, Right};
 
 /// Starts a quarantine episode for a resident of the caller's jurisdiction.
 #[utoipa::path(post, path = "/api/v1/quarantines", tag = "quarantine", request_body = QuarantineBody,
@@ -121,25 +68,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view(&q))))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub unit: Option<String>,
-    /// planned, active, released or transferred.
-    pub status: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct QuarantineList {
-    pub items: Vec<QuarantineView>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 #[utoipa::path(get, path = "/api/v1/quarantines", tag = "quarantine", params(ListParams),
     responses((status = 200, body = QuarantineList), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
 pub async fn list(
@@ -188,16 +116,6 @@ pub async fn show(
     )))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransitionBody {
-    /// active, released or transferred.
-    pub to: String,
-    pub version: i64,
-    #[serde(default)]
-    pub note: String,
-}
-
 /// Moves an episode on: planned → active, planned → released (called off), active → released or
 /// transferred. Other moves are refused.
 #[utoipa::path(post, path = "/api/v1/quarantines/{id}/transition", tag = "quarantine", request_body = TransitionBody,
@@ -225,27 +143,6 @@ pub async fn transition(
     Ok(Json(view(&quarantine::get(&state.db, &scope, id).await?)))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FollowUpBody {
-    pub temperature: f64,
-    #[serde(default)]
-    pub symptoms: Vec<String>,
-    /// What the household needs (medicine, groceries, help).
-    #[serde(default)]
-    pub needs: String,
-    #[serde(default)]
-    pub note: String,
-    /// The resident tried to go out.
-    #[serde(default)]
-    pub breach: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Created {
-    pub id: i64,
-}
-
 /// Records today's follow-up of an active episode (one a day; a fever opens an alert).
 #[utoipa::path(post, path = "/api/v1/quarantines/{id}/follow-ups", tag = "quarantine", request_body = FollowUpBody,
     params(("id" = i64, Path)), responses((status = 201, body = Created), (status = 404), (status = 409), (status = 422, body = crate::web::error::ErrorBody)))]
@@ -271,23 +168,6 @@ pub async fn follow_up(
     let fid =
         quarantine::follow_up(&state.db, &caller.scope(), &caller.actor(), id, &day, &f).await?;
     Ok((StatusCode::CREATED, Json(Created { id: fid })))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DueItem {
-    #[serde(flatten)]
-    pub quarantine: QuarantineView,
-    /// Yesterday's follow-up is missing too.
-    pub overdue: bool,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct DueList {
-    pub day: String,
-    pub items: Vec<DueItem>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
 }
 
 /// Active episodes whose follow-up for today is not recorded yet; `overdue` when yesterday's is
@@ -328,13 +208,6 @@ pub async fn due(
         page: paging.page,
         per_page: paging.per_page,
     }))
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Isolation {
-    pub household_id: i64,
-    /// A member is under active home isolation: the gate refuses the household's exits.
-    pub home_isolation: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/households/{id}/isolation", tag = "quarantine", params(("id" = i64, Path)),

@@ -1,29 +1,20 @@
 //! `/api/v1/surveys` (摸排 campaigns and household visits), `/api/v1/risk-areas` and
 //! `/api/v1/risk-flags` (the residents answers put at risk, for a leader to decide on).
 
-use std::collections::BTreeMap;
-
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use shouhu_domain::{QuarantineKind, Right, mask};
-
-use super::paging::Paging;
 use super::units::grids_within;
 use crate::db::{risk, surveys, units};
-use crate::survey::{self, Question};
+use crate::service::paging::Paging;
+pub use crate::service::surveys::*;
+use crate::service::validate;
+use crate::survey::{self};
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
 use crate::web::json::{ApiJson, ApiQuery};
-use crate::web::validate;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Template {
-    pub questions: Vec<Question>,
-}
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use shouhu_domain::{QuarantineKind, Right};
 
 /// The built-in epidemic screening questionnaire.
 #[utoipa::path(get, path = "/api/v1/surveys/template", tag = "surveys", responses((status = 200, body = Template)))]
@@ -34,89 +25,6 @@ pub async fn template(State(state): State<AppState>, caller: Caller) -> ApiResul
     Ok(Json(Template {
         questions: survey::epidemic_screening(),
     }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SurveyBody {
-    pub name: String,
-    /// Codes of the grids (one community's) to survey.
-    pub grids: Vec<String>,
-    /// The questionnaire; the built-in epidemic screening when absent.
-    pub questions: Option<Vec<Question>>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct GridProgress {
-    pub grid_code: String,
-    pub households: i64,
-    pub done: i64,
-    pub nobody_home: i64,
-    pub refused: i64,
-    pub not_visited: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyView {
-    pub id: i64,
-    pub name: String,
-    pub status: String,
-    pub questions: Vec<Question>,
-    /// Per grid of the caller's jurisdiction, and the sum.
-    pub progress: Vec<GridProgress>,
-    pub total: GridProgress,
-}
-
-/// The campaign with its progress over the caller's grids (for the pages too).
-pub async fn survey_view(state: &AppState, s: &surveys::Survey) -> ApiResult<SurveyView> {
-    let rows = surveys::progress(&state.db, s).await?;
-    Ok(view(s, rows))
-}
-
-/// A campaign as shown: its progress per grid of the caller's jurisdiction, and the sum.
-pub fn view(s: &surveys::Survey, rows: Vec<surveys::Progress>) -> SurveyView {
-    let progress: Vec<GridProgress> = rows
-        .into_iter()
-        .map(|p| GridProgress {
-            not_visited: p.households - p.done - p.nobody_home - p.refused,
-            grid_code: p.grid_code,
-            households: p.households,
-            done: p.done,
-            nobody_home: p.nobody_home,
-            refused: p.refused,
-        })
-        .collect();
-    let sum = |f: fn(&GridProgress) -> i64| progress.iter().map(f).sum::<i64>();
-    let total = GridProgress {
-        grid_code: String::new(),
-        households: sum(|p| p.households),
-        done: sum(|p| p.done),
-        nobody_home: sum(|p| p.nobody_home),
-        refused: sum(|p| p.refused),
-        not_visited: sum(|p| p.not_visited),
-    };
-    SurveyView {
-        id: s.id,
-        name: s.name.clone(),
-        status: s.status.clone(),
-        questions: s.questions.clone(),
-        progress,
-        total,
-    }
-}
-
-/// One page of campaigns as shown, and how many there are.
-pub async fn list_views(
-    state: &AppState,
-    caller: &Caller,
-    paging: &Paging,
-) -> ApiResult<(Vec<SurveyView>, i64)> {
-    let (page, total) =
-        surveys::list_page(&state.db, &caller.scope(), paging.limit(), paging.offset()).await?;
-    Ok((
-        page.into_iter().map(|(s, rows)| view(&s, rows)).collect(),
-        total,
-    ))
 }
 
 /// Starts a campaign over grids of one community.
@@ -166,23 +74,6 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(survey_view(&state, &s).await?)))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct SurveyList {
-    pub items: Vec<SurveyView>,
-    /// Campaigns reaching the caller's grids, in all.
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
 #[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", params(ListParams),
     responses((status = 200, body = SurveyList), (status = 422, body = crate::web::error::ErrorBody)))]
 pub async fn list(
@@ -216,35 +107,6 @@ pub async fn show(
     let s = surveys::get(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
     Ok(Json(survey_view(&state, &s).await?))
 }
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct HouseholdParams {
-    /// not_visited, done, nobody_home or refused.
-    pub status: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HouseholdRow {
-    pub household_id: i64,
-    pub grid_code: String,
-    pub address: String,
-    pub status: String,
-    pub attempts: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HouseholdList {
-    pub items: Vec<HouseholdRow>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-pub const VISIT_STATUSES: [&str; 4] = ["not_visited", "done", "nobody_home", "refused"];
 
 /// The campaign's households in the caller's grids, with their visit status.
 #[utoipa::path(get, path = "/api/v1/surveys/{id}/households", tag = "surveys", params(("id" = i64, Path), HouseholdParams),
@@ -287,47 +149,6 @@ pub async fn households(
     }))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Member {
-    pub id: i64,
-    /// Masked.
-    pub name: String,
-    pub relation: String,
-    pub birth_date: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Visit {
-    pub household_id: i64,
-    pub status: String,
-    pub attempts: i64,
-    pub members: Vec<Member>,
-    #[schema(value_type = Object)]
-    pub answers: BTreeMap<String, Value>,
-}
-
-pub async fn visit_of(state: &AppState, s: &surveys::Survey, hid: i64) -> ApiResult<Visit> {
-    let members = surveys::members(&state.db, s, hid).await?;
-    let (status, attempts, answers) = surveys::answers(&state.db, s, hid)
-        .await?
-        .unwrap_or_else(|| ("not_visited".into(), 0, BTreeMap::new()));
-    Ok(Visit {
-        household_id: hid,
-        status,
-        attempts,
-        members: members
-            .into_iter()
-            .map(|(id, name, relation, birth_date)| Member {
-                id,
-                name: mask::name(&name),
-                relation,
-                birth_date,
-            })
-            .collect(),
-        answers,
-    })
-}
-
 #[utoipa::path(get, path = "/api/v1/surveys/{id}/households/{household_id}", tag = "surveys",
     params(("id" = i64, Path), ("household_id" = i64, Path)), responses((status = 200, body = Visit), (status = 404)))]
 pub async fn visit(
@@ -340,17 +161,6 @@ pub async fn visit(
         .await?;
     let s = surveys::get(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
     Ok(Json(visit_of(&state, &s, validate::path_id(&hid)?).await?))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VisitBody {
-    /// done, nobody_home or refused.
-    pub status: String,
-    /// For done: the answers by question key (a members question lists resident ids).
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub answers: BTreeMap<String, Value>,
 }
 
 /// Records a household's visit; a done visit's answers may put members at risk.
@@ -399,19 +209,6 @@ pub async fn record_visit(
     Ok(Json(visit_of(&state, &s, hid).await?))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AreaView {
-    pub id: i64,
-    pub name: String,
-    pub starts_on: String,
-    pub ends_on: String,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct AreaList {
-    pub items: Vec<AreaView>,
-}
-
 #[utoipa::path(get, path = "/api/v1/risk-areas", tag = "surveys", responses((status = 200, body = AreaList)))]
 pub async fn areas(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<AreaList>> {
     caller
@@ -429,14 +226,6 @@ pub async fn areas(State(state): State<AppState>, caller: Caller) -> ApiResult<J
             })
             .collect(),
     }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AreaBody {
-    pub name: String,
-    pub starts_on: String,
-    pub ends_on: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/risk-areas", tag = "surveys", request_body = AreaBody,
@@ -481,60 +270,6 @@ pub async fn add_area(
     ))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct FlagParams {
-    /// pending, confirmed or dismissed.
-    pub status: Option<String>,
-    pub unit: Option<String>,
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FlagView {
-    pub id: i64,
-    pub resident_id: i64,
-    /// Masked.
-    pub resident_name: String,
-    pub address: String,
-    pub grid_code: String,
-    pub reason: String,
-    /// Recommended: home or centralized.
-    pub measure: String,
-    pub status: String,
-    pub decision_reason: String,
-    pub quarantine_id: Option<i64>,
-    pub created_at: i64,
-    pub version: i64,
-}
-
-pub fn flag_view(f: &risk::Flag) -> FlagView {
-    FlagView {
-        id: f.id,
-        resident_id: f.resident_id,
-        resident_name: mask::name(&f.resident_name),
-        address: f.address.clone(),
-        grid_code: f.grid_code.clone(),
-        reason: f.reason.clone(),
-        measure: f.measure.clone(),
-        status: f.status.clone(),
-        decision_reason: f.decision_reason.clone(),
-        quarantine_id: f.quarantine_id,
-        created_at: f.created_at,
-        version: f.version,
-    }
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct FlagList {
-    pub items: Vec<FlagView>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
 /// Residents put at risk by survey answers (the leader's at-risk list).
 #[utoipa::path(get, path = "/api/v1/risk-flags", tag = "surveys", params(FlagParams),
     responses((status = 200, body = FlagList), (status = 422, body = crate::web::error::ErrorBody)))]
@@ -564,19 +299,6 @@ pub async fn flags(
         page: paging.page,
         per_page: paging.per_page,
     }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
-    pub version: i64,
-    /// home, centralized or hospital; the recommended measure when absent.
-    pub kind: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct Confirmed {
-    pub quarantine_id: i64,
 }
 
 /// Confirms a flag: the quarantine starts today.
@@ -612,13 +334,6 @@ pub async fn confirm(
     )
     .await?;
     Ok(Json(Confirmed { quarantine_id: qid }))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DismissBody {
-    pub version: i64,
-    pub reason: String,
 }
 
 /// Dismisses a flag with the reason.

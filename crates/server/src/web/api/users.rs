@@ -2,35 +2,14 @@
 //! disables and resets accounts; the security administrator grants roles and jurisdictions. Neither
 //! touches the three system accounts, which only the command line manages, nor reads residents.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-use shouhu_domain::{Right, Role};
-
-use crate::db::accounts::{self, StaffMember, User};
-use crate::db::audit;
-use crate::db::units;
+use crate::db::accounts::{self, StaffMember};
+pub use crate::service::users::*;
 use crate::web::AppState;
 use crate::web::auth::Caller;
-use crate::web::error::{ApiResult, AppError};
+use crate::web::error::ApiResult;
 use crate::web::json::ApiJson;
-use crate::web::validate;
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UserList {
-    pub items: Vec<StaffMember>,
-}
-
-async fn require_admin(state: &AppState, caller: &Caller) -> ApiResult<()> {
-    let role = caller.session.user.role;
-    if role.has(Right::ManageAccounts) || role.has(Right::ManageRoles) {
-        return Ok(());
-    }
-    caller
-        .audit_refusal(state, "user.list", "", "forbidden")
-        .await;
-    Err(AppError::Forbidden)
-}
+use axum::Json;
+use axum::extract::{Path, State};
 
 /// Every account (administrators only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", responses((status = 200, body = UserList), (status = 403)))]
@@ -39,71 +18,6 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Js
     Ok(Json(UserList {
         items: accounts::list_users(&state.db).await?,
     }))
-}
-
-fn staff_role(raw: &str) -> ApiResult<Role> {
-    match Role::parse(raw.trim()) {
-        Some(r) if !r.is_system() => Ok(r),
-        Some(_) => Err(AppError::invalid(
-            "role",
-            "system_role",
-            "system roles are set from the command line only",
-        )),
-        None => Err(AppError::invalid("role", "unknown_role", "unknown role")),
-    }
-}
-
-async fn unit_ids(state: &AppState, codes: &[String], role: Role) -> ApiResult<Vec<i64>> {
-    if codes.is_empty() || codes.len() > 50 {
-        return Err(AppError::invalid(
-            "unit_codes",
-            "required",
-            format!("a {} serves 1 to 50 units", role.as_str()),
-        ));
-    }
-    let mut ids = Vec::with_capacity(codes.len());
-    for code in codes {
-        validate::plain("unit_codes", code)?;
-        let u = units::find_unscoped(&state.db, code.trim())
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid("unit_codes", "unknown_unit", format!("no unit {code}"))
-            })?;
-        ids.push(u.id);
-    }
-    Ok(ids)
-}
-
-/// The target account, refused when it is a system account or the caller's own.
-async fn target(state: &AppState, caller: &Caller, raw_id: &str) -> ApiResult<User> {
-    let id = validate::path_id(raw_id)?;
-    let (user, _) = accounts::find_by_id(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if user.role.is_system() || user.id == caller.session.user.id {
-        caller
-            .audit_refusal(state, "user.change", &id.to_string(), "forbidden")
-            .await;
-        return Err(AppError::Forbidden);
-    }
-    Ok(user)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub unit_codes: Vec<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct OneTimePassword {
-    pub id: i64,
-    pub username: String,
-    /// Hand it over in person; it must be changed at the first sign-in.
-    pub one_time_password: String,
 }
 
 /// Create a staff account (system administrator).
@@ -118,56 +32,6 @@ pub async fn create(
     Ok((axum::http::StatusCode::CREATED, Json(made)))
 }
 
-/// Creates a staff account; shared by the API and the accounts page.
-pub async fn create_user(
-    state: &AppState,
-    caller: &Caller,
-    b: &NewUser,
-) -> ApiResult<OneTimePassword> {
-    let state = state.clone();
-    caller
-        .require(&state, Right::ManageAccounts, "user.create")
-        .await?;
-    let username = b.username.trim().to_string();
-    if !accounts::valid_username(&username) {
-        return Err(AppError::invalid(
-            "username",
-            "invalid_username",
-            "1 to 64 letters, digits, '-', '_' or '.'",
-        ));
-    }
-    let display_name = validate::text("display_name", &b.display_name, 50, true)?;
-    let role = staff_role(&b.role)?;
-    let units = unit_ids(&state, &b.unit_codes, role).await?;
-    let password = accounts::one_time_password();
-    let hash = accounts::hash_password_blocking(&password).await?;
-    let mut tx = state.db.begin_write().await?;
-    let id = accounts::create_user(&mut tx, &username, &display_name, role, &hash, true).await?;
-    for u in units {
-        accounts::assign_unit(&mut tx, id, u).await?;
-    }
-    let detail = format!("role={}", role.as_str());
-    audit::append(
-        &mut tx,
-        state.db.backend,
-        &caller.actor().entry("user.create", "user", id, detail),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(OneTimePassword {
-        id,
-        username,
-        one_time_password: password,
-    })
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Access {
-    pub role: String,
-    pub unit_codes: Vec<String>,
-}
-
 /// Grant a role and jurisdiction (security administrator). The account's sessions end.
 #[utoipa::path(put, path = "/api/v1/users/{id}/access", tag = "accounts", params(("id" = i64, Path)),
     request_body = Access, responses((status = 200, body = StaffMember), (status = 403), (status = 404), (status = 422)))]
@@ -178,43 +42,6 @@ pub async fn set_access(
     ApiJson(b): ApiJson<Access>,
 ) -> ApiResult<Json<StaffMember>> {
     grant_access(&state, &caller, &id, &b).await.map(Json)
-}
-
-/// Grants a role and units; shared by the API and the accounts page.
-pub async fn grant_access(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    b: &Access,
-) -> ApiResult<StaffMember> {
-    let state = state.clone();
-    caller
-        .require(&state, Right::ManageRoles, "user.access")
-        .await?;
-    let user = target(&state, caller, id).await?;
-    let role = staff_role(&b.role)?;
-    let units = unit_ids(&state, &b.unit_codes, role).await?;
-    let mut tx = state.db.begin_write().await?;
-    accounts::set_access(&mut tx, user.id, role, &units).await?;
-    let detail = format!("role={} units={}", role.as_str(), b.unit_codes.join(","));
-    audit::append(
-        &mut tx,
-        state.db.backend,
-        &caller.actor().entry("user.access", "user", user.id, detail),
-    )
-    .await?;
-    tx.commit().await?;
-    state.sessions.forget_user(user.id);
-    let all = accounts::list_users(&state.db).await?;
-    all.into_iter()
-        .find(|u| u.id == user.id)
-        .ok_or(AppError::NotFound)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Disabled {
-    pub disabled: bool,
 }
 
 /// Disable or enable an account (system administrator). Disabling ends its sessions.
@@ -230,26 +57,6 @@ pub async fn set_disabled(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-/// Disables or enables an account; shared by the API and the accounts page.
-pub async fn disable(state: &AppState, caller: &Caller, id: &str, disabled: bool) -> ApiResult<()> {
-    caller
-        .require(state, Right::ManageAccounts, "user.disable")
-        .await?;
-    let user = target(state, caller, id).await?;
-    let mut tx = state.db.begin_write().await?;
-    accounts::set_disabled(&mut tx, user.id, disabled).await?;
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
-    let entry = caller.actor().entry(action, "user", user.id, String::new());
-    audit::append(&mut tx, state.db.backend, &entry).await?;
-    tx.commit().await?;
-    state.sessions.forget_user(user.id);
-    Ok(())
-}
-
 /// Reset an account's password to a one-time one (system administrator). Its sessions end.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 200, body = OneTimePassword), (status = 403), (status = 404)))]
@@ -259,28 +66,4 @@ pub async fn reset_password(
     Path(id): Path<String>,
 ) -> ApiResult<Json<OneTimePassword>> {
     reset(&state, &caller, &id).await.map(Json)
-}
-
-/// Resets an account's password; shared by the API and the accounts page.
-pub async fn reset(state: &AppState, caller: &Caller, id: &str) -> ApiResult<OneTimePassword> {
-    caller
-        .require(state, Right::ManageAccounts, "user.password_reset")
-        .await?;
-    let user = target(state, caller, id).await?;
-    let password = accounts::one_time_password();
-    let hash = accounts::hash_password_blocking(&password).await?;
-    let mut tx = state.db.begin_write().await?;
-    accounts::set_password(&mut tx, user.id, &hash, true).await?;
-    accounts::end_all_sessions(&mut tx, user.id).await?;
-    let entry = caller
-        .actor()
-        .entry("user.password_reset", "user", user.id, String::new());
-    audit::append(&mut tx, state.db.backend, &entry).await?;
-    tx.commit().await?;
-    state.sessions.forget_user(user.id);
-    Ok(OneTimePassword {
-        id: user.id,
-        username: user.username,
-        one_time_password: password,
-    })
 }

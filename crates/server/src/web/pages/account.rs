@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::{Chrome, LANG_COOKIE, NoFields, PageCaller, PageError, PageForm, html, lang_of, page};
 use crate::db::accounts::{self, SessionInfo};
 use crate::i18n::Tr;
+use crate::service::session::{SignInOutcome, change_password, sign_in};
 use crate::web::AppState;
-use crate::web::api::session::{SignInOutcome, change_password, sign_in};
 use crate::web::auth::{client_address, session_cookie, set_cookie};
 use crate::web::error::AppError;
 

@@ -8,8 +8,8 @@ use shouhu_domain::Right;
 use super::account::local_time;
 use super::{Chrome, PageCaller, PageError, html};
 use crate::db::audit;
+use crate::service::audit::{AuditParams, filter_from};
 use crate::web::AppState;
-use crate::web::api::audit::{AuditParams, filter_from};
 use crate::web::error::AppError;
 
 #[derive(askama::Template)]

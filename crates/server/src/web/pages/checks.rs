@@ -8,9 +8,9 @@ use shouhu_domain::Right;
 use super::{Chrome, PageCaller, PageError, page};
 use crate::db::checks::Kind;
 use crate::db::units;
+use crate::service::checks::{ChecksReport, report};
+use crate::service::paging::Paging;
 use crate::web::AppState;
-use crate::web::api::checks::{ChecksReport, report};
-use crate::web::api::paging::Paging;
 use crate::web::error::AppError;
 
 const PER_PAGE: i64 = 50;

@@ -9,8 +9,8 @@ use shouhu_domain::{Right, mask};
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::gate::{self, log, print};
 use crate::db::units;
+use crate::service::gate_log::{GateLog, RulesBody, read_log, store_rules};
 use crate::web::AppState;
-use crate::web::api::gate_log::{GateLog, RulesBody, read_log, store_rules};
 use crate::web::error::AppError;
 
 pub const REASONS: [&str; 8] = [
@@ -368,7 +368,7 @@ pub async fn log_page(
         Err(e) => return e.into_response(),
     };
     let day = match q.date.as_deref().filter(|d| !d.trim().is_empty()) {
-        Some(d) => match crate::web::validate::date("date", d) {
+        Some(d) => match crate::service::validate::date("date", d) {
             Ok(d) => d,
             Err(e) => return PageError::new(t, e).into_response(),
         },

@@ -8,12 +8,12 @@ use shouhu_domain::{Right, mask};
 
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::{health, quarantine, risk};
+use crate::service::health::{AlertView, alert_view, parse_reading};
+use crate::service::quarantine::{QuarantineView, view as quarantine_view};
+use crate::service::surveys::{FlagView, flag_view};
+use crate::service::validate;
 use crate::web::AppState;
-use crate::web::api::health::{AlertView, alert_view, parse_reading};
-use crate::web::api::quarantine::{QuarantineView, view as quarantine_view};
-use crate::web::api::surveys::{FlagView, flag_view};
 use crate::web::error::AppError;
-use crate::web::validate;
 
 #[derive(askama::Template)]
 #[template(path = "health.html")]

@@ -53,7 +53,7 @@ async fn reports_due(state: &AppState, pc: &PageCaller) -> Vec<(String, String, 
 }
 
 pub struct HealthSummary {
-    pub alerts: Vec<crate::web::api::health::AlertView>,
+    pub alerts: Vec<crate::service::health::AlertView>,
     pub open_alerts: i64,
     pub at_risk: i64,
     pub due: i64,
@@ -88,7 +88,7 @@ async fn health_summary(state: &AppState, pc: &PageCaller) -> Option<HealthSumma
         Ok::<_, crate::db::StoreError>(HealthSummary {
             alerts: alerts
                 .iter()
-                .map(crate::web::api::health::alert_view)
+                .map(crate::service::health::alert_view)
                 .collect(),
             open_alerts,
             at_risk,
@@ -118,11 +118,11 @@ async fn check_counts(state: &AppState, pc: &PageCaller) -> Vec<(String, String,
     {
         return Vec::new();
     }
-    let paging = crate::web::api::paging::Paging {
+    let paging = crate::service::paging::Paging {
         page: 1,
         per_page: 1,
     };
-    match crate::web::api::checks::report(state, &pc.caller, None, None, paging).await {
+    match crate::service::checks::report(state, &pc.caller, None, None, paging).await {
         Ok(r) => r
             .grids
             .into_iter()

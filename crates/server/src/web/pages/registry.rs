@@ -9,15 +9,15 @@ use shouhu_domain::Right;
 use super::{Chrome, PageCaller, PageError, PageForm, html, page};
 use crate::db::registry::{self, Search};
 use crate::db::units;
-use crate::web::AppState;
-use crate::web::api::households::{HouseholdView, NewHouseholdBody, household_view};
-use crate::web::api::paging::Paging;
-use crate::web::api::residents::{
+use crate::service::households::{HouseholdView, NewHouseholdBody, household_view};
+use crate::service::paging::Paging;
+use crate::service::residents::{
     NewResidentBody, ResidentPatch, ResidentView, create_resident, fetch, reauthenticate,
     unit_filter, view,
 };
+use crate::service::validate;
+use crate::web::AppState;
 use crate::web::error::AppError;
-use crate::web::validate;
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -427,7 +427,7 @@ async fn household_page(
     let Ok(hid) = validate::path_id(id) else {
         return PageError::new(t, AppError::NotFound).into_response();
     };
-    let h = match crate::web::api::households::fetch(state, &pc.caller, hid).await {
+    let h = match crate::service::households::fetch(state, &pc.caller, hid).await {
         Ok(h) => h,
         Err(e) => return PageError::new(t, e).into_response(),
     };
@@ -599,7 +599,7 @@ pub async fn create_household(
         address: f.address,
         note: String::new(),
     };
-    match crate::web::api::households::create_household(&state, &pc.caller, &body).await {
+    match crate::service::households::create_household(&state, &pc.caller, &body).await {
         Ok(hid) => Redirect::to(&format!("/households/{hid}")).into_response(),
         Err(AppError::Invalid { code, .. }) => {
             let error = Some(pc.t().invalid(&code));

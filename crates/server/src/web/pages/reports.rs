@@ -11,10 +11,10 @@ use super::chart::{Series, line_chart};
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::reports::{self, Report, trend};
 use crate::db::units;
-use crate::web::AppState;
-use crate::web::api::reports::{
+use crate::service::reports::{
     Completeness, ReturnBody, SubmitBody, board, return_report, submit_report, unit_and_day,
 };
+use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// The figures the dashboard compares with the day before.

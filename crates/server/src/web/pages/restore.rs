@@ -6,10 +6,10 @@ use serde::Deserialize;
 use shouhu_domain::Right;
 
 use super::{PageError, PageForm};
+use crate::service::residents::restore_in_scope;
+use crate::service::validate;
 use crate::web::AppState;
-use crate::web::api::residents::restore_in_scope;
 use crate::web::error::AppError;
-use crate::web::validate;
 
 #[derive(Deserialize)]
 pub struct RestoreForm {}

@@ -8,11 +8,11 @@ use shouhu_domain::Right;
 
 use super::{Chrome, PageCaller, PageError, PageForm, PageUpload, page};
 use crate::db::units;
+use crate::service::residents::reauthenticate;
+use crate::service::sheets::{export_file, run_import};
 use crate::sheet::export::Values;
 use crate::sheet::import::{Report, describe};
 use crate::web::AppState;
-use crate::web::api::residents::reauthenticate;
-use crate::web::api::sheets::{export_file, run_import};
 use crate::web::error::AppError;
 
 /// Rows of problems shown on the page; the downloadable sheet has them all.
@@ -274,7 +274,7 @@ pub async fn export(
         Values::Full
     };
     match export_file(&state, &pc.caller, &f.unit, Some(&f.format), values).await {
-        Ok(r) => r,
+        Ok(r) => r.into_response(),
         Err(e) => PageError::new(t, e).into_response(),
     }
 }

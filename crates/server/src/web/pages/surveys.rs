@@ -11,11 +11,11 @@ use shouhu_domain::Right;
 
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::surveys;
+use crate::service::surveys::{SurveyView, VISIT_STATUSES, Visit, visit_of};
+use crate::service::validate;
 use crate::survey::Kind;
 use crate::web::AppState;
-use crate::web::api::surveys::{SurveyView, VISIT_STATUSES, Visit, visit_of};
 use crate::web::error::AppError;
-use crate::web::validate;
 
 #[derive(askama::Template)]
 #[template(path = "surveys.html")]
@@ -40,8 +40,8 @@ async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> R
     let scope = pc.caller.scope();
     let loaded = async {
         // The newest hundred: a community runs a handful of campaigns a season.
-        let paging = crate::web::api::paging::Paging::new(Some(1), Some(100))?;
-        let (items, _) = crate::web::api::surveys::list_views(state, &pc.caller, &paging).await?;
+        let paging = crate::service::paging::Paging::new(Some(1), Some(100))?;
+        let (items, _) = crate::service::surveys::list_views(state, &pc.caller, &paging).await?;
         let grids: Vec<(String, String)> = if pc.caller.session.user.role.has(Right::ManageSurveys)
         {
             crate::db::units::grids(&state.db, &scope)
@@ -173,7 +173,7 @@ pub async fn survey(
         let filter = (status != "all").then_some(status.as_str());
         let (items, total) =
             surveys::households(&state.db, &s, filter, 50, (page_no - 1) * 50).await?;
-        let view = crate::web::api::surveys::survey_view(&state, &s).await?;
+        let view = crate::service::surveys::survey_view(&state, &s).await?;
         let next = (page_no * 50 < total)
             .then(|| format!("/surveys/{id}?status={status}&page={}", page_no + 1));
         Ok::<_, AppError>((view, status, items, total, next))

@@ -8,8 +8,8 @@ use shouhu_domain::{Right, Role};
 
 use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::accounts::{self, StaffMember};
+use crate::service::users::{self, Access, NewUser};
 use crate::web::AppState;
-use crate::web::api::users::{self, Access, NewUser};
 use crate::web::error::AppError;
 
 #[derive(askama::Template)]

@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use shouhu_domain::{IdNumber, Phone, Tags, mask};
 
+use super::error::AppError;
+use super::residents::{NewResidentBody, ResidentPatch};
 use crate::db::registry::{Changes, Contact, NewResident, Resident};
-use crate::web::api::residents::{NewResidentBody, ResidentPatch};
-use crate::web::error::AppError;
 
 pub fn path_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>()

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::web::error::AppError;
+use super::error::AppError;
 
 pub const MAX_PER_PAGE: i64 = 500;
 pub const DEFAULT_PER_PAGE: i64 = 20;

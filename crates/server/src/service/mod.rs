@@ -1,0 +1,58 @@
+//! The service: what the people of shouhu can do, below both edges. The JSON API (`web::api`) and
+//! the pages (`web::pages`) call it; it calls the store (`db`) and the domain. Nothing here knows
+//! of HTTP: it takes the caller and plain values and answers views or an `AppError`.
+
+pub mod audit;
+pub mod caller;
+pub mod checks;
+pub mod error;
+pub mod gate_log;
+pub mod health;
+pub mod households;
+pub mod paging;
+pub mod quarantine;
+pub mod reports;
+pub mod residents;
+pub mod session;
+pub mod session_cache;
+pub mod sheets;
+pub mod surveys;
+pub mod units;
+pub mod uploads;
+pub mod users;
+pub mod validate;
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub sessions: Arc<session_cache::SessionCache>,
+    pub uploads: Arc<uploads::Uploads>,
+    /// Commits concurrent gate scans together (see `db::gate::writer`).
+    pub scans: Arc<crate::db::gate::writer::ScanWriter>,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> AppState {
+        crate::db::report_stats::set_time_zone(settings.time_zone);
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            sessions: Arc::default(),
+            uploads: Arc::default(),
+            scans: Arc::default(),
+        }
+    }
+}
+
+/// A file to hand to the person who asked for it: an export, a printout.
+pub struct Download {
+    pub mime: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
