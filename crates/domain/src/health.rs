@@ -22,6 +22,26 @@ impl Temperature {
         }
         Ok(Temperature((c * 10.0).round() as i64))
     }
+    /// A reading as typed on a phone: a comma (or a full-width comma or stop) as the decimal
+    /// point, as many keyboards give it, and a trailing ℃ or °C allowed.
+    pub fn parse(typed: &str) -> Result<Temperature, TemperatureError> {
+        let t = typed.trim();
+        let t = t
+            .strip_suffix('℃')
+            .or_else(|| t.strip_suffix("°C"))
+            .or_else(|| t.strip_suffix('°'))
+            .unwrap_or(t)
+            .trim();
+        let t: String = t
+            .chars()
+            .map(|c| match c {
+                ',' | '，' | '。' | '．' => '.',
+                c => c,
+            })
+            .collect();
+        let c: f64 = t.parse().map_err(|_| TemperatureError)?;
+        Temperature::from_celsius(c)
+    }
     pub fn from_tenths(t: i64) -> Temperature {
         Temperature(t)
     }
@@ -168,6 +188,22 @@ impl TransferStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reading_is_taken_as_a_phone_types_it() {
+        for typed in [
+            "36.8", " 36,8 ", "36，8", "36。8", "36.8℃", "36.8 °C", "36.8°",
+        ] {
+            assert_eq!(
+                Temperature::parse(typed).map(Temperature::tenths),
+                Ok(368),
+                "{typed}"
+            );
+        }
+        for typed in ["", "365", "3.68", "36..8", "abc", "36,8,1", "NaN", "inf"] {
+            assert!(Temperature::parse(typed).is_err(), "{typed}");
+        }
+    }
 
     #[test]
     fn temperatures_outside_a_thermometer_are_refused_and_fever_starts_at_37_3() {

@@ -105,6 +105,48 @@ impl Tr {
         }
     }
 
+    /// Why an alert or a risk flag was raised, in words: the store keeps the reason as the service
+    /// wrote it (`fever`, `fever at the gate`, symptom codes joined by commas, `travel: PLACE
+    /// (AREA), back DATE`, the contact sentence); anything else is shown as it is.
+    pub fn reason(&self, stored: &str) -> String {
+        match stored {
+            "fever" => return self.t("reason.fever").to_string(),
+            "fever at the gate" => return self.t("reason.gate_fever").to_string(),
+            "symptoms" => return self.t("reason.symptoms").to_string(),
+            "contact with a confirmed or suspected case" => {
+                return self.t("reason.contact").to_string();
+            }
+            _ => {}
+        }
+        if let Some(rest) = stored.strip_prefix("travel: ")
+            && let Some((place_area, back)) = rest.rsplit_once("), back ")
+            && let Some((place, area)) = place_area.rsplit_once(" (")
+        {
+            return self
+                .t("reason.travel")
+                .replace("{place}", place)
+                .replace("{area}", area)
+                .replace("{back}", back);
+        }
+        let symptoms: Vec<&str> = stored.split(',').map(str::trim).collect();
+        if symptoms
+            .iter()
+            .all(|s| shouhu_domain::health::is_symptom(s))
+        {
+            // The catalogue trims its values: Latin punctuation gets its space back here.
+            let sep = match self.t("reason.list_separator") {
+                s if s.is_ascii() => format!("{s} "),
+                s => s.to_string(),
+            };
+            return symptoms
+                .iter()
+                .map(|s| self.tk("symptom", s))
+                .collect::<Vec<_>>()
+                .join(&sep);
+        }
+        stored.to_string()
+    }
+
     /// A refusal's message in words a worker understands: by code, else by field, else generic.
     pub fn invalid(&self, code: &str) -> String {
         let key = format!("invalid.{code}");
@@ -120,6 +162,28 @@ impl Tr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_are_read_in_words() {
+        let zh = Tr::new(Lang::Zh);
+        let en = Tr::new(Lang::En);
+        assert_eq!(zh.reason("fever"), "发热");
+        assert_eq!(zh.reason("fever at the gate"), "门岗测温发热");
+        assert_eq!(zh.reason("cough,fatigue"), "咳嗽、乏力");
+        assert_eq!(en.reason("cough,fatigue"), "cough, fatigue");
+        assert_eq!(
+            zh.reason("travel: 武汉 (湖北), back 2020-02-01"),
+            "去过武汉（湖北风险地区），2020-02-01 返回"
+        );
+        assert_eq!(
+            zh.reason("contact with a confirmed or suspected case"),
+            "与确诊或疑似病例有过接触"
+        );
+        assert_eq!(zh.reason("照顾老人时发现"), "照顾老人时发现");
+        for s in shouhu_domain::health::SYMPTOMS {
+            assert_ne!(zh.reason(s), s, "{s} has a Chinese name");
+        }
+    }
 
     #[test]
     fn both_catalogues_hold_the_same_keys() {

@@ -31,6 +31,7 @@
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
   }
+  answer.addEventListener('click', function () { answer.hidden = true; });
   function show(kind, word, reason, who) {
     answer.hidden = false;
     answer.className = 'answer ' + kind;

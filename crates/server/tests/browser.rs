@@ -69,6 +69,16 @@ async fn chromium(driver_url: &str, profile: &tempfile::TempDir) -> fantoccini::
         .expect("a Chromium session")
 }
 
+/// Keeps what the phone showed as a test artifact (`target/screenshots/NAME.png`, not committed),
+/// for a person to look at after the run.
+async fn screenshot(client: &fantoccini::Client, name: &str) -> Result<(), CmdError> {
+    let png = client.screenshot().await?;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    Ok(())
+}
+
 async fn sign_in(client: &fantoccini::Client, base: &str, user: &str) -> Result<(), CmdError> {
     client.goto(&format!("{base}/login")).await?;
     client
@@ -145,6 +155,82 @@ async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
             serde_json::Value::Bool(true),
             "no horizontal scrolling on a phone"
         );
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
+/// A round of temperatures on a phone: after one person's reading is recorded the list moves up,
+/// and Back must not put the typed reading into the field of the person who is now first.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_browser),
+    ignore = "needs SHOUHU_TEST_BROWSER=1 at build"
+)]
+async fn a_typed_temperature_is_never_restored_onto_another_person() {
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let typed = r#"return [...document.querySelectorAll('form[action="/health/check"] input[name=temperature]')]
+        .filter(i => i.value !== '').length;"#;
+    let result = async {
+        sign_in(&client, &app.base, "nanquan-leader").await?;
+        // Boxes and dots sit before their words, not stretched across the line above them.
+        client.goto(&app.url("/surveys")).await?;
+        let boxes = client
+            .execute(
+                r#"return [...document.querySelectorAll('input[type=checkbox], input[type=radio]')].map(i => {
+                    const b = i.getBoundingClientRect(), l = i.closest('label').getBoundingClientRect();
+                    return [b.width, l.height];
+                });"#,
+                vec![],
+            )
+            .await?;
+        let boxes: Vec<(f64, f64)> = serde_json::from_value(boxes).unwrap();
+        assert!(!boxes.is_empty(), "the new survey's grids are checkboxes");
+        for (width, line) in boxes {
+            assert!(width < 40.0 && line < 60.0, "a box {width} px wide on a line {line} px high");
+        }
+        client.goto(&app.url("/health")).await?;
+        screenshot(&client, "health-round-360").await?;
+        let first = client
+            .find(Locator::Css(r#"form[action="/health/check"]"#))
+            .await?;
+        let who = first
+            .find(Locator::Css("input[name=resident_id]"))
+            .await?
+            .prop("value")
+            .await?;
+        first
+            .find(Locator::Css("input[name=temperature]"))
+            .await?
+            .send_keys("36.6")
+            .await?;
+        first.find(Locator::Css("button")).await?.click().await?;
+        // Recorded: the person has left the list.
+        let gone = format!(r#"form[action="/health/check"] input[name=resident_id][value="{}"]"#, who.clone().unwrap_or_default());
+        for _ in 0..100 {
+            if client.find_all(Locator::Css(&gone)).await?.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(client.find_all(Locator::Css(&gone)).await?.is_empty(), "recorded");
+        client.back().await?;
+        client
+            .wait()
+            .for_element(Locator::Css(r#"form[action="/health/check"]"#))
+            .await?;
+        client
+            .execute("return document.readyState", vec![])
+            .await?;
+        let restored = client.execute(typed, vec![]).await?;
+        assert_eq!(restored, serde_json::json!(0), "no reading restored onto anyone");
         Ok::<(), fantoccini::error::CmdError>(())
     }
     .await;
@@ -257,6 +343,7 @@ async fn scans_made_offline_at_the_gate_are_logged_once_when_the_network_returns
     let profile = tempfile::tempdir().unwrap();
     let client = chromium(&driver_url, &profile).await;
     let result = async {
+        client.set_window_size(360, 640).await?;
         sign_in(&client, &relay.base, "nanquan-gate-east").await?;
         client.goto(&format!("{}/gate", relay.base)).await?;
         client.wait().for_element(Locator::Id("scan-form")).await?;
@@ -269,6 +356,36 @@ async fn scans_made_offline_at_the_gate_are_logged_once_when_the_network_returns
             .await?;
         assert!(answer.text().await?.contains("放行"));
         assert_eq!(scans_logged(&app).await, 1);
+        // On a 360×640 phone the answer is in view without scrolling, the code field still within
+        // thumb's reach, and every word of the answer (the holder's name above all) readable on
+        // its colour: WCAG AA, a contrast of 4.5 at least.
+        let seen = client
+            .execute(
+                r#"const lum = c => {
+                       const v = c.match(/[\d.]+/g).slice(0, 3).map(Number).map(x => x / 255)
+                           .map(x => x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4));
+                       return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+                   };
+                   const a = document.getElementById('answer'), r = a.getBoundingClientRect();
+                   const code = document.getElementById('code').getBoundingClientRect();
+                   const bg = lum(getComputedStyle(a).backgroundColor);
+                   const contrast = [...a.querySelectorAll('strong, span')].filter(e => e.textContent).map(e => {
+                       const fg = lum(getComputedStyle(e).color);
+                       return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+                   });
+                   return {top: r.top, bottom: r.bottom, height: innerHeight, code: code.bottom,
+                           who: document.getElementById('answer-who').textContent, contrast};"#,
+                vec![],
+            )
+            .await?;
+        screenshot(&client, "gate-answer-360").await?;
+        let inside = |k: &str| seen[k].as_f64().unwrap();
+        assert!(inside("top") >= 0.0 && inside("bottom") <= inside("height"), "answer in view: {seen}");
+        assert!(inside("code") <= inside("height"), "code field in view: {seen}");
+        assert!(!seen["who"].as_str().unwrap().is_empty(), "the holder is named: {seen}");
+        for c in seen["contrast"].as_array().unwrap() {
+            assert!(c.as_f64().unwrap() >= 4.5, "contrast {c}: {seen}");
+        }
         // The network drops: three scans wait in the page (one typed by a scanner ending in Enter).
         relay.cut();
         for (i, c) in codes.iter().enumerate() {

@@ -586,3 +586,130 @@ async fn csrf_refusals(app: &common::TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+/// A wrong address in the browser shows the error page in the reader's language; under `/api/` it
+/// stays the API's JSON.
+#[tokio::test]
+async fn an_unknown_address_shows_the_error_page_and_the_api_answers_json() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let r = c.get(app.url("/no-such-page")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(r.headers().contains_key("content-security-policy"));
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("<html") && html.contains("没有找到"),
+            "{html}"
+        );
+        let r = c
+            .get(app.url("/api/v1/no-such-thing"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "not_found");
+    }
+}
+
+/// A reading typed with a comma is taken; one out of range is refused with the range in words,
+/// and nothing is recorded for it.
+#[tokio::test]
+async fn a_temperature_round_takes_a_comma_and_names_the_range() {
+    for app in common::each_demo_app().await {
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let page = c
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = common::csrf_of(&page);
+        let value_of = |html: &str, name: &str| {
+            let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+            html[at..].split('"').next().unwrap().to_string()
+        };
+        let who = value_of(&page, "resident_id");
+        let key = value_of(&page, "key");
+        let checks = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM health_checks")
+                .fetch_one(&app.db.db.pool)
+                .await
+                .unwrap()
+        };
+        let r = c
+            .post(app.url("/health/check"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("resident_id", &who),
+                ("key", &key),
+                ("temperature", "365"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(html.contains("34.0 至 43.0"), "the range in words");
+        assert_eq!(checks().await, 0);
+        let r = c
+            .post(app.url("/health/check"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("resident_id", &who),
+                ("key", &key),
+                ("temperature", "36,8"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let kept: i64 = sqlx::query_scalar("SELECT temperature_tenths FROM health_checks")
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, 368, "{}", app.db.name());
+    }
+}
+
+/// A new account's first sign-in changes the password and goes on to the home page.
+#[tokio::test]
+async fn after_the_forced_password_change_the_home_page_opens() {
+    for db in common::each_backend().await {
+        common::seed_demo(&db.db).await;
+        let app = common::spawn_app(db, false).await;
+        let c = sign_in(&app, "nanquan-grid1").await;
+        let page = c
+            .get(app.url("/password"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = common::csrf_of(&page);
+        let new = "油城 守护 南泉 2020";
+        let r = c
+            .post(app.url("/password"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("current", common::PW),
+                ("new", new),
+                ("repeat", new),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{}", app.db.name());
+        assert_eq!(r.headers()["location"], "/");
+        let home = c.get(app.url("/")).send().await.unwrap();
+        assert_eq!(home.status(), 200);
+    }
+}

@@ -464,10 +464,15 @@ async fn record_batch_once(
     // SQLite writers take turns, and these two reads were a third of each turn (2 of 7 ms a
     // batch). The unique (recorder, key) index still decides a key raced in meanwhile (above); a
     // resident deleted or moved in the same instant keeps the check recorded as of the read.
+    // A read transaction (on SQLite a deferred one, which takes no write lock) only so that on
+    // PostgreSQL these reads too plan with the checks table as it is: with the connection's
+    // generic plan, made while the table was empty, a batch's key look-up took 10-30 s by noon.
     let (earlier_by_key, hashes, places) = {
-        let mut conn = db.pool.acquire().await?;
-        let earlier = earlier_answers(&mut conn, db, scope.user_id, items).await?;
-        let places = places_of(&mut conn, db, scope, items).await?;
+        let mut read = db.pool.begin().await?;
+        custom_plans(&mut read, db).await?;
+        let earlier = earlier_answers(&mut read, db, scope.user_id, items).await?;
+        let places = places_of(&mut read, db, scope, items).await?;
+        read.commit().await?;
         (earlier.0, earlier.1, places)
     };
     let mut tx = db.begin_write().await?;

@@ -47,8 +47,14 @@ async fn openapi_json() -> impl IntoResponse {
     axum::Json(api::ApiDoc::openapi())
 }
 
-async fn api_not_found() -> error::AppError {
-    error::AppError::NotFound
+/// An unknown address: under `/api/` the API's JSON 404, anywhere else the error page (a person
+/// who typed or followed a wrong link should not be shown raw JSON).
+async fn not_found(request: axum::extract::Request) -> axum::response::Response {
+    if request.uri().path().starts_with("/api/") {
+        return error::AppError::NotFound.into_response();
+    }
+    let (parts, _) = request.into_parts();
+    pages::not_found(&parts)
 }
 
 /// The baseline of the gate benchmark: the body stored by one autocommitted single-row insert.
@@ -64,7 +70,7 @@ async fn bench_insert(
 
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {
-    let api = api::router().fallback(api_not_found);
+    let api = api::router();
     let uploads = api::upload_router().merge(pages::upload_router()).layer(
         axum::extract::DefaultBodyLimit::max(api::sheets::MAX_UPLOAD_BYTES),
     );
@@ -87,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         .merge(small)
         .merge(uploads)
         .merge(bench)
+        .fallback(not_found)
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -25,7 +25,8 @@ const CARDS: &str = "SELECT h.id AS household_id, b.name AS building, bu.name AS
      AND h.grid_id IN (SELECT * FROM (";
 
 /// The grid's households (within the caller's jurisdiction; none otherwise), ordered as they are
-/// walked: building, unit, room. `building_id` 0 takes the whole grid.
+/// walked: building, unit, room, each by its number (2号楼 before 10号楼). `building_id` 0 takes
+/// the whole grid.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn cards(
     db: &Db,
@@ -34,7 +35,7 @@ pub async fn cards(
     grid_id: i64,
     building_id: i64,
 ) -> StoreResult<Vec<PassCard>> {
-    let sql = format!("{CARDS}{GRIDS_OF_USER}) AS mine) ORDER BY b.name, bu.name, h.room, h.id");
+    let sql = format!("{CARDS}{GRIDS_OF_USER}) AS mine)");
     let mut cards: Vec<PassCard> = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
         .bind(scope.user_id)
         .bind(grid_id)
@@ -47,6 +48,7 @@ pub async fn cards(
         .map(|c| c.household_id)
         .collect();
     if missing.is_empty() {
+        in_walking_order(&mut cards);
         return Ok(cards);
     }
     let mut tx = db.begin_write().await?;
@@ -95,5 +97,18 @@ pub async fn cards(
         .bind(building_id)
         .fetch_all(&db.pool)
         .await?;
+    in_walking_order(&mut cards);
     Ok(cards)
+}
+
+fn in_walking_order(cards: &mut [PassCard]) {
+    use shouhu_domain::address::walking_order;
+    cards.sort_by_cached_key(|c| {
+        (
+            c.building.as_deref().map(walking_order),
+            c.unit.as_deref().map(walking_order),
+            walking_order(&c.room),
+            c.household_id,
+        )
+    });
 }

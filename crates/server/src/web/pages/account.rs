@@ -162,6 +162,10 @@ pub async fn password(
         }
     };
     let saved = error.is_none();
+    // The change that stood between a new account and its work: on to the home page.
+    if saved && required {
+        return Redirect::to("/").into_response();
+    }
     let status = if saved {
         StatusCode::OK
     } else {

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shouhu_domain::{Right, mask};
+use shouhu_domain::{Right, Temperature, mask};
 
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::{health, quarantine, risk};
@@ -107,6 +107,13 @@ async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Resp
     }
 }
 
+/// A temperature typed into a page, without symptoms.
+fn parse_typed_reading(typed: &str) -> Result<(Temperature, Vec<String>), AppError> {
+    let t = Temperature::parse(typed)
+        .map_err(|e| AppError::invalid("temperature", "temperature_out_of_range", e.to_string()))?;
+    parse_reading(t.celsius(), &[])
+}
+
 #[derive(Deserialize)]
 pub struct CheckForm {
     resident_id: String,
@@ -122,15 +129,7 @@ pub async fn quick_check(
         pc.caller
             .require(&state, Right::RecordHealth, "health_check.create")
             .await?;
-        let celsius: f64 = f
-            .temperature
-            .trim()
-            .replace('，', ".")
-            .parse()
-            .map_err(|_| {
-                AppError::invalid("temperature", "temperature_out_of_range", "a temperature")
-            })?;
-        let (temperature, symptoms) = parse_reading(celsius, &[])?;
+        let (temperature, symptoms) = parse_typed_reading(&f.temperature)?;
         let resident_id = validate::path_id(&f.resident_id)?;
         let key = validate::text("key", &format!("page-{}-{resident_id}", f.key), 100, true)?;
         let c = health::NewCheck {
@@ -244,10 +243,7 @@ pub async fn follow_up(
         pc.caller
             .require(&state, Right::RecordHealth, "follow_up.create")
             .await?;
-        let celsius: f64 = f.temperature.trim().parse().map_err(|_| {
-            AppError::invalid("temperature", "temperature_out_of_range", "a temperature")
-        })?;
-        let (temperature, symptoms) = parse_reading(celsius, &[])?;
+        let (temperature, symptoms) = parse_typed_reading(&f.temperature)?;
         let fu = quarantine::NewFollowUp {
             temperature,
             symptoms,

@@ -184,6 +184,16 @@ impl IntoResponse for PageError {
     }
 }
 
+/// An address that is no page: the error page in the browser's language, under the pages' policy.
+pub fn not_found(parts: &Parts) -> Response {
+    let mut response = PageError::new(Tr::new(lang_of(parts)), AppError::NotFound).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    response
+}
+
 /// Renders a template result as an HTML response; a rendering failure is a logged 500.
 pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
     match rendered {
