@@ -201,7 +201,16 @@ async fn visitors_rules_and_the_log_add_up() {
             .map(|o| o["household_id"].as_i64().unwrap())
             .collect();
         assert_eq!(out, vec![households[1]], "{log}");
-        assert!(log["out_now"][0]["name"].as_str().unwrap().contains('*'));
+        // The leader reads the registry: the name in full; the guard, who does not, masked.
+        let full = log["out_now"][0]["name"].as_str().unwrap().to_string();
+        assert!(!full.contains('*'), "{full}");
+        let (_, seen_by_guard) = app
+            .get(&guard, &format!("/api/v1/gate/log?community={NANQUAN}"))
+            .await;
+        assert_eq!(
+            seen_by_guard["out_now"][0]["name"].as_str().unwrap(),
+            shouhu_domain::mask::name(&full)
+        );
         let _ = h;
         // Back in: nobody out.
         scan(

@@ -1,7 +1,7 @@
 //! The caller: the signed-in person, their role and their jurisdiction, as every operation of the
 //! service sees them (how a request proves who it is belongs to the web edge, `web::auth`).
 
-use shouhu_domain::Right;
+use shouhu_domain::{Right, Role, mask};
 
 use super::AppState;
 use super::error::AppError;
@@ -94,5 +94,35 @@ impl Caller {
         if let Err(e) = audit::record(&state.db, &entry).await {
             tracing::error!(error = %e, "could not audit a refused access");
         }
+    }
+}
+
+/// How the caller sees a person's name: in full where the role reads the registry (the list of
+/// residents shows names so, and three people of one room must be told apart on every page), and
+/// masked (林**) for the rest, a gate guard.
+#[derive(Clone, Copy, Debug)]
+pub struct Names {
+    full: bool,
+}
+
+impl Names {
+    pub fn of(role: Role) -> Names {
+        Names {
+            full: role.has(Right::ReadRegistry),
+        }
+    }
+
+    pub fn show(self, name: &str) -> String {
+        if self.full {
+            name.to_string()
+        } else {
+            mask::name(name)
+        }
+    }
+}
+
+impl Caller {
+    pub fn names(&self) -> Names {
+        Names::of(self.session.user.role)
     }
 }

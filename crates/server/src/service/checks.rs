@@ -5,10 +5,10 @@ use crate::db::checks::{self, Kind};
 use crate::db::units;
 use crate::service::AppState;
 use crate::service::caller::Caller;
+use crate::service::caller::Names;
 use crate::service::error::{ApiResult, AppError};
 use crate::service::paging::Paging;
 use serde::{Deserialize, Serialize};
-use shouhu_domain::mask;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -120,7 +120,7 @@ pub async fn report(
             .collect(),
         items: page
             .into_iter()
-            .map(|item| describe(item, &names))
+            .map(|item| describe(item, &names, caller.names()))
             .collect(),
         page: paging.page,
         per_page: paging.per_page,
@@ -128,7 +128,11 @@ pub async fn report(
 }
 
 /// One finding as the page and the API show it: the name masked, a link to fix it.
-pub(crate) fn describe(item: checks::Item, grids: &HashMap<i64, (String, String)>) -> CheckItem {
+pub(crate) fn describe(
+    item: checks::Item,
+    grids: &HashMap<i64, (String, String)>,
+    people: Names,
+) -> CheckItem {
     let f = item.finding;
     CheckItem {
         kind: f.kind,
@@ -138,7 +142,7 @@ pub(crate) fn describe(item: checks::Item, grids: &HashMap<i64, (String, String)
             .unwrap_or_default(),
         resident_id: f.resident_id,
         household_id: f.household_id,
-        name: item.name.map(|n| mask::name(&n)),
+        name: item.name.map(|n| people.show(&n)),
         address: item.address,
         link: match f.resident_id {
             Some(id) => format!("/residents/{id}"),

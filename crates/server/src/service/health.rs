@@ -3,12 +3,13 @@
 //! and the pages.
 
 use crate::db::health::{Alert, Check, NewCheck};
+use crate::service::caller::Names;
 use crate::service::error::{ApiResult, AppError};
 use crate::service::validate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use shouhu_domain::Temperature;
 use shouhu_domain::health::{SOURCES, is_symptom};
-use shouhu_domain::{Temperature, mask};
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -186,12 +187,12 @@ pub struct AlertView {
     pub version: i64,
 }
 
-pub fn alert_view(a: &Alert) -> AlertView {
+pub fn alert_view(a: &Alert, names: Names) -> AlertView {
     AlertView {
         id: a.id,
         grid_code: a.grid_code.clone(),
         resident_id: a.resident_id,
-        resident_name: mask::name(&a.resident_name),
+        resident_name: names.show(&a.resident_name),
         address: a.address.clone(),
         reason: a.reason.clone(),
         temperature: a

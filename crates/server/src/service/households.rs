@@ -6,10 +6,11 @@ use crate::db::households::{self, Household, NewHousehold};
 use crate::db::units;
 use crate::service::AppState;
 use crate::service::caller::Caller;
+use crate::service::caller::Names;
 use crate::service::error::{ApiResult, AppError};
 use crate::service::validate;
 use serde::{Deserialize, Serialize};
-use shouhu_domain::{Right, mask};
+use shouhu_domain::Right;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HouseholdView {
@@ -28,7 +29,7 @@ pub struct HouseholdView {
     pub version: i64,
 }
 
-pub fn household_view(h: &Household) -> HouseholdView {
+pub fn household_view(h: &Household, names: Names) -> HouseholdView {
     HouseholdView {
         id: h.id,
         grid_code: h.grid_code.clone(),
@@ -38,7 +39,7 @@ pub fn household_view(h: &Household) -> HouseholdView {
         room: h.room.clone(),
         address: h.address.clone(),
         head_resident_id: h.head_resident_id,
-        head_name: h.head_name.as_deref().map(mask::name),
+        head_name: h.head_name.as_deref().map(|n| names.show(n)),
         members: h.members,
         note: h.note.clone(),
         version: h.version,

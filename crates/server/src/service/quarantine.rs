@@ -3,8 +3,8 @@
 //! pages.
 
 use crate::db::quarantine::Quarantine;
+use crate::service::caller::Names;
 use serde::{Deserialize, Serialize};
-use shouhu_domain::mask;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -38,11 +38,11 @@ pub struct QuarantineView {
     pub version: i64,
 }
 
-pub fn view(q: &Quarantine) -> QuarantineView {
+pub fn view(q: &Quarantine, names: Names) -> QuarantineView {
     QuarantineView {
         id: q.id,
         resident_id: q.resident_id,
-        resident_name: mask::name(&q.resident_name),
+        resident_name: names.show(&q.resident_name),
         household_id: q.household_id,
         address: q.address.clone(),
         grid_code: q.grid_code.clone(),

@@ -5,12 +5,12 @@
 use crate::db::{risk, surveys};
 use crate::service::AppState;
 use crate::service::caller::Caller;
+use crate::service::caller::Names;
 use crate::service::error::ApiResult;
 use crate::service::paging::Paging;
 use crate::survey::Question;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shouhu_domain::mask;
 use std::collections::BTreeMap;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -166,7 +166,12 @@ pub struct Visit {
     pub answers: BTreeMap<String, Value>,
 }
 
-pub async fn visit_of(state: &AppState, s: &surveys::Survey, hid: i64) -> ApiResult<Visit> {
+pub async fn visit_of(
+    state: &AppState,
+    s: &surveys::Survey,
+    hid: i64,
+    names: Names,
+) -> ApiResult<Visit> {
     let members = surveys::members(&state.db, s, hid).await?;
     let (status, attempts, answers) = surveys::answers(&state.db, s, hid)
         .await?
@@ -179,7 +184,7 @@ pub async fn visit_of(state: &AppState, s: &surveys::Survey, hid: i64) -> ApiRes
             .into_iter()
             .map(|(id, name, relation, birth_date)| Member {
                 id,
-                name: mask::name(&name),
+                name: names.show(&name),
                 relation,
                 birth_date,
             })
@@ -249,11 +254,11 @@ pub struct FlagView {
     pub version: i64,
 }
 
-pub fn flag_view(f: &risk::Flag) -> FlagView {
+pub fn flag_view(f: &risk::Flag, names: Names) -> FlagView {
     FlagView {
         id: f.id,
         resident_id: f.resident_id,
-        resident_name: mask::name(&f.resident_name),
+        resident_name: names.show(&f.resident_name),
         address: f.address.clone(),
         grid_code: f.grid_code.clone(),
         reason: f.reason.clone(),

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use shouhu_domain::{Plate, Right, Temperature, mask};
+use shouhu_domain::{Plate, Right, Temperature};
 
 use crate::db::gate::{self, NewScan, When};
 use crate::service::validate;
@@ -184,14 +184,15 @@ pub async fn scan(
         .scans
         .scan(&state.db, &caller.scope(), when, s)
         .await?;
-    // What the guard sees: the household's head, or the visitor, masked, and where they live (or
-    // whom they visit). A retry's answer looks it up again.
+    // What the guard sees: the household's head, or the visitor — masked for a guard, whose role
+    // reads no registry; in full for a leader at the gate — and where they live (or whom they
+    // visit). A retry's answer looks it up again.
     let place = match r.place.clone() {
         Some(p) => Some((p.name, p.building, p.room, p.address)),
         None => crate::db::gate::scan_place(&state.db, r.household_id, r.visitor_id).await?,
     };
     let (name, building, room, address) = match place {
-        Some((n, b, room, a)) => (n.map(|n| mask::name(&n)), b, Some(room), Some(a)),
+        Some((n, b, room, a)) => (n.map(|n| caller.names().show(&n)), b, Some(room), Some(a)),
         None => (None, None, None, None),
     };
     Ok(Json(ScanAnswer {

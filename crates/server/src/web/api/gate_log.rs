@@ -125,5 +125,5 @@ pub async fn gate_log(
         )
             .into_response());
     }
-    Ok(Json(read_log(&state, id, q.community.trim(), day).await?).into_response())
+    Ok(Json(read_log(&state, id, q.community.trim(), day, caller.names()).await?).into_response())
 }

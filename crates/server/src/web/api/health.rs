@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shouhu_domain::{Right, mask};
+use shouhu_domain::Right;
 
 /// Records a temperature (and symptoms) for a resident of the caller's jurisdiction. A fever
 /// (≥ 37.3 °C) or a symptom opens an alert for the community's medical group, unless one is open.
@@ -126,7 +126,7 @@ pub async fn not_checked(
             .map(|(id, grid_code, name, address)| PersonRow {
                 resident_id: id,
                 grid_code,
-                name: mask::name(&name),
+                name: caller.names().show(&name),
                 address,
             })
             .collect(),
@@ -163,7 +163,10 @@ pub async fn alerts(
     let (items, total) =
         health::alerts(&state.db, &grids, status, paging.limit(), paging.offset()).await?;
     Ok(Json(AlertList {
-        items: items.iter().map(alert_view).collect(),
+        items: items
+            .iter()
+            .map(|a| alert_view(a, caller.names()))
+            .collect(),
         total,
         page: paging.page,
         per_page: paging.per_page,

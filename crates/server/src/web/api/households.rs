@@ -38,7 +38,10 @@ pub async fn list(
     )
     .await?;
     Ok(Json(HouseholdList {
-        items: rows.iter().map(household_view).collect(),
+        items: rows
+            .iter()
+            .map(|h| household_view(h, caller.names()))
+            .collect(),
         total,
         page: paging.page,
         per_page: paging.per_page,
@@ -65,7 +68,7 @@ pub async fn show(
     let (members, _) = registry::search(&state.db, &caller.scope(), &search, 100, 0).await?;
     let today = state.settings.today();
     Ok(Json(HouseholdCard {
-        household: household_view(&h),
+        household: household_view(&h, caller.names()),
         residents: members.into_iter().map(|r| view(r, today)).collect(),
     }))
 }
@@ -79,7 +82,10 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<HouseholdView>)> {
     let id = create_household(&state, &caller, &b).await?;
     let h = fetch(&state, &caller, id).await?;
-    Ok((StatusCode::CREATED, Json(household_view(&h))))
+    Ok((
+        StatusCode::CREATED,
+        Json(household_view(&h, caller.names())),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "registry", params(("id" = i64, Path)),
@@ -124,7 +130,7 @@ pub async fn update(
     )
     .await?;
     let h = fetch(&state, &caller, id).await?;
-    Ok(Json(household_view(&h)))
+    Ok(Json(household_view(&h, caller.names())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/households/{id}", tag = "registry",

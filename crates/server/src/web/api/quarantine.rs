@@ -65,7 +65,7 @@ pub async fn create(
     let scope = caller.scope();
     let id = quarantine::create(&state.db, &scope, &caller.actor(), &q, &today.to_string()).await?;
     let q = quarantine::get(&state.db, &scope, id).await?;
-    Ok((StatusCode::CREATED, Json(view(&q))))
+    Ok((StatusCode::CREATED, Json(view(&q, caller.names()))))
 }
 
 #[utoipa::path(get, path = "/api/v1/quarantines", tag = "quarantine", params(ListParams),
@@ -93,7 +93,7 @@ pub async fn list(
     let (items, total) =
         quarantine::list(&state.db, &grids, status, paging.limit(), paging.offset()).await?;
     Ok(Json(QuarantineList {
-        items: items.iter().map(view).collect(),
+        items: items.iter().map(|q| view(q, caller.names())).collect(),
         total,
         page: paging.page,
         per_page: paging.per_page,
@@ -111,9 +111,8 @@ pub async fn show(
         .require(&state, Right::ReadHealth, "quarantine.read")
         .await?;
     let id = validate::path_id(&id)?;
-    Ok(Json(view(
-        &quarantine::get(&state.db, &caller.scope(), id).await?,
-    )))
+    let q = quarantine::get(&state.db, &caller.scope(), id).await?;
+    Ok(Json(view(&q, caller.names())))
 }
 
 /// Moves an episode on: planned → active, planned → released (called off), active → released or
@@ -140,7 +139,8 @@ pub async fn transition(
     let note = validate::text("note", &b.note, 500, false)?;
     let scope = caller.scope();
     quarantine::transition(&state.db, &scope, &caller.actor(), id, b.version, to, &note).await?;
-    Ok(Json(view(&quarantine::get(&state.db, &scope, id).await?)))
+    let q = quarantine::get(&state.db, &scope, id).await?;
+    Ok(Json(view(&q, caller.names())))
 }
 
 /// Records today's follow-up of an active episode (one a day; a fever opens an alert).
@@ -200,7 +200,7 @@ pub async fn due(
         items: items
             .iter()
             .map(|(q, overdue)| DueItem {
-                quarantine: view(q),
+                quarantine: view(q, caller.names()),
                 overdue: *overdue,
             })
             .collect(),

@@ -160,7 +160,9 @@ pub async fn visit(
         .require(&state, Right::ReadHealth, "survey.read")
         .await?;
     let s = surveys::get(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
-    Ok(Json(visit_of(&state, &s, validate::path_id(&hid)?).await?))
+    Ok(Json(
+        visit_of(&state, &s, validate::path_id(&hid)?, caller.names()).await?,
+    ))
 }
 
 /// Records a household's visit; a done visit's answers may put members at risk.
@@ -206,7 +208,7 @@ pub async fn record_visit(
         } => AppError::invalid("answers", code, format!("an answer was refused: {code}")),
         other => other.into(),
     })?;
-    Ok(Json(visit_of(&state, &s, hid).await?))
+    Ok(Json(visit_of(&state, &s, hid, caller.names()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/risk-areas", tag = "surveys", responses((status = 200, body = AreaList)))]
@@ -294,7 +296,7 @@ pub async fn flags(
     let (items, total) =
         risk::flags(&state.db, &grids, status, paging.limit(), paging.offset()).await?;
     Ok(Json(FlagList {
-        items: items.iter().map(flag_view).collect(),
+        items: items.iter().map(|f| flag_view(f, caller.names())).collect(),
         total,
         page: paging.page,
         per_page: paging.per_page,

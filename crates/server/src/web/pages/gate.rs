@@ -164,6 +164,7 @@ pub async fn passes_page(
                 };
                 Card {
                     place,
+                    // Printed and handed door to door, a sheet can be lost: the head masked.
                     head: c.head.map(|h| mask::name(&h)).unwrap_or_default(),
                     svg: qr_svg(&code),
                     code,
@@ -381,7 +382,7 @@ pub async fn log_page(
             Ok((id, _)) => id,
             Err(e) => return PageError::new(t, e.into()).into_response(),
         };
-        match read_log(&state, id, &community, day).await {
+        match read_log(&state, id, &community, day, pc.caller.names()).await {
             Ok(l) => Some(l),
             Err(e) => return PageError::new(t, e).into_response(),
         }

@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use shouhu_domain::{Right, Temperature, mask};
+use shouhu_domain::{Right, Temperature};
 
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::{health, quarantine, risk};
@@ -59,18 +59,22 @@ async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Resp
         Ok(x) => x,
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
+    let names = pc.caller.names();
     let mut raw = [0u8; 12];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
     page(&HealthPage {
         can_record: role.has(Right::RecordHealth),
         can_close: role.has(Right::HandleAlerts),
         can_decide: role.has(Right::ManageQuarantine),
-        alerts: alerts.iter().map(alert_view).collect(),
-        flags: flags.iter().map(flag_view).collect(),
-        due: due.iter().map(|(q, o)| (quarantine_view(q), *o)).collect(),
+        alerts: alerts.iter().map(|a| alert_view(a, names)).collect(),
+        flags: flags.iter().map(|f| flag_view(f, names)).collect(),
+        due: due
+            .iter()
+            .map(|(q, o)| (quarantine_view(q, names), *o))
+            .collect(),
         unchecked: unchecked
             .into_iter()
-            .map(|(id, _, name, address)| (id, mask::name(&name), address))
+            .map(|(id, _, name, address)| (id, names.show(&name), address))
             .collect(),
         unchecked_total,
         key: hex::encode(raw),

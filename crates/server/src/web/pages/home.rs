@@ -88,7 +88,7 @@ async fn health_summary(state: &AppState, pc: &PageCaller) -> Option<HealthSumma
         Ok::<_, crate::db::StoreError>(HealthSummary {
             alerts: alerts
                 .iter()
-                .map(crate::service::health::alert_view)
+                .map(|a| crate::service::health::alert_view(a, pc.caller.names()))
                 .collect(),
             open_alerts,
             at_risk,

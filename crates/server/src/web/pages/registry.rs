@@ -470,7 +470,7 @@ async fn household_page(
     html(
         status,
         askama::Template::render(&HouseholdPage {
-            h: household_view(&h),
+            h: household_view(&h, pc.caller.names()),
             members: members.into_iter().map(|r| view(r, today)).collect(),
             can_edit,
             c: pc.chrome,

@@ -305,7 +305,7 @@ pub async fn visit(
     }
     let result = async {
         let s = surveys::get(&state.db, &pc.caller.scope(), validate::path_id(&id)?).await?;
-        let v = visit_of(&state, &s, validate::path_id(&hid)?).await?;
+        let v = visit_of(&state, &s, validate::path_id(&hid)?, pc.caller.names()).await?;
         Ok::<_, AppError>((s, v))
     }
     .await;
@@ -430,7 +430,7 @@ pub async fn save_visit(
                 AppError::Invalid { code, .. } => t.invalid(code),
                 _ => t.t("error.title").to_string(),
             };
-            match visit_of(&state, &s, hid).await {
+            match visit_of(&state, &s, hid, pc.caller.names()).await {
                 Ok(v) => {
                     // Show what was typed, not what is stored.
                     let mut v = v;
