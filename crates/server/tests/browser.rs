@@ -179,6 +179,7 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
     let typed = r#"return [...document.querySelectorAll('form[action="/health/check"] input[name=temperature]')]
         .filter(i => i.value !== '').length;"#;
     let result = async {
+        client.set_window_size(360, 640).await?;
         sign_in(&client, &app.base, "nanquan-leader").await?;
         // Boxes and dots sit before their words, not stretched across the line above them.
         client.goto(&app.url("/surveys")).await?;
@@ -198,6 +199,21 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
         }
         client.goto(&app.url("/health")).await?;
         screenshot(&client, "health-round-360").await?;
+        // The leader's menu, the longest, is one row on a phone: the page starts on the first screen.
+        let menu = client
+            .execute(
+                "return document.querySelector('nav.menu').getBoundingClientRect().height;",
+                vec![],
+            )
+            .await?;
+        assert!(menu.as_f64().unwrap() <= 60.0, "the menu is {menu} px high");
+        let overflow = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await?;
+        assert_eq!(overflow, serde_json::json!(true), "the page itself does not scroll sideways");
         let first = client
             .find(Locator::Css(r#"form[action="/health/check"]"#))
             .await?;

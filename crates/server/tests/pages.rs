@@ -641,7 +641,10 @@ async fn a_temperature_round_takes_a_comma_and_names_the_range() {
         let key = value_of(&page, "key");
         // The worker reads the registry: the round names people as the residents list does.
         let round = &page[page.find("id=\"unchecked\"").unwrap()..];
-        assert!(round.contains("<strong>") && !round.contains("*</strong>"), "names in full");
+        assert!(
+            round.contains("<strong>") && !round.contains("*</strong>"),
+            "names in full"
+        );
         let checks = || async {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM health_checks")
                 .fetch_one(&app.db.db.pool)
