@@ -181,6 +181,7 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
     let result = async {
         client.set_window_size(360, 640).await?;
         sign_in(&client, &app.base, "nanquan-leader").await?;
+        screenshot(&client, "leader-home-360").await?;
         // Boxes and dots sit before their words, not stretched across the line above them.
         client.goto(&app.url("/surveys")).await?;
         let boxes = client

@@ -719,3 +719,61 @@ async fn after_the_forced_password_change_the_home_page_opens() {
         assert_eq!(home.status(), 200);
     }
 }
+
+/// The leader's home is the day at a glance: the round's coverage per grid and in all (equal to a
+/// direct count of the checks), the gates of the community, and no placeholder.
+#[tokio::test]
+async fn the_leaders_home_shows_the_day_at_a_glance() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let (_, people) = app.get(&grid1, "/api/v1/residents?per_page=5").await;
+        for (i, r) in people["items"].as_array().unwrap().iter().enumerate() {
+            let (s, _) = app
+                .send(
+                    &grid1,
+                    reqwest::Method::POST,
+                    "/api/v1/health-checks",
+                    serde_json::json!({"resident_id": r["id"], "temperature": 36.5, "source": "door", "idempotency_key": format!("home-{i}")}),
+                )
+                .await;
+            assert_eq!(s, 201);
+        }
+        let c = sign_in(&app, "nanquan-leader").await;
+        let home = c
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!home.contains("上线后会显示"), "no placeholder");
+        let per_grid: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT g.code, (SELECT COUNT(*) FROM residents r WHERE r.grid_id = g.id AND r.deleted_at IS NULL), \
+             (SELECT COUNT(DISTINCT h.resident_id) FROM health_checks h WHERE h.grid_id = g.id) \
+             FROM org_units g JOIN org_units c ON c.id = g.parent_id WHERE c.code = '650203002005' ORDER BY g.code",
+        )
+        .fetch_all(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert!(per_grid.len() > 1);
+        for (code, residents, checked) in &per_grid {
+            let row = &home[home.find(&format!("data-grid=\"{code}\"")).expect(code)..];
+            let shown = format!("<span>{checked}/{residents}</span>");
+            assert!(
+                row[..row.find("</span></span>").unwrap() + 7].contains(&shown),
+                "{code}: {shown}"
+            );
+        }
+        let (checked, residents) = per_grid.iter().fold((0, 0), |(c, r), g| (c + g.2, r + g.1));
+        assert_eq!(checked, 5);
+        assert!(
+            home.contains(&format!("已测 {checked} 人，共 {residents} 人")),
+            "the total equals a direct count"
+        );
+        assert!(
+            home.contains("id=\"home-gate-650203002005\""),
+            "the community's gates today"
+        );
+    }
+}

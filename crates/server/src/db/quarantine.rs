@@ -451,6 +451,25 @@ pub async fn due(
     Ok((out, total))
 }
 
+/// How many episodes of `grids` are active now, by kind (home, centralized, hospital).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn active_by_kind(db: &Db, grids: &[i64]) -> StoreResult<Vec<(String, i64)>> {
+    if grids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = grids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT kind, COUNT(*) FROM quarantines WHERE grid_id IN ({list}) AND status = 'active' \
+         GROUP BY kind ORDER BY kind"
+    )))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Whether a household of the jurisdiction has a member under active home isolation (the gate
 /// refuses its exits).
 #[tracing::instrument(level = "debug", skip_all)]

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod caller;
 pub mod checks;
+pub mod dashboard;
 pub mod error;
 pub mod gate_log;
 pub mod health;

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Chrome, PageCaller, PageError, page};
 use crate::db::units;
+use crate::service::dashboard::{self, Dashboard};
 use crate::web::AppState;
 
 #[derive(askama::Template)]
@@ -21,6 +22,8 @@ struct HomePage {
     /// For whoever submits them: each community's daily report today (code, name, standing).
     reports: Vec<(String, String, String)>,
     deadline: String,
+    /// The day at a glance: the round's coverage, isolations, the gates, the campaigns.
+    board: Dashboard,
 }
 
 /// Today's report of each of the caller's communities, for a leader: due by the deadline.
@@ -184,6 +187,13 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
     let checks = check_counts(&state, &pc).await;
     let health = health_summary(&state, &pc).await;
     let reports = reports_due(&state, &pc).await;
+    // The home page still opens when a part cannot be read; that part's own page shows the error.
+    let board = dashboard::load(&state, &pc.caller)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "the day at a glance for the home page failed");
+            Dashboard::default()
+        });
     page(&HomePage {
         deadline: state.settings.report_deadline.format("%H:%M").to_string(),
         c: pc.chrome,
@@ -191,6 +201,7 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
         checks,
         health,
         reports,
+        board,
     })
 }
 
