@@ -147,6 +147,48 @@ impl Tr {
         stored.to_string()
     }
 
+    /// An audit action in words: its own entry when the catalogue has one, else the thing acted on
+    /// and what was done to it (`resident.update` → 居民 · 修改); a part the catalogue does not
+    /// know stays as written, so a new action is still readable.
+    pub fn action(&self, code: &str) -> String {
+        let own = format!("audit.action.{code}");
+        let text = self.t(&own);
+        if text != own {
+            return text.to_string();
+        }
+        let word = |prefix: &str, part: &str| {
+            let key = format!("{prefix}.{part}");
+            let text = self.t(&key);
+            if text == key {
+                part.to_string()
+            } else {
+                text.to_string()
+            }
+        };
+        let mut parts = code.split('.');
+        let thing = parts
+            .next()
+            .map(|p| word("audit.object", p))
+            .unwrap_or_default();
+        let done: Vec<String> = parts.map(|p| word("audit.verb", p)).collect();
+        if done.is_empty() {
+            thing
+        } else {
+            format!("{thing} · {}", done.join(" "))
+        }
+    }
+
+    /// An audit entry's result in words (`ok`, `forbidden`, …), or as written.
+    pub fn audit_result(&self, result: &str) -> String {
+        let key = format!("audit.result.{result}");
+        let text = self.t(&key);
+        if text == key {
+            result.to_string()
+        } else {
+            text.to_string()
+        }
+    }
+
     /// A refusal's message in words a worker understands: by code, else by field, else generic.
     pub fn invalid(&self, code: &str) -> String {
         let key = format!("invalid.{code}");
@@ -162,6 +204,20 @@ impl Tr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_actions_are_read_in_words() {
+        let zh = Tr::new(Lang::Zh);
+        assert_eq!(zh.action("resident.update"), "居民 · 修改");
+        assert_eq!(zh.action("session.sign_in"), "登录 · 登录成功");
+        assert_eq!(zh.action("gate.log.export"), "门岗 · 记录 导出");
+        assert_eq!(zh.action("something.new"), "something · new");
+        assert_eq!(zh.audit_result("forbidden"), "无权限，已拒绝");
+        assert_eq!(
+            Tr::new(Lang::En).action("resident.unmask"),
+            "resident · unmask"
+        );
+    }
 
     #[test]
     fn reasons_are_read_in_words() {

@@ -179,7 +179,10 @@ async fn english_is_one_switch_away_and_the_auditor_searches_the_log() {
             .text()
             .await
             .unwrap();
-        assert!(log.contains("session.sign_in"));
+        assert!(
+            log.contains("<td>session · sign in</td>") && !log.contains("<td>session.sign_in</td>"),
+            "actions in words"
+        );
         let residents = c.get(app.url("/residents")).send().await.unwrap();
         assert_eq!(residents.status(), 403, "the auditor sees no residents");
         let admin = sign_in(&app, "admin").await;
@@ -774,6 +777,73 @@ async fn the_leaders_home_shows_the_day_at_a_glance() {
         assert!(
             home.contains("id=\"home-gate-650203002005\""),
             "the community's gates today"
+        );
+    }
+}
+
+/// The auditor pages through the log, the search kept from page to page, and reads actions and
+/// results in words.
+#[tokio::test]
+async fn the_auditor_pages_through_the_log_in_words() {
+    for app in common::each_demo_app().await {
+        for i in 0..60 {
+            shouhu_server::db::audit::record(
+                &app.db.db,
+                &shouhu_server::db::audit::NewEntry {
+                    actor_id: None,
+                    actor: "nanquan-grid1".into(),
+                    action: "resident.update",
+                    object_kind: "resident",
+                    object_id: i.to_string(),
+                    result: "ok",
+                    address: "127.0.0.1".into(),
+                    detail: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let c = sign_in(&app, "auditor").await;
+        let first = c
+            .get(app.url("/audit?actor=nanquan-grid1"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(first.contains("<td>居民 · 修改</td>") && first.contains("<td>成功</td>"));
+        assert_eq!(
+            first.matches("<td>居民 · 修改</td>").count(),
+            50,
+            "a page of 50"
+        );
+        let next = &first[first.find("id=\"audit-pager\"").unwrap()..];
+        let href = next
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        assert!(
+            href.contains("actor=nanquan-grid1") && href.contains("&page=2"),
+            "{href}"
+        );
+        let second = c
+            .get(app.url(&href))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            second.matches("<td>居民 · 修改</td>").count(),
+            10,
+            "the rest"
         );
     }
 }
