@@ -27,6 +27,9 @@ pub enum Right {
     EditRegistry,
     /// See a full ID number or phone (after re-authentication; audited).
     Unmask,
+    /// See a resident's phone, and only that, to call them: the medical group reaching a person
+    /// with a fever (after re-authentication; audited).
+    CallResidents,
     /// Assign staff of the jurisdiction to grids and teams.
     ManageStaff,
     /// Create, disable and reset accounts; manage org units.
@@ -109,6 +112,7 @@ impl Role {
                 ReadRegistry,
                 EditRegistry,
                 Unmask,
+                CallResidents,
                 ManageStaff,
                 ImportRegistry,
                 ExportRegistry,
@@ -126,6 +130,7 @@ impl Role {
                 ReadRegistry,
                 EditRegistry,
                 Unmask,
+                CallResidents,
                 ImportRegistry,
                 ExportRegistry,
                 RecordHealth,
@@ -135,6 +140,7 @@ impl Role {
             Role::GateGuard => &[ScanGate, ReadGateLog],
             Role::TeamMember => &[
                 ReadRegistry,
+                CallResidents,
                 RecordHealth,
                 ReadHealth,
                 HandleAlerts,

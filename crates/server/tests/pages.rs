@@ -534,6 +534,7 @@ async fn every_form_refuses_a_forged_or_missing_token() {
             "/account/sessions/abc/end",
             "/residents/1",
             "/residents/1/unmask",
+            "/residents/1/call",
             "/households",
             "/households/1/residents",
             "/residents/1/delete",
@@ -845,5 +846,118 @@ async fn the_auditor_pages_through_the_log_in_words() {
             10,
             "the rest"
         );
+    }
+}
+
+/// The medical group reaches a person from an alert: the card is a tap away, and the phone alone
+/// (never the ID number) is revealed with the password again, audited; a gate guard cannot.
+#[tokio::test]
+async fn the_medical_group_calls_a_person_with_a_fever() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let (_, people) = app.get(&grid1, "/api/v1/residents?per_page=50").await;
+        let person = people["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["phone"].is_string())
+            .unwrap()
+            .clone();
+        let rid = person["id"].as_i64().unwrap();
+        app.send(&grid1, reqwest::Method::POST, "/api/v1/health-checks", serde_json::json!({"resident_id": rid, "temperature": 38.4, "source": "door", "idempotency_key": "call-1"})).await;
+        let c = sign_in(&app, "nanquan-medical").await;
+        let health = c
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            health.contains(&format!("href=\"/residents/{rid}#call\"")),
+            "a way to the person"
+        );
+        let card = c
+            .get(app.url(&format!("/residents/{rid}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = common::csrf_of(&card);
+        assert!(card.contains("action=\"/residents/"));
+        let calls = || async {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.call' AND result = 'ok'",
+            )
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap()
+        };
+        let wrong = c
+            .post(app.url(&format!("/residents/{rid}/call")))
+            .form(&[("csrf", csrf.as_str()), ("password", "not-the-password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 422);
+        assert!(!wrong.text().await.unwrap().contains("tel:"));
+        assert_eq!(calls().await, 0);
+        let ok = c
+            .post(app.url(&format!("/residents/{rid}/call")))
+            .form(&[("csrf", csrf.as_str()), ("password", common::PW)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let page = ok.text().await.unwrap();
+        let phone: String = sqlx::query_scalar("SELECT phone FROM residents WHERE id = $1")
+            .bind(rid)
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("href=\"tel:{phone}\"")),
+            "one tap to call"
+        );
+        let id_number: String = sqlx::query_scalar("SELECT id_number FROM residents WHERE id = $1")
+            .bind(rid)
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert!(
+            !page.contains(&id_number),
+            "the phone only, never the ID number"
+        );
+        assert_eq!(calls().await, 1, "audited");
+        let guard = sign_in(&app, "nanquan-gate-east").await;
+        let page = guard
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let r = guard
+            .post(app.url(&format!("/residents/{rid}/call")))
+            .form(&[
+                ("csrf", common::csrf_of(&page).as_str()),
+                ("password", common::PW),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(calls().await, 1);
+        let refused: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.call' AND result = 'forbidden'",
+        )
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(refused, 1, "the guard's try audited");
     }
 }

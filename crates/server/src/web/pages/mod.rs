@@ -290,6 +290,7 @@ fn pages() -> Router<AppState> {
             get(registry::resident).post(registry::resident_save),
         )
         .route("/residents/{id}/unmask", post(registry::resident_unmask))
+        .route("/residents/{id}/call", post(registry::resident_call))
         .route("/households/new", get(registry::new_household))
         .route("/households", post(registry::create_household))
         .route("/households/{id}", get(registry::household))

@@ -141,6 +141,10 @@ struct ResidentPage {
     errors: Vec<(String, String)>,
     notice: Option<String>,
     unmasked: Option<(String, String)>,
+    /// May reveal the phone alone, to call.
+    can_call: bool,
+    /// The phone revealed to call, when it was asked for.
+    call: Option<String>,
 }
 
 impl ResidentPage {
@@ -177,11 +181,13 @@ async fn resident_page(
             r: v,
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
+            can_call: role.has(Right::CallResidents),
             can_export: role.has(Right::ExportRegistry),
             c: pc.chrome,
             errors: extra.errors,
             notice: extra.notice,
             unmasked: extra.unmasked,
+            call: extra.call,
         }),
     )
 }
@@ -191,6 +197,7 @@ struct Extra {
     errors: Vec<(String, String)>,
     notice: Option<String>,
     unmasked: Option<(String, String)>,
+    call: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -364,6 +371,55 @@ pub async fn resident_unmask(
         StatusCode::OK,
         Extra {
             unmasked,
+            ..Extra::default()
+        },
+    )
+    .await
+}
+
+/// The phone alone, to call the person: for the medical group, who may not see ID numbers. The
+/// password again, and audited like an unmasking.
+pub async fn resident_call(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm { pc, form: f }: PageForm<UnmaskForm>,
+) -> Response {
+    let r = match resident_for_change(&state, &pc, Right::CallResidents, "resident.call", &id).await
+    {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let (t, rid) = (pc.t(), r.id);
+    if let Err(AppError::Invalid { field, code, .. }) =
+        reauthenticate(&state, &pc.caller, Some(&f.password)).await
+    {
+        let errors = vec![(format!("call.{field}"), t.invalid(&code))];
+        return resident_page(
+            &state,
+            pc,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Extra {
+                errors,
+                ..Extra::default()
+            },
+        )
+        .await;
+    }
+    let entry = pc
+        .caller
+        .actor()
+        .entry("resident.call", "resident", rid, String::new());
+    if let Err(e) = crate::db::audit::record(&state.db, &entry).await {
+        return PageError::new(t, e.into()).into_response();
+    }
+    resident_page(
+        &state,
+        pc,
+        &id,
+        StatusCode::OK,
+        Extra {
+            call: Some(r.phone.clone().unwrap_or_default()),
             ..Extra::default()
         },
     )
