@@ -89,11 +89,7 @@ impl Kind {
 /// ordinal, the resident 0 for a household's problem. `today` sets who is a child (no phone
 /// expected) and who is an adult. The SQL holds only integers and dates formatted here: no input.
 fn findings_sql(grids: &[i64], today: NaiveDate) -> String {
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let years_ago = |n: i32| {
         NaiveDate::from_ymd_opt(today.year() - n, today.month(), today.day().min(28))
             .unwrap_or(today)

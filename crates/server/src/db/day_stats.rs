@@ -46,11 +46,7 @@ pub async fn coverage(db: &super::Db, grids: &[i64], day: &str) -> StoreResult<V
     if grids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT g.code, g.name, s.residents, COALESCE((SELECT d.residents_checked FROM day_stats d \
          WHERE d.grid_id = g.id AND d.day = $1), 0) AS checked \

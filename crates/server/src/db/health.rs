@@ -276,11 +276,7 @@ pub async fn alerts(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let filter = format!("a.grid_id IN ({list}) AND ($1 = '' OR a.status = $1)");
     let items: Vec<Alert> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{ALERT_SELECT} WHERE {filter} ORDER BY a.id DESC {}",
@@ -371,11 +367,7 @@ pub async fn not_checked(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let left: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT s.grid_id, s.residents - COALESCE((SELECT d.residents_checked FROM day_stats d \
          WHERE d.grid_id = s.grid_id AND d.day = $1), 0) FROM grid_stats s \

@@ -192,11 +192,7 @@ pub async fn list(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let filter = format!("q.grid_id IN ({list}) AND ($1 = '' OR q.status = $1)");
     let s = status.map(|s| s.as_str()).unwrap_or("");
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -399,11 +395,7 @@ pub async fn due(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     // One probe of the (episode, day) index per active episode; on PostgreSQL `OFFSET 0` keeps it
     // from becoming an anti-join planned from statistics that lag the day's follow-ups.
     let probe = match db.backend {
@@ -457,11 +449,7 @@ pub async fn active_by_kind(db: &Db, grids: &[i64]) -> StoreResult<Vec<(String, 
     if grids.is_empty() {
         return Ok(Vec::new());
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT kind, COUNT(*) FROM quarantines WHERE grid_id IN ({list}) AND status = 'active' \
          GROUP BY kind ORDER BY kind"

@@ -184,11 +184,7 @@ pub async fn flags(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let filter = format!("f.grid_id IN ({list}) AND ($1 = '' OR f.status = $1)");
     let items = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{FLAG_SELECT} WHERE {filter} ORDER BY f.id DESC {}",

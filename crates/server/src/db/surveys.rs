@@ -37,11 +37,7 @@ pub async fn create(
             code: "unknown_unit",
         });
     }
-    let list = grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(grids);
     let parents: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT DISTINCT parent_id FROM org_units WHERE id IN ({list})"
     )))
@@ -216,12 +212,7 @@ pub struct Progress {
 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn progress(db: &Db, s: &Survey) -> StoreResult<Vec<Progress>> {
-    let list = s
-        .grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(&s.grids);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT g.id AS grid_id, g.code AS grid_code, \
          (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL) AS households, \
@@ -254,12 +245,7 @@ pub async fn households(
     limit: i64,
     offset: i64,
 ) -> StoreResult<(Vec<HouseholdStatus>, i64)> {
-    let list = s
-        .grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(&s.grids);
     let base = format!(
         "FROM households h JOIN org_units g ON g.id = h.grid_id \
          LEFT JOIN survey_visits v ON v.survey_id = $1 AND v.household_id = h.id \
@@ -290,12 +276,7 @@ pub async fn members(
     s: &Survey,
     household_id: i64,
 ) -> StoreResult<Vec<(i64, String, String, String)>> {
-    let list = s
-        .grids
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(&s.grids);
     let exists: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM households WHERE id = $1 AND deleted_at IS NULL AND grid_id IN ({list})"
     )))

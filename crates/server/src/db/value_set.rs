@@ -26,11 +26,7 @@ pub fn texts_in(backend: Backend, column: &str, param: usize) -> String {
 
 /// The value to bind for [`ints_in`].
 pub fn ints(backend: Backend, values: &[i64]) -> String {
-    let list = values
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = super::id_list(values);
     match backend {
         Backend::Postgres => format!("{{{list}}}"),
         Backend::Sqlite => format!("[{list}]"),

@@ -335,46 +335,7 @@ pub async fn resident_unmask(
     Path(id): Path<String>,
     PageForm { pc, form: f }: PageForm<UnmaskForm>,
 ) -> Response {
-    let r = match resident_for_change(&state, &pc, Right::Unmask, "resident.unmask", &id).await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
-    let (t, rid) = (pc.t(), r.id);
-    if let Err(AppError::Invalid { field, code, .. }) =
-        reauthenticate(&state, &pc.caller, Some(&f.password)).await
-    {
-        let errors = vec![(field, t.invalid(&code))];
-        return resident_page(
-            &state,
-            pc,
-            &id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Extra {
-                errors,
-                ..Extra::default()
-            },
-        )
-        .await;
-    }
-    let entry = pc
-        .caller
-        .actor()
-        .entry("resident.unmask", "resident", rid, String::new());
-    if let Err(e) = crate::db::audit::record(&state.db, &entry).await {
-        return PageError::new(t, e.into()).into_response();
-    }
-    let unmasked = Some((r.id_number.clone(), r.phone.clone().unwrap_or_default()));
-    resident_page(
-        &state,
-        pc,
-        &id,
-        StatusCode::OK,
-        Extra {
-            unmasked,
-            ..Extra::default()
-        },
-    )
-    .await
+    reveal(&state, pc, &id, &f.password, Reveal::Unmask).await
 }
 
 /// The phone alone, to call the person: for the medical group, who may not see ID numbers. The
@@ -384,20 +345,44 @@ pub async fn resident_call(
     Path(id): Path<String>,
     PageForm { pc, form: f }: PageForm<UnmaskForm>,
 ) -> Response {
-    let r = match resident_for_change(&state, &pc, Right::CallResidents, "resident.call", &id).await
-    {
+    reveal(&state, pc, &id, &f.password, Reveal::Call).await
+}
+
+/// What a re-authentication on the card shows.
+#[derive(Clone, Copy)]
+enum Reveal {
+    /// The full ID number and phone.
+    Unmask,
+    /// The phone only.
+    Call,
+}
+
+/// The card again with what was asked for, once the password is given again and the reveal is
+/// audited; a wrong password shows the card with the error on its form and reveals nothing.
+async fn reveal(
+    state: &AppState,
+    pc: PageCaller,
+    id: &str,
+    password: &str,
+    what: Reveal,
+) -> Response {
+    let (right, action, field) = match what {
+        Reveal::Unmask => (Right::Unmask, "resident.unmask", ""),
+        Reveal::Call => (Right::CallResidents, "resident.call", "call."),
+    };
+    let r = match resident_for_change(state, &pc, right, action, id).await {
         Ok(r) => r,
         Err(response) => return response,
     };
-    let (t, rid) = (pc.t(), r.id);
-    if let Err(AppError::Invalid { field, code, .. }) =
-        reauthenticate(&state, &pc.caller, Some(&f.password)).await
+    let t = pc.t();
+    if let Err(AppError::Invalid { field: f, code, .. }) =
+        reauthenticate(state, &pc.caller, Some(password)).await
     {
-        let errors = vec![(format!("call.{field}"), t.invalid(&code))];
+        let errors = vec![(format!("{field}{f}"), t.invalid(&code))];
         return resident_page(
-            &state,
+            state,
             pc,
-            &id,
+            id,
             StatusCode::UNPROCESSABLE_ENTITY,
             Extra {
                 errors,
@@ -409,21 +394,22 @@ pub async fn resident_call(
     let entry = pc
         .caller
         .actor()
-        .entry("resident.call", "resident", rid, String::new());
+        .entry(action, "resident", r.id, String::new());
     if let Err(e) = crate::db::audit::record(&state.db, &entry).await {
         return PageError::new(t, e.into()).into_response();
     }
-    resident_page(
-        &state,
-        pc,
-        &id,
-        StatusCode::OK,
-        Extra {
-            call: Some(r.phone.clone().unwrap_or_default()),
+    let phone = r.phone.clone().unwrap_or_default();
+    let extra = match what {
+        Reveal::Unmask => Extra {
+            unmasked: Some((r.id_number.clone(), phone)),
             ..Extra::default()
         },
-    )
-    .await
+        Reveal::Call => Extra {
+            call: Some(phone),
+            ..Extra::default()
+        },
+    };
+    resident_page(state, pc, id, StatusCode::OK, extra).await
 }
 
 #[derive(askama::Template)]
