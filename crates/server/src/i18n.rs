@@ -189,6 +189,35 @@ impl Tr {
         }
     }
 
+    /// Tags as a person types them, by their words (独居老人, "Elderly living alone") or by their
+    /// code: separated by commas (or 、) when there are any, since English words hold spaces, else
+    /// by spaces. The known ones become their codes; a community's own tags stay as written.
+    pub fn tags_typed(typed: &str) -> Vec<String> {
+        let comma = |c: char| matches!(c, ',' | '，' | '、');
+        let words: Vec<&str> = if typed.contains(comma) {
+            typed.split(comma).map(str::trim).collect()
+        } else {
+            typed.split_whitespace().collect()
+        };
+        words
+            .into_iter()
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                shouhu_domain::tags::KNOWN
+                    .iter()
+                    .find(|code| {
+                        let key = format!("tag.{code}");
+                        **code == w
+                            || ZH.get(key.as_str()) == Some(&w)
+                            || EN
+                                .get(key.as_str())
+                                .is_some_and(|l| l.eq_ignore_ascii_case(w))
+                    })
+                    .map_or_else(|| w.to_string(), |code| code.to_string())
+            })
+            .collect()
+    }
+
     /// A refusal's message in words a worker understands: by code, else by field, else generic.
     pub fn invalid(&self, code: &str) -> String {
         let key = format!("invalid.{code}");
@@ -217,6 +246,24 @@ mod tests {
             Tr::new(Lang::En).action("resident.unmask"),
             "resident · unmask"
         );
+    }
+
+    #[test]
+    fn tags_are_typed_in_words() {
+        assert_eq!(
+            Tr::tags_typed("独居老人 慢性病  低保 elderly_no_family"),
+            [
+                "elderly_alone",
+                "chronic_illness",
+                "低保",
+                "elderly_no_family"
+            ]
+        );
+        assert_eq!(
+            Tr::tags_typed("Elderly living alone, disabled、独居老人，低保"),
+            ["elderly_alone", "disabled", "elderly_alone", "低保"]
+        );
+        assert!(Tr::tags_typed("  ").is_empty());
     }
 
     #[test]

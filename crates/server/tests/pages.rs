@@ -101,7 +101,8 @@ async fn a_resident_is_corrected_in_the_page_and_bad_input_is_named() {
             ("emergency_contact_name", String::new()),
             ("phone", "12345".into()),
             ("emergency_contact_phone", String::new()),
-            ("tags", "elderly_alone".into()),
+            // Typed in words, as the hint says: known tags by their Chinese names, a community's own.
+            ("tags", "独居老人 慢性病 低保".into()),
             ("note", "腿脚不便，需送菜上门".into()),
         ];
         let bad = c
@@ -132,6 +133,19 @@ async fn a_resident_is_corrected_in_the_page_and_bad_input_is_named() {
             card.contains("腿脚不便，需送菜上门")
                 && card.contains("独居老人")
                 && card.contains("已保存")
+        );
+        let tags: String = sqlx::query_scalar("SELECT tags FROM residents WHERE id = $1")
+            .bind(id.parse::<i64>().unwrap())
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            tags, "chronic_illness,elderly_alone,低保",
+            "known tags kept by their codes"
+        );
+        assert!(
+            card.contains("name=\"tags\" value=\"慢性病 独居老人 低保\""),
+            "and offered for editing in words"
         );
         // Without the page's token the same form is refused.
         form[0].1 = "forged".into();

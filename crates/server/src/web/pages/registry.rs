@@ -9,6 +9,7 @@ use shouhu_domain::Right;
 use super::{Chrome, PageCaller, PageError, PageForm, html, page};
 use crate::db::registry::{self, Search};
 use crate::db::units;
+use crate::i18n::Tr;
 use crate::service::households::{HouseholdView, NewHouseholdBody, household_view};
 use crate::service::paging::Paging;
 use crate::service::residents::{
@@ -177,7 +178,16 @@ async fn resident_page(
     html(
         status,
         askama::Template::render(&ResidentPage {
-            tags_text: v.tags.join(" "),
+            // In words, as the hint asks them typed: a comma between, which English labels need.
+            tags_text: v
+                .tags
+                .iter()
+                .map(|g| t.tag(g))
+                .collect::<Vec<_>>()
+                .join(match t.lang {
+                    crate::i18n::Lang::Zh => " ",
+                    crate::i18n::Lang::En => ", ",
+                }),
             r: v,
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
@@ -271,7 +281,7 @@ pub async fn resident_save(
         id_number: Some(f.id_number),
         phone: Some(f.phone),
         relation: Some(f.relation),
-        tags: Some(f.tags.split_whitespace().map(str::to_string).collect()),
+        tags: Some(Tr::tags_typed(&f.tags)),
         family_contacts: None,
         emergency_contact_name: Some(f.emergency_contact_name),
         emergency_contact_phone: Some(f.emergency_contact_phone),
@@ -553,7 +563,7 @@ pub async fn add_member(
         id_number: f.id_number,
         phone: Some(f.phone),
         relation: f.relation,
-        tags: f.tags.split_whitespace().map(str::to_string).collect(),
+        tags: Tr::tags_typed(&f.tags),
         family_contacts: Vec::new(),
         emergency_contact_name: String::new(),
         emergency_contact_phone: None,
