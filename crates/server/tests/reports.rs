@@ -546,6 +546,10 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
         assert_eq!(r.status(), 303);
         let page = html(&leader, &app, &format!("/reports?unit={NANQUAN}")).await;
         assert!(page.contains("data-status=\"submitted\"") && page.contains("无异常"));
+        assert!(
+            page.contains("徐刚 · ") && !page.contains("nanquan-leader · "),
+            "submitted by the person's name, not the account's"
+        );
         let home = html(&leader, &app, "/").await;
         assert!(!home.contains("data-status=\"missing\""), "no longer due");
         // A second submission without a reason is refused and changes nothing.

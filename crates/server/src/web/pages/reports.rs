@@ -70,6 +70,8 @@ struct ReportsPage {
     board: Option<Completeness>,
     done: String,
     submitted_at: String,
+    /// Who submitted it, by the name people know them by.
+    submitted_by: Option<String>,
 }
 
 pub async fn reports_page(
@@ -134,6 +136,18 @@ pub async fn reports_page(
                 .to_string()
         })
         .unwrap_or_default();
+    let submitted_by = match r.submitted_by.as_deref() {
+        Some(username) => Some(
+            crate::db::accounts::find_by_username(&state.db, username)
+                .await
+                .ok()
+                .flatten()
+                .map(|(user, _)| user.display_name)
+                .filter(|name| !name.trim().is_empty())
+                .unwrap_or_else(|| username.to_string()),
+        ),
+        None => None,
+    };
     page(&ReportsPage {
         compared: COMPARED
             .iter()
@@ -160,6 +174,7 @@ pub async fn reports_page(
         board,
         done,
         submitted_at,
+        submitted_by,
         c: pc.chrome,
         units,
         unit: u.code.clone(),
