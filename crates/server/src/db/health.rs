@@ -377,14 +377,10 @@ pub async fn not_checked(
     .fetch_all(&db.pool)
     .await?;
     let total: i64 = left.iter().map(|(_, n)| (*n).max(0)).sum();
-    // Each resident of the page is one probe of the (grid, day, resident) index. On PostgreSQL
-    // `OFFSET 0` keeps the check from becoming an anti-join, which a plan made while the day's
-    // checks were few (statistics lag the morning's rounds) ran as a nested loop over all of the
-    // grid's checks for every resident: 7,411 rows compared for a page of twenty at mid-day.
-    let probe = match db.backend {
-        super::Backend::Postgres => " OFFSET 0",
-        super::Backend::Sqlite => "",
-    };
+    // Each resident of the page is one probe of the (grid, day, resident) index. As an anti-join
+    // planned while the day's checks were few it ran as a nested loop over all of the grid's
+    // checks for every resident: 7,411 rows compared for a page of twenty at mid-day.
+    let probe = super::probe_each(db.backend);
     let mut items = Vec::new();
     let mut skip = offset;
     for (g, n) in left {

@@ -266,6 +266,17 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// The end of a correlated `EXISTS` / `NOT EXISTS` subquery that must stay one index probe per
+/// outer row: on PostgreSQL `OFFSET 0` keeps the planner from turning it into a (anti-)join,
+/// which it would plan from statistics that lag a table filling up during the day. SQLite always
+/// probes (and refuses `OFFSET` without `LIMIT`).
+pub(crate) fn probe_each(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => " OFFSET 0",
+        Backend::Sqlite => "",
+    }
+}
+
 pub fn limit_offset(limit: i64, offset: i64) -> String {
     format!("LIMIT {} OFFSET {}", limit.max(0), offset.max(0))
 }

@@ -396,12 +396,8 @@ pub async fn due(
         return Ok((Vec::new(), 0));
     }
     let list = super::id_list(grids);
-    // One probe of the (episode, day) index per active episode; on PostgreSQL `OFFSET 0` keeps it
-    // from becoming an anti-join planned from statistics that lag the day's follow-ups.
-    let probe = match db.backend {
-        super::Backend::Postgres => " OFFSET 0",
-        super::Backend::Sqlite => "",
-    };
+    // One probe of the (episode, day) index per active episode.
+    let probe = super::probe_each(db.backend);
     let filter = format!(
         "q.grid_id IN ({list}) AND q.status = 'active' AND NOT EXISTS (SELECT 1 FROM follow_ups f \
          WHERE f.quarantine_id = q.id AND f.day = $1{probe})"
