@@ -36,6 +36,85 @@ impl Gate<'_> {
     }
 }
 
+/// A resident's fever at the gate is a fever reading of the day like one taken at the door: the
+/// report's fevers and its fever refusals then tell the same story, and the alert shows the
+/// temperature the guard measured.
+#[tokio::test]
+async fn a_fever_at_the_gate_counts_as_a_reading_and_the_alert_shows_its_temperature() {
+    const NANQUAN: &str = "650203002005";
+    for app in common::each_demo_app().await {
+        let leader = app.login("nanquan-leader").await;
+        let guard = app.login("nanquan-gate-east").await;
+        let (_, gates) = app.get(&guard, "/api/v1/gates").await;
+        let g = Gate {
+            app: &app,
+            guard,
+            gate: gates["items"][0]["id"].as_i64().unwrap(),
+        };
+        let figures = |key: &'static str| {
+            let (app, leader) = (&app, leader.clone());
+            async move {
+                let (s, r) = app
+                    .get(
+                        &leader,
+                        &format!("/api/v1/reports/daily?unit={NANQUAN}&date={}", day(0)),
+                    )
+                    .await;
+                assert_eq!(s, 200, "{r}");
+                r["figures"][key].as_i64().unwrap()
+            }
+        };
+        let (fevers, refused, checks) = (
+            figures("fevers").await,
+            figures("refused_fever").await,
+            figures("health_checks").await,
+        );
+        let (_, res) = app.get(&leader, "/api/v1/residents?per_page=5").await;
+        let person = &res["items"][0];
+        let (_, pass) = app
+            .get(
+                &leader,
+                &format!("/api/v1/households/{}/pass", person["household_id"]),
+            )
+            .await;
+        let code = pass["code"].as_str().unwrap();
+        // Refused twice (the person tries again); the retried first scan adds nothing.
+        assert_eq!(g.scan(code, "in", 38.6, "f1").await.1["reason"], "fever");
+        assert_eq!(g.scan(code, "in", 38.2, "f2").await.1["reason"], "fever");
+        assert_eq!(g.scan(code, "in", 38.6, "f1").await.1["reason"], "fever");
+        assert_eq!(figures("fevers").await, fevers + 2, "{}", app.db.name());
+        assert_eq!(figures("refused_fever").await, refused + 2);
+        assert_eq!(figures("health_checks").await, checks + 2);
+        // Against a direct count of the day's readings and the gate's refusals.
+        let direct: (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT (SELECT COUNT(*) FROM health_checks WHERE fever = 1 AND source = 'gate' AND day = '{d}'), \
+                    (SELECT COUNT(*) FROM gate_scans WHERE reason = 'fever' AND day = '{d}')",
+            d = day(0)
+        )))
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(direct, (2, 2), "{}", app.db.name());
+        // One alert for the person, showing the first temperature measured.
+        let medical = app.login("nanquan-medical").await;
+        let (_, open) = app.get(&medical, "/api/v1/alerts?status=open").await;
+        let gate_alerts: Vec<&Value> = open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["reason"] == "fever at the gate")
+            .collect();
+        assert_eq!(gate_alerts.len(), 1, "{open}");
+        assert_eq!(gate_alerts[0]["temperature"], 38.6, "{open}");
+        let household: i64 = sqlx::query_scalar("SELECT household_id FROM residents WHERE id = $1")
+            .bind(gate_alerts[0]["resident_id"].as_i64().unwrap())
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(Some(household), person["household_id"].as_i64());
+    }
+}
+
 #[tokio::test]
 async fn the_gate_applies_each_rule_and_logs_every_scan() {
     for app in common::each_demo_app().await {

@@ -174,7 +174,7 @@ pub struct AlertView {
     pub id: i64,
     pub grid_code: String,
     pub resident_id: i64,
-    /// Masked.
+    /// As the caller's role may see it (see `Names`).
     pub resident_name: String,
     pub address: String,
     /// fever, and/or the symptoms.

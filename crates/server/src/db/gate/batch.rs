@@ -406,9 +406,17 @@ impl Batch<'_, '_> {
             &kind,
         );
         if reason == Some("fever")
-            && let Some(h) = who.household_id
+            && let (Some(h), Some(temperature)) = (who.household_id, it.scan.temperature)
         {
-            fever_alert(tx, h, who.resident_id, t).await?;
+            let fever = GateFever {
+                household: h,
+                resident: who.resident_id,
+                guard: it.user_id,
+                scan_id: id,
+                day: &it.when.day,
+                temperature,
+            };
+            fever.record(tx, t).await?;
         }
         Ok((
             Scanned {
@@ -432,25 +440,61 @@ fn reused() -> StoreError {
     }
 }
 
-/// An alert for the person with the fever, or the household's head when the pass does not say who.
-async fn fever_alert(
-    tx: &mut Tx,
+/// A resident's fever at the gate: kept as that person's health check of the day (source `gate`,
+/// the temperature as measured), so it counts in the day's fevers and checks like one taken at the
+/// door, and the alert it opens shows it. The person is the pass's, or the household's head when
+/// the pass does not say who. A visitor's fever is a refusal only: a visitor is no one's resident.
+struct GateFever<'a> {
     household: i64,
     resident: Option<i64>,
-    t: i64,
-) -> StoreResult<()> {
-    let person: Option<i64> = match resident {
-        Some(r) => Some(r),
-        None => sqlx::query_scalar(
-            "SELECT COALESCE(head_resident_id, (SELECT MIN(r.id) FROM residents r \
-             WHERE r.household_id = households.id AND r.deleted_at IS NULL)) FROM households WHERE id = $1",
+    guard: i64,
+    scan_id: i64,
+    day: &'a str,
+    temperature: Temperature,
+}
+
+impl GateFever<'_> {
+    async fn record(&self, tx: &mut Tx, t: i64) -> StoreResult<()> {
+        let person: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT r.id, r.grid_id FROM residents r WHERE r.deleted_at IS NULL AND r.id = \
+             COALESCE($1, (SELECT COALESCE(h.head_resident_id, (SELECT MIN(m.id) FROM residents m \
+             WHERE m.household_id = h.id AND m.deleted_at IS NULL)) FROM households h WHERE h.id = $2))",
         )
-        .bind(household)
+        .bind(self.resident)
+        .bind(self.household)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some((resident, grid)) = person else {
+            return Ok(());
+        };
+        let earlier_today: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM health_checks WHERE grid_id = $1 AND day = $2 AND resident_id = $3",
+        )
+        .bind(grid)
+        .bind(self.day)
+        .bind(resident)
         .fetch_one(&mut **tx)
-        .await?,
-    };
-    if let Some(r) = person {
-        crate::db::health::open_alert_once(tx, r, None, "fever at the gate", t).await?;
+        .await?;
+        crate::db::day_stats::add(tx, grid, self.day, 1, i64::from(earlier_today == 0), 1).await?;
+        // The scan's own id keys the check: a replayed scan never reaches here, and the key
+        // cannot meet one a recorder chose (theirs come from the client).
+        let key = format!("gate-scan:{}", self.scan_id);
+        let check: i64 = sqlx::query_scalar(
+            "INSERT INTO health_checks (resident_id, grid_id, household_id, temperature_tenths, \
+             symptoms, source, fever, day, checked_at, recorded_by, idempotency_key, request_hash) \
+             SELECT r.id, r.grid_id, r.household_id, $2, '', 'gate', 1, $3, $4, $5, $6, $6 \
+             FROM residents r WHERE r.id = $1 RETURNING id",
+        )
+        .bind(resident)
+        .bind(self.temperature.tenths())
+        .bind(self.day)
+        .bind(t)
+        .bind(self.guard)
+        .bind(&key)
+        .fetch_one(&mut **tx)
+        .await?;
+        crate::db::health::open_alert_once(tx, resident, Some(check), "fever at the gate", t)
+            .await?;
+        Ok(())
     }
-    Ok(())
 }
