@@ -13,3 +13,12 @@ document.addEventListener("click", function (e) {
     window.print();
   }
 });
+// A page of readings shown again by Back from the browser's memory is a picture of the list as it
+// was: the people recorded since are still in it, with what was typed. Such a page is fetched
+// afresh (its fields are never restored: autocomplete is off), so that no reading lands on anyone
+// by a list that has shifted.
+window.addEventListener("pageshow", function (e) {
+  if (e.persisted && document.querySelector("form[data-fresh]")) {
+    window.location.reload();
+  }
+});

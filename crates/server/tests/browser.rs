@@ -176,7 +176,7 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
     let (_driver, driver_url) = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
     let client = chromium(&driver_url, &profile).await;
-    let typed = r#"return [...document.querySelectorAll('form[action="/health/check"] input[name=temperature]')]
+    let typed = r#"return [...document.querySelectorAll('#round-form input[inputmode]')]
         .filter(i => i.value !== '').length;"#;
     let result = async {
         client.set_window_size(360, 640).await?;
@@ -198,7 +198,16 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
         for (width, line) in boxes {
             assert!(width < 40.0 && line < 60.0, "a box {width} px wide on a line {line} px high");
         }
-        client.goto(&app.url("/health")).await?;
+        // The round: the leader picks a grid, then a building.
+        client.goto(&app.url("/health/round")).await?;
+        client.find(Locator::Css("#round-grids a")).await?.click().await?;
+        client
+            .wait()
+            .for_element(Locator::Css("#round-buildings a + a"))
+            .await?
+            .click()
+            .await?;
+        client.wait().for_element(Locator::Css("#round-form .reading")).await?;
         screenshot(&client, "health-round-360").await?;
         // The leader's menu, the longest, is one row on a phone: the page starts on the first screen.
         let menu = client
@@ -215,37 +224,34 @@ async fn a_typed_temperature_is_never_restored_onto_another_person() {
             )
             .await?;
         assert_eq!(overflow, serde_json::json!(true), "the page itself does not scroll sideways");
-        let first = client
-            .find(Locator::Css(r#"form[action="/health/check"]"#))
-            .await?;
-        let who = first
-            .find(Locator::Css("input[name=resident_id]"))
-            .await?
-            .prop("value")
-            .await?;
+        let first = client.find(Locator::Css("#round-form .reading")).await?;
+        let who = first.attr("data-resident").await?.unwrap_or_default();
         first
-            .find(Locator::Css("input[name=temperature]"))
+            .find(Locator::Css("input[inputmode]"))
             .await?
             .send_keys("36.6")
             .await?;
-        first.find(Locator::Css("button")).await?.click().await?;
-        // Recorded: the person has left the list.
-        let gone = format!(r#"form[action="/health/check"] input[name=resident_id][value="{}"]"#, who.clone().unwrap_or_default());
+        client.find(Locator::Css("#round-submit")).await?.click().await?;
+        // Recorded: the page says so and the person has left the list.
+        client.wait().for_element(Locator::Css("#round-saved")).await?;
+        let gone = format!(r#".reading[data-resident="{who}"]"#);
+        assert!(client.find_all(Locator::Css(&gone)).await?.is_empty(), "recorded");
+        // Back: the list is fetched afresh (the recorded person gone), never a picture of the old
+        // one with the reading still typed in.
+        client.back().await?;
+        let fresh = format!(
+            "return document.readyState === 'complete' && !!document.querySelector('#round-form') \
+             && !document.querySelector('{gone}');"
+        );
+        let mut shown_fresh = false;
         for _ in 0..100 {
-            if client.find_all(Locator::Css(&gone)).await?.is_empty() {
+            if client.execute(&fresh, vec![]).await.ok() == Some(serde_json::json!(true)) {
+                shown_fresh = true;
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        assert!(client.find_all(Locator::Css(&gone)).await?.is_empty(), "recorded");
-        client.back().await?;
-        client
-            .wait()
-            .for_element(Locator::Css(r#"form[action="/health/check"]"#))
-            .await?;
-        client
-            .execute("return document.readyState", vec![])
-            .await?;
+        assert!(shown_fresh, "Back shows the list as it is now");
         let restored = client.execute(typed, vec![]).await?;
         assert_eq!(restored, serde_json::json!(0), "no reading restored onto anyone");
         Ok::<(), fantoccini::error::CmdError>(())

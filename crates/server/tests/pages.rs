@@ -556,7 +556,7 @@ async fn every_form_refuses_a_forged_or_missing_token() {
             "/reports/submit",
             "/reports/return",
             "/gate/rules",
-            "/health/check",
+            "/health/round",
             "/alerts/1/close",
             "/risk-flags/1",
             "/quarantines/1/follow-up",
@@ -643,7 +643,7 @@ async fn a_temperature_round_takes_a_comma_and_names_the_range() {
     for app in common::each_demo_app().await {
         let c = sign_in(&app, "nanquan-grid1").await;
         let page = c
-            .get(app.url("/health"))
+            .get(app.url("/health/round"))
             .send()
             .await
             .unwrap()
@@ -655,45 +655,43 @@ async fn a_temperature_round_takes_a_comma_and_names_the_range() {
             let at = html.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
             html[at..].split('"').next().unwrap().to_string()
         };
-        let who = value_of(&page, "resident_id");
-        let key = value_of(&page, "key");
+        let at = page.find("data-resident=\"").unwrap() + 15;
+        let who = page[at..].split('"').next().unwrap().to_string();
+        let (key, grid) = (value_of(&page, "key"), value_of(&page, "grid"));
         // The worker reads the registry: the round names people as the residents list does.
-        let round = &page[page.find("id=\"unchecked\"").unwrap()..];
-        assert!(
-            round.contains("<strong>") && !round.contains("*</strong>"),
-            "names in full"
-        );
+        let round = &page[page.find("id=\"round-form\"").unwrap()..];
+        assert!(round.contains("<label for=\"t"), "{round}");
+        assert!(!round.contains("*</label>"), "names in full");
         let checks = || async {
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM health_checks")
                 .fetch_one(&app.db.db.pool)
                 .await
                 .unwrap()
         };
-        let r = c
-            .post(app.url("/health/check"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("resident_id", &who),
-                ("key", &key),
-                ("temperature", "365"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let field = format!("t{who}");
+        let send = |typed: &'static str| {
+            let (c, csrf, key, grid, field) = (&c, &csrf, &key, &grid, &field);
+            let url = app.url("/health/round");
+            async move {
+                c.post(url)
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("key", key),
+                        ("grid", grid),
+                        (field.as_str(), typed),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let r = send("365").await;
+        assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
         assert!(html.contains("34.0 至 43.0"), "the range in words");
+        assert!(html.contains("value=\"365\""), "what was typed is kept");
         assert_eq!(checks().await, 0);
-        let r = c
-            .post(app.url("/health/check"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("resident_id", &who),
-                ("key", &key),
-                ("temperature", "36,8"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let r = send("36,8").await;
         assert_eq!(r.status(), 303);
         let kept: i64 = sqlx::query_scalar("SELECT temperature_tenths FROM health_checks")
             .fetch_one(&app.db.db.pool)

@@ -113,19 +113,19 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
             !health[health.find("id=\"due\"").unwrap()..].contains("/follow-up\""),
             "done for today"
         );
-        // A quick temperature on the page, with a fever: an alert for the medical group.
-        let at = health.find("id=\"unchecked\"").unwrap();
-        let id_at = health[at..].find("name=\"resident_id\" value=\"").unwrap() + at + 26;
-        let resident: String = health[id_at..].split('"').next().unwrap().to_string();
-        let key_at = health[at..].find("name=\"key\" value=\"").unwrap() + at + 18;
-        let key: String = health[key_at..].split('"').next().unwrap().to_string();
+        // A temperature of the round, with a fever: an alert for the medical group.
+        let round = html(&worker, &app, "/health/round").await;
+        let at = round.find("data-resident=\"").unwrap() + 15;
+        let resident: String = round[at..].split('"').next().unwrap().to_string();
+        let key_at = round.find("name=\"key\" value=\"").unwrap() + 18;
+        let key: String = round[key_at..].split('"').next().unwrap().to_string();
+        let field = format!("t{resident}");
         for _ in 0..2 {
             let r = worker
-                .post(app.url("/health/check"))
+                .post(app.url("/health/round"))
                 .form(&[
-                    ("csrf", common::csrf_of(&health).as_str()),
-                    ("resident_id", resident.as_str()),
-                    ("temperature", "38.2"),
+                    ("csrf", common::csrf_of(&round).as_str()),
+                    (field.as_str(), "38.2"),
                     ("key", key.as_str()),
                 ])
                 .send()

@@ -184,11 +184,7 @@ pub async fn record_in(
     .await?;
     let mut alert_id = None;
     if fever || !c.symptoms.is_empty() {
-        let reason = match (fever, c.symptoms.is_empty()) {
-            (true, true) => "fever".to_string(),
-            (true, false) => format!("fever,{}", c.symptoms.join(",")),
-            (false, _) => c.symptoms.join(","),
-        };
+        let reason = alert_reason(fever, &c.symptoms);
         alert_id = open_alert_once(tx, c.resident_id, Some(id), &reason, t).await?;
     }
     Ok(Recorded {
@@ -207,6 +203,16 @@ pub async fn record_in(
         },
         replay: false,
     })
+}
+
+/// Why a reading alerts: `fever`, and/or its symptoms (`fever,cough`), the same from one check or
+/// a batch (a batch once kept only the fever, and the cough was lost to the medical group).
+fn alert_reason(fever: bool, symptoms: &[String]) -> String {
+    match (fever, symptoms.is_empty()) {
+        (true, true) => "fever".to_string(),
+        (true, false) => format!("fever,{}", symptoms.join(",")),
+        (false, _) => symptoms.join(","),
+    }
 }
 
 /// Opens an alert for the resident's community medical group unless one is already open for them:
@@ -367,16 +373,8 @@ pub async fn not_checked(
     if grids.is_empty() {
         return Ok((Vec::new(), 0));
     }
-    let list = super::id_list(grids);
-    let left: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT s.grid_id, s.residents - COALESCE((SELECT d.residents_checked FROM day_stats d \
-         WHERE d.grid_id = s.grid_id AND d.day = $1), 0) FROM grid_stats s \
-         WHERE s.grid_id IN ({list}) ORDER BY s.grid_id"
-    )))
-    .bind(day)
-    .fetch_all(&db.pool)
-    .await?;
-    let total: i64 = left.iter().map(|(_, n)| (*n).max(0)).sum();
+    let left = super::rounds::grids_left(db, grids, day).await?;
+    let total: i64 = left.iter().map(|(_, n)| *n).sum();
     // Each resident of the page is one probe of the (grid, day, resident) index. As an anti-join
     // planned while the day's checks were few it ran as a nested loop over all of the grid's
     // checks for every resident: 7,411 rows compared for a page of twenty at mid-day.
@@ -547,11 +545,7 @@ async fn record_batch_once(
     let mut alert_of: HashMap<i64, i64> = HashMap::new();
     for i in alerting {
         let c = &items[i];
-        let reason = if c.temperature.is_fever() {
-            "fever".to_string()
-        } else {
-            c.symptoms.join(",")
-        };
+        let reason = alert_reason(c.temperature.is_fever(), &c.symptoms);
         let check_id = new_ids.get(&c.idempotency_key).copied();
         if let Some(id) = open_alert_once(&mut tx, c.resident_id, check_id, &reason, t).await? {
             alert_of.insert(c.resident_id, id);

@@ -28,6 +28,7 @@ pub mod registry;
 pub mod report_stats;
 pub mod reports;
 pub mod risk;
+pub mod rounds;
 pub mod scope;
 pub mod state_changes;
 pub mod surveys;

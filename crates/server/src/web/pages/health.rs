@@ -25,10 +25,7 @@ struct HealthPage {
     alerts: Vec<AlertView>,
     flags: Vec<FlagView>,
     due: Vec<(QuarantineView, bool)>,
-    unchecked: Vec<(i64, String, String)>,
     unchecked_total: i64,
-    /// A fresh key for each quick check form, so that a double tap records once.
-    key: String,
     error: Option<String>,
 }
 
@@ -50,18 +47,16 @@ async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Resp
             0,
         )
         .await?;
-        let (unchecked, total) =
-            health::not_checked(&state.db, &grids, &today.to_string(), 30, 0).await?;
-        Ok::<_, crate::db::StoreError>((alerts, flags, due, unchecked, total))
+        let left = crate::db::rounds::grids_left(&state.db, &grids, &today.to_string()).await?;
+        let total: i64 = left.iter().map(|(_, n)| n).sum();
+        Ok::<_, crate::db::StoreError>((alerts, flags, due, total))
     }
     .await;
-    let (alerts, flags, due, unchecked, unchecked_total) = match loaded {
+    let (alerts, flags, due, unchecked_total) = match loaded {
         Ok(x) => x,
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
     let names = pc.caller.names();
-    let mut raw = [0u8; 12];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
     page(&HealthPage {
         can_record: role.has(Right::RecordHealth),
         can_close: role.has(Right::HandleAlerts),
@@ -72,12 +67,7 @@ async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Resp
             .iter()
             .map(|(q, o)| (quarantine_view(q, names), *o))
             .collect(),
-        unchecked: unchecked
-            .into_iter()
-            .map(|(id, _, name, address)| (id, names.show(&name), address))
-            .collect(),
         unchecked_total,
-        key: hex::encode(raw),
         error,
         c: pc.chrome,
     })
@@ -116,45 +106,6 @@ fn parse_typed_reading(typed: &str) -> Result<(Temperature, Vec<String>), AppErr
     let t = Temperature::parse(typed)
         .map_err(|e| AppError::invalid("temperature", "temperature_out_of_range", e.to_string()))?;
     parse_reading(t.celsius(), &[])
-}
-
-#[derive(Deserialize)]
-pub struct CheckForm {
-    resident_id: String,
-    temperature: String,
-    key: String,
-}
-
-pub async fn quick_check(
-    State(state): State<AppState>,
-    PageForm { pc, form: f }: PageForm<CheckForm>,
-) -> Response {
-    let r = async {
-        pc.caller
-            .require(&state, Right::RecordHealth, "health_check.create")
-            .await?;
-        let (temperature, symptoms) = parse_typed_reading(&f.temperature)?;
-        let resident_id = validate::path_id(&f.resident_id)?;
-        let key = validate::text("key", &format!("page-{}-{resident_id}", f.key), 100, true)?;
-        let c = health::NewCheck {
-            resident_id,
-            temperature,
-            symptoms,
-            source: "door".into(),
-            request_hash: format!("{resident_id}:{}", temperature.tenths()),
-            idempotency_key: key,
-        };
-        health::record(
-            &state.db,
-            &pc.caller.scope(),
-            &state.settings.today().to_string(),
-            &c,
-        )
-        .await?;
-        Ok(())
-    }
-    .await;
-    done(&state, pc, r).await
 }
 
 #[derive(Deserialize)]

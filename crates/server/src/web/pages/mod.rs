@@ -12,6 +12,7 @@ mod home;
 mod registry;
 mod reports;
 mod restore;
+mod rounds;
 mod sheets;
 mod staff;
 mod surveys;
@@ -307,7 +308,10 @@ fn pages() -> Router<AppState> {
         .route("/gate/rules", get(gate::rules_page).post(gate::save_rules))
         .route("/gate/log", get(gate::log_page))
         .route("/health", get(health::health_page))
-        .route("/health/check", post(health::quick_check))
+        .route(
+            "/health/round",
+            get(rounds::round_page).post(rounds::record_round),
+        )
         .route("/alerts/{id}/close", post(health::close_alert))
         .route("/risk-flags/{id}", post(health::decide_flag))
         .route("/quarantines/{id}/follow-up", post(health::follow_up))
