@@ -21,11 +21,13 @@ pub enum AppError {
     Throttled,
     UnsupportedMediaType,
     PayloadTooLarge,
-    /// Input refused: field name, stable code, message.
+    /// Input refused: field name, stable code, message — the first fault; `more` holds the
+    /// others of the same request, so that a form can mark every field at fault at once.
     Invalid {
         field: String,
         code: String,
         message: String,
+        more: Vec<Fault>,
     },
     /// The database could not be reached (down, restarting, every connection busy for the
     /// pool's whole wait): worth trying again shortly, unlike an internal error.
@@ -41,6 +43,64 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
+    /// Refused input: every field at fault, the first (`field`) included.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Fault>,
+}
+
+/// One field at fault in refused input.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Fault {
+    pub field: String,
+    /// Stable snake_case code, e.g. `required`, `invalid_id_number`.
+    pub code: String,
+    pub message: String,
+}
+
+/// The faults of a request gathered field by field, so that all of them are answered at once
+/// rather than the first alone.
+#[derive(Debug, Default)]
+pub struct Faults(Vec<Fault>);
+
+impl Faults {
+    /// The value of a check that passed, or `None` with its faults noted; an error that is not
+    /// about the input (the database, the caller's rights) is returned as is.
+    pub fn take<T>(&mut self, checked: Result<T, AppError>) -> Result<Option<T>, AppError> {
+        match checked {
+            Ok(v) => Ok(Some(v)),
+            Err(e @ AppError::Invalid { .. }) => {
+                self.0.extend(e.faults());
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn add(&mut self, field: &str, code: &str, message: impl Into<String>) {
+        self.0.push(Fault {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// All the faults as one error (the first leading), or `Ok` when there are none.
+    pub fn into_result(self) -> Result<(), AppError> {
+        let mut all = self.0.into_iter();
+        match all.next() {
+            None => Ok(()),
+            Some(first) => Err(AppError::Invalid {
+                field: first.field,
+                code: first.code,
+                message: first.message,
+                more: all.collect(),
+            }),
+        }
+    }
 }
 
 impl AppError {
@@ -53,6 +113,26 @@ impl AppError {
             field: field.into(),
             code: code.into(),
             message: message.into(),
+            more: Vec::new(),
+        }
+    }
+
+    /// Every field at fault of refused input, the first first; none for other errors.
+    pub fn faults(&self) -> Vec<Fault> {
+        match self {
+            AppError::Invalid {
+                field,
+                code,
+                message,
+                more,
+            } => std::iter::once(Fault {
+                field: field.clone(),
+                code: code.clone(),
+                message: message.clone(),
+            })
+            .chain(more.iter().cloned())
+            .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -96,6 +176,7 @@ impl AppError {
                 field,
                 code,
                 message,
+                ..
             } => (code.as_str(), Some(field.clone()), message.clone()),
             AppError::Unavailable(_) => (
                 "unavailable",
@@ -112,6 +193,7 @@ impl AppError {
             error: error.to_string(),
             field,
             message,
+            errors: self.faults(),
         }
     }
 }

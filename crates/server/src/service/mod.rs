@@ -10,6 +10,7 @@ pub mod error;
 pub mod gate_log;
 pub mod health;
 pub mod households;
+pub mod observation;
 pub mod paging;
 pub mod quarantine;
 pub mod reports;

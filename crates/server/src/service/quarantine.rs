@@ -2,9 +2,13 @@
 //! views and operations shared by the API (`web::api::quarantine`, which adds the handlers) and the
 //! pages.
 
-use crate::db::quarantine::Quarantine;
-use crate::service::caller::Names;
+use crate::db::quarantine::{self, NewQuarantine, Quarantine};
+use crate::service::AppState;
+use crate::service::caller::{Caller, Names};
+use crate::service::error::{ApiResult, AppError, Faults};
+use crate::service::validate::{self, date};
 use serde::{Deserialize, Serialize};
+use shouhu_domain::{QuarantineKind, QuarantineStatus, Right};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -129,4 +133,97 @@ pub struct Isolation {
     pub household_id: i64,
     /// A member is under active home isolation: the gate refuses the household's exits.
     pub home_isolation: bool,
+}
+
+/// Starts an episode for a resident of the caller's jurisdiction; every field at fault is named.
+pub async fn start(state: &AppState, caller: &Caller, b: &QuarantineBody) -> ApiResult<i64> {
+    caller
+        .require(state, Right::ManageQuarantine, "quarantine.create")
+        .await?;
+    let mut faults = Faults::default();
+    let kind = QuarantineKind::parse(b.kind.trim());
+    if kind.is_none() {
+        faults.add(
+            "kind",
+            "unknown_kind",
+            "kind is home, centralized or hospital",
+        );
+    }
+    let reason = faults.take(validate::text("reason", &b.reason, 200, true))?;
+    let start = faults.take(date("start_date", &b.start_date))?;
+    let end = match b.planned_end_date.as_deref().map(str::trim) {
+        Some(e) if !e.is_empty() => faults.take(date("planned_end_date", e))?,
+        _ => start.map(|s| s + chrono::Days::new(shouhu_domain::health::QUARANTINE_DEFAULT_DAYS)),
+    };
+    let today = state.settings.today();
+    if let Some(s) = start
+        && (s < today - chrono::Days::new(60) || s > today + chrono::Days::new(60))
+    {
+        faults.add(
+            "start_date",
+            "start_date_out_of_range",
+            "the start is within 60 days of today",
+        );
+    }
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        faults.add(
+            "planned_end_date",
+            "end_before_start",
+            "the end is before the start",
+        );
+    }
+    faults.into_result()?;
+    // Each `None` above noted its fault.
+    let (Some(kind), Some(reason), Some(start), Some(end)) = (kind, reason, start, end) else {
+        return Err(AppError::Internal("a value missing without a fault".into()));
+    };
+    let q = NewQuarantine {
+        resident_id: b.resident_id,
+        kind,
+        reason,
+        start_date: start.to_string(),
+        planned_end_date: end.to_string(),
+    };
+    Ok(quarantine::create(
+        &state.db,
+        &caller.scope(),
+        &caller.actor(),
+        &q,
+        &today.to_string(),
+    )
+    .await?)
+}
+
+/// Moves an episode on: planned → active, planned → released (called off), active → released or
+/// transferred. Other moves are refused.
+pub async fn transition(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    b: &TransitionBody,
+) -> ApiResult<()> {
+    caller
+        .require(state, Right::ManageQuarantine, "quarantine.transition")
+        .await?;
+    let to = QuarantineStatus::parse(b.to.trim()).ok_or_else(|| {
+        AppError::invalid(
+            "to",
+            "unknown_status",
+            "to is active, released or transferred",
+        )
+    })?;
+    let note = validate::text("note", &b.note, 500, false)?;
+    quarantine::transition(
+        &state.db,
+        &caller.scope(),
+        &caller.actor(),
+        id,
+        b.version,
+        to,
+        &note,
+    )
+    .await?;
+    Ok(())
 }

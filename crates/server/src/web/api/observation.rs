@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shouhu_domain::{Plate, Right, TransferStatus};
+use shouhu_domain::Right;
 
 use crate::db::observation::{self, Site, Transfer};
 use crate::db::{StoreError, units};
+pub use crate::service::observation::{AdvanceBody, TransferBody};
 use crate::service::validate;
 use crate::web::AppState;
 use crate::web::auth::Caller;
@@ -140,15 +141,6 @@ fn transfer_view(t: &Transfer) -> TransferView {
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TransferBody {
-    pub quarantine_id: i64,
-    pub site_id: i64,
-    #[serde(default)]
-    pub note: String,
-}
-
 /// Notifies the transfer of a person under quarantine to an observation site.
 #[utoipa::path(post, path = "/api/v1/transfers", tag = "quarantine", request_body = TransferBody,
     responses((status = 201, body = TransferView), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
@@ -157,20 +149,8 @@ pub async fn notify(
     caller: Caller,
     ApiJson(b): ApiJson<TransferBody>,
 ) -> ApiResult<(StatusCode, Json<TransferView>)> {
-    caller
-        .require(&state, Right::ManageQuarantine, "transfer.notify")
-        .await?;
-    let note = validate::text("note", &b.note, 500, false)?;
+    let id = crate::service::observation::notify(&state, &caller, &b).await?;
     let scope = caller.scope();
-    let id = observation::notify(
-        &state.db,
-        &scope,
-        &caller.actor(),
-        b.quarantine_id,
-        b.site_id,
-        &note,
-    )
-    .await?;
     Ok((
         StatusCode::CREATED,
         Json(transfer_view(
@@ -195,19 +175,6 @@ pub async fn show(
     )))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AdvanceBody {
-    /// picked_up, admitted or released: the next step only.
-    pub to: String,
-    pub version: i64,
-    /// The vehicle's plate, when picking up.
-    pub plate: Option<String>,
-    /// The person's state of mind.
-    #[serde(default)]
-    pub note: String,
-}
-
 /// Moves a transfer to its next step; admission is refused (422 `site_full`) when no bed is free.
 #[utoipa::path(post, path = "/api/v1/transfers/{id}/advance", tag = "quarantine", request_body = AdvanceBody,
     params(("id" = i64, Path)), responses((status = 200, body = TransferView), (status = 404), (status = 409), (status = 422, body = crate::web::error::ErrorBody)))]
@@ -217,42 +184,9 @@ pub async fn advance(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<AdvanceBody>,
 ) -> ApiResult<Json<TransferView>> {
-    if !caller.session.user.role.has(Right::ManageQuarantine) {
-        caller
-            .require(&state, Right::HandleAlerts, "transfer.advance")
-            .await?;
-    }
     let id = validate::path_id(&id)?;
-    let to = TransferStatus::parse(b.to.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "to",
-            "unknown_status",
-            "to is picked_up, admitted or released",
-        )
-    })?;
-    let plate = match b.plate.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => None,
-        Some(p) => Some(
-            Plate::parse(p)
-                .map_err(|e| AppError::invalid("plate", "invalid_plate", e.to_string()))?
-                .to_string(),
-        ),
-    };
-    let note = validate::text("note", &b.note, 500, false)?;
+    crate::service::observation::advance(&state, &caller, id, &b).await?;
     let scope = caller.scope();
-    observation::advance(
-        &state.db,
-        &scope,
-        &caller.actor(),
-        id,
-        b.version,
-        observation::Step {
-            to,
-            plate: plate.as_deref(),
-            note: &note,
-        },
-    )
-    .await?;
     Ok(Json(transfer_view(
         &observation::get(&state.db, &scope, id).await?,
     )))

@@ -2,11 +2,10 @@
 
 use super::health::parse_reading;
 use super::units::grids_within;
-use crate::db::quarantine::{self, NewFollowUp, NewQuarantine};
+use crate::db::quarantine::{self, NewFollowUp};
 use crate::service::paging::Paging;
 pub use crate::service::quarantine::*;
 use crate::service::validate;
-use crate::service::validate::date;
 use crate::web::AppState;
 use crate::web::auth::Caller;
 use crate::web::error::{ApiResult, AppError};
@@ -14,7 +13,7 @@ use crate::web::json::{ApiJson, ApiQuery};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use shouhu_domain::{QuarantineKind, QuarantineStatus, Right};
+use shouhu_domain::{QuarantineStatus, Right};
 
 /// Starts a quarantine episode for a resident of the caller's jurisdiction.
 #[utoipa::path(post, path = "/api/v1/quarantines", tag = "quarantine", request_body = QuarantineBody,
@@ -24,46 +23,8 @@ pub async fn create(
     caller: Caller,
     ApiJson(b): ApiJson<QuarantineBody>,
 ) -> ApiResult<(StatusCode, Json<QuarantineView>)> {
-    caller
-        .require(&state, Right::ManageQuarantine, "quarantine.create")
-        .await?;
-    let kind = QuarantineKind::parse(b.kind.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "kind",
-            "unknown_kind",
-            "kind is home, centralized or hospital",
-        )
-    })?;
-    let reason = validate::text("reason", &b.reason, 200, true)?;
-    let start = date("start_date", &b.start_date)?;
-    let end = match b.planned_end_date.as_deref() {
-        Some(e) => date("planned_end_date", e)?,
-        None => start + chrono::Days::new(shouhu_domain::health::QUARANTINE_DEFAULT_DAYS),
-    };
-    if end < start {
-        return Err(AppError::invalid(
-            "planned_end_date",
-            "end_before_start",
-            "the end is before the start",
-        ));
-    }
-    let today = state.settings.today();
-    if start < today - chrono::Days::new(60) || start > today + chrono::Days::new(60) {
-        return Err(AppError::invalid(
-            "start_date",
-            "out_of_range",
-            "the start is within 60 days of today",
-        ));
-    }
-    let q = NewQuarantine {
-        resident_id: b.resident_id,
-        kind,
-        reason,
-        start_date: start.to_string(),
-        planned_end_date: end.to_string(),
-    };
+    let id = start(&state, &caller, &b).await?;
     let scope = caller.scope();
-    let id = quarantine::create(&state.db, &scope, &caller.actor(), &q, &today.to_string()).await?;
     let q = quarantine::get(&state.db, &scope, id).await?;
     Ok((StatusCode::CREATED, Json(view(&q, caller.names()))))
 }
@@ -125,20 +86,9 @@ pub async fn transition(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<TransitionBody>,
 ) -> ApiResult<Json<QuarantineView>> {
-    caller
-        .require(&state, Right::ManageQuarantine, "quarantine.transition")
-        .await?;
     let id = validate::path_id(&id)?;
-    let to = QuarantineStatus::parse(b.to.trim()).ok_or_else(|| {
-        AppError::invalid(
-            "to",
-            "unknown_status",
-            "to is active, released or transferred",
-        )
-    })?;
-    let note = validate::text("note", &b.note, 500, false)?;
+    crate::service::quarantine::transition(&state, &caller, id, &b).await?;
     let scope = caller.scope();
-    quarantine::transition(&state.db, &scope, &caller.actor(), id, b.version, to, &note).await?;
     let q = quarantine::get(&state.db, &scope, id).await?;
     Ok(Json(view(&q, caller.names())))
 }

@@ -9,6 +9,7 @@ mod form;
 mod gate;
 mod health;
 mod home;
+mod isolation;
 mod registry;
 mod reports;
 mod restore;
@@ -292,6 +293,22 @@ fn pages() -> Router<AppState> {
         )
         .route("/residents/{id}/unmask", post(registry::resident_unmask))
         .route("/residents/{id}/call", post(registry::resident_call))
+        .route(
+            "/residents/{id}/isolation",
+            get(isolation::isolation_page).post(isolation::start_isolation),
+        )
+        .route(
+            "/residents/{id}/isolation/{qid}",
+            post(isolation::move_isolation),
+        )
+        .route(
+            "/residents/{id}/isolation/{qid}/transfer",
+            post(isolation::notify_transfer),
+        )
+        .route(
+            "/residents/{id}/transfers/{tid}",
+            post(isolation::advance_transfer),
+        )
         .route("/households/new", get(registry::new_household))
         .route("/households", post(registry::create_household))
         .route("/households/{id}", get(registry::household))

@@ -144,6 +144,8 @@ struct ResidentPage {
     unmasked: Option<(String, String)>,
     /// May reveal the phone alone, to call.
     can_call: bool,
+    /// May open the person's isolation page.
+    can_read_health: bool,
     /// The phone revealed to call, when it was asked for.
     call: Option<String>,
 }
@@ -192,6 +194,7 @@ async fn resident_page(
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
             can_call: role.has(Right::CallResidents),
+            can_read_health: role.has(Right::ReadHealth),
             can_export: role.has(Right::ExportRegistry),
             c: pc.chrome,
             errors: extra.errors,
