@@ -252,7 +252,8 @@ async fn administrators_run_accounts_in_the_page() {
                 ("username", "wuting-grid2"),
                 ("display_name", "陈静"),
                 ("role", "grid_worker"),
-                ("units", "650204001002002"),
+                // Picked by name from the list, as the page offers it.
+                ("units", "五亭社区第2网格（650204001002002）"),
             ])
             .send()
             .await
@@ -276,7 +277,24 @@ async fn administrators_run_accounts_in_the_page() {
             .await
             .unwrap();
         assert_eq!(bad.status(), 422);
-        assert!(bad.text().await.unwrap().contains("用户名只能包含"));
+        let bad = bad.text().await.unwrap();
+        // Both faults named beside their fields, and what was typed kept.
+        assert!(
+            bad.contains("用户名只能包含") && bad.contains("没有这个单位"),
+            "{bad}"
+        );
+        assert_eq!(bad.matches("class=\"field-error\"").count(), 2);
+        for kept in ["value=\"x y\"", "value=\"1\""] {
+            assert!(bad.contains(kept), "{kept} kept");
+        }
+        let units: String = sqlx::query_scalar(
+            "SELECT u.code FROM users a JOIN staff_units uu ON uu.user_id = a.id \
+             JOIN org_units u ON u.id = uu.unit_id WHERE a.username = 'wuting-grid2'",
+        )
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(units, "650204001002002", "{}", app.db.name());
         let leader = sign_in(&app, "nanquan-leader").await;
         assert_eq!(
             leader.get(app.url("/users")).send().await.unwrap().status(),
@@ -292,6 +310,45 @@ async fn administrators_run_accounts_in_the_page() {
             .await
             .unwrap();
         assert!(page.contains("保存角色和范围") && !page.contains("新建账号"));
+        // Units shown and granted by name; the save is confirmed.
+        assert!(page.contains("五亭社区第2网格（650204001002002）"));
+        let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'wuting-grid2'")
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        let r = security
+            .post(app.url(&format!("/users/{id}/access")))
+            .form(&[
+                ("csrf", common::csrf_of(&page).as_str()),
+                ("role", "grid_worker"),
+                (
+                    "units",
+                    "五亭社区第1网格，五亭社区第2网格（650204001002002）",
+                ),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let back = r.headers()["location"].to_str().unwrap().to_string();
+        let shown = security
+            .get(app.url(&back))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            shown.contains("已保存： wuting-grid2") || shown.contains("已保存：wuting-grid2"),
+            "{back}"
+        );
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_units WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
     }
 }
 

@@ -55,8 +55,11 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
             .send()
             .await
             .unwrap();
-        assert_eq!(bad.status(), 200);
-        assert!(bad.text().await.unwrap().contains("id=\"visit-error\""));
+        assert_eq!(bad.status(), 422);
+        let bad = bad.text().await.unwrap();
+        assert!(bad.contains("id=\"visit-error\""));
+        // The refusal names the question, not only "required".
+        assert!(bad.contains("现在住在这里的人数：此项必填"), "{bad}");
         let back = chrono::Utc::now().date_naive() - chrono::Days::new(2);
         let ok = worker
             .post(app.url(&action))
@@ -162,7 +165,7 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
             .send()
             .await
             .unwrap();
-        assert_eq!(empty.status(), 200, "no grid chosen: the form again");
+        assert_eq!(empty.status(), 422, "no grid chosen: the form again");
         assert!(empty.text().await.unwrap().contains("role=\"alert\""));
         let r = leader
             .post(app.url("/surveys"))

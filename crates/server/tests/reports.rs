@@ -563,12 +563,8 @@ async fn the_dashboard_draws_charts_submits_and_the_street_returns() {
             .send()
             .await
             .unwrap();
-        assert!(
-            r.headers()["location"]
-                .to_str()
-                .unwrap()
-                .contains("reason_required")
-        );
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("id=\"correction-error\""));
         let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM daily_reports")
             .fetch_one(&app.db.db.pool)
             .await

@@ -137,6 +137,15 @@ pub async fn grids(db: &Db, scope: &Scope) -> StoreResult<Vec<Unit>> {
         .await?)
 }
 
+/// Every unit, without scope, by code: for the administrators' unit picker only.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn all_unscoped(db: &Db) -> StoreResult<Vec<Unit>> {
+    let sql = format!("{UNIT_SELECT} ORDER BY u.code");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&db.pool)
+        .await?)
+}
+
 /// Any unit by code, without scope: for administration and the command line only.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn find_unscoped(db: &Db, code: &str) -> StoreResult<Option<Unit>> {

@@ -8,7 +8,7 @@ use crate::db::audit;
 use crate::db::units;
 use crate::service::AppState;
 use crate::service::caller::Caller;
-use crate::service::error::{ApiResult, AppError};
+use crate::service::error::{ApiResult, AppError, Faults};
 use crate::service::validate;
 use serde::{Deserialize, Serialize};
 use shouhu_domain::{Right, Role};
@@ -108,17 +108,26 @@ pub async fn create_user(
     caller
         .require(&state, Right::ManageAccounts, "user.create")
         .await?;
+    // Every field is checked, so that the form can mark all those at fault at once.
+    let mut faults = Faults::default();
     let username = b.username.trim().to_string();
     if !accounts::valid_username(&username) {
-        return Err(AppError::invalid(
+        faults.add(
             "username",
             "invalid_username",
             "1 to 64 letters, digits, '-', '_' or '.'",
-        ));
+        );
     }
-    let display_name = validate::text("display_name", &b.display_name, 50, true)?;
-    let role = staff_role(&b.role)?;
-    let units = unit_ids(&state, &b.unit_codes, role).await?;
+    let display_name = faults.take(validate::text("display_name", &b.display_name, 50, true))?;
+    let role = faults.take(staff_role(&b.role))?;
+    let units = match role {
+        Some(r) => faults.take(unit_ids(&state, &b.unit_codes, r).await)?,
+        None => None,
+    };
+    faults.into_result()?;
+    let (Some(display_name), Some(role), Some(units)) = (display_name, role, units) else {
+        return Err(AppError::Internal("a value missing without a fault".into()));
+    };
     let password = accounts::one_time_password();
     let hash = accounts::hash_password_blocking(&password).await?;
     let mut tx = state.db.begin_write().await?;

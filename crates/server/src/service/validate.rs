@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use shouhu_domain::{IdNumber, Phone, Tags, mask};
 
-use super::error::AppError;
+use super::error::{AppError, Faults};
 use super::residents::{NewResidentBody, ResidentPatch};
 use crate::db::registry::{Changes, Contact, NewResident, Resident};
 
@@ -136,28 +136,38 @@ pub fn resident_changes(
     cur: &Resident,
     today: NaiveDate,
 ) -> Result<Changes, AppError> {
+    // Every field is checked, so that a form can mark all those at fault at once.
+    let mut f = Faults::default();
     let mut c = Changes {
         household_id: p.household_id,
         ..Changes::default()
     };
     if let Some(n) = &p.name {
-        c.name = Some(text("name", n, 50, true)?);
+        c.name = f.take(text("name", n, 50, true))?;
     }
     if let Some(v) = &p.id_number
-        && !masked_unchanged("id_number", v, Some(mask::id_number(&cur.id_number)))?
+        && f.take(masked_unchanged(
+            "id_number",
+            v,
+            Some(mask::id_number(&cur.id_number)),
+        ))? == Some(false)
     {
-        c.id_number = Some(id_number("id_number", v, today)?);
+        c.id_number = f.take(id_number("id_number", v, today))?;
     }
     if let Some(v) = &p.phone
-        && !masked_unchanged("phone", v, cur.phone.as_deref().map(mask::phone))?
+        && f.take(masked_unchanged(
+            "phone",
+            v,
+            cur.phone.as_deref().map(mask::phone),
+        ))? == Some(false)
     {
-        c.phone = Some(optional_phone("phone", v)?);
+        c.phone = f.take(optional_phone("phone", v))?;
     }
     if let Some(v) = &p.relation {
-        c.relation = Some(text("relation", v, 20, false)?);
+        c.relation = f.take(text("relation", v, 20, false))?;
     }
     if let Some(v) = &p.tags {
-        c.tags = Some(tags(v)?);
+        c.tags = f.take(tags(v))?;
     }
     if let Some(v) = &p.family_contacts {
         // Contacts sent back masked keep the stored phone of the contact at the same place.
@@ -172,60 +182,98 @@ pub fn resident_changes(
                 {
                     Some(s) => sent.phone = s.phone.clone(),
                     None => {
-                        return Err(AppError::invalid(
+                        f.add(
                             "family_contacts.phone",
                             "masked_value",
                             "send the full value or leave the field out",
-                        ));
+                        );
                     }
                 }
             }
             merged.push(sent);
         }
-        c.family_contacts = Some(contacts(&merged)?);
+        c.family_contacts = f.take(contacts(&merged))?;
     }
     if let Some(v) = &p.emergency_contact_name {
-        c.emergency_contact_name = Some(text("emergency_contact_name", v, 50, false)?);
+        c.emergency_contact_name = f.take(text("emergency_contact_name", v, 50, false))?;
     }
     if let Some(v) = &p.emergency_contact_phone
-        && !masked_unchanged(
+        && f.take(masked_unchanged(
             "emergency_contact_phone",
             v,
             cur.emergency_contact_phone.as_deref().map(mask::phone),
-        )?
+        ))? == Some(false)
     {
-        c.emergency_contact_phone = Some(optional_phone("emergency_contact_phone", v)?);
+        c.emergency_contact_phone = f.take(optional_phone("emergency_contact_phone", v))?;
     }
     if let Some(v) = &p.note {
-        c.note = Some(text("note", v, 500, false)?);
+        c.note = f.take(text("note", v, 500, false))?;
     }
+    f.into_result()?;
     Ok(c)
 }
 
 pub fn new_resident(b: &NewResidentBody, today: NaiveDate) -> Result<NewResident, AppError> {
-    Ok(NewResident {
-        household_id: b.household_id,
-        name: text("name", &b.name, 50, true)?,
-        id_number: id_number("id_number", &b.id_number, today)?,
-        phone: match &b.phone {
-            Some(p) => optional_phone("phone", p)?,
-            None => None,
-        },
-        relation: text("relation", &b.relation, 20, false)?,
-        tags: tags(&b.tags)?,
-        family_contacts: contacts(&b.family_contacts)?,
-        emergency_contact_name: text(
-            "emergency_contact_name",
-            &b.emergency_contact_name,
-            50,
-            false,
-        )?,
-        emergency_contact_phone: match &b.emergency_contact_phone {
-            Some(p) => optional_phone("emergency_contact_phone", p)?,
-            None => None,
-        },
-        note: text("note", &b.note, 500, false)?,
-    })
+    // Every field is checked, so that a form can mark all those at fault at once.
+    let mut f = Faults::default();
+    let optional = |field: &'static str, p: &Option<String>| match p {
+        Some(p) => optional_phone(field, p),
+        None => Ok(None),
+    };
+    let name = f.take(text("name", &b.name, 50, true))?;
+    let id_number = f.take(id_number("id_number", &b.id_number, today))?;
+    let phone = f.take(optional("phone", &b.phone))?;
+    let relation = f.take(text("relation", &b.relation, 20, false))?;
+    let tags = f.take(tags(&b.tags))?;
+    let family_contacts = f.take(contacts(&b.family_contacts))?;
+    let emergency_contact_name = f.take(text(
+        "emergency_contact_name",
+        &b.emergency_contact_name,
+        50,
+        false,
+    ))?;
+    let emergency_contact_phone = f.take(optional(
+        "emergency_contact_phone",
+        &b.emergency_contact_phone,
+    ))?;
+    let note = f.take(text("note", &b.note, 500, false))?;
+    f.into_result()?;
+    match (
+        name,
+        id_number,
+        phone,
+        relation,
+        tags,
+        family_contacts,
+        emergency_contact_name,
+        emergency_contact_phone,
+        note,
+    ) {
+        (
+            Some(name),
+            Some(id_number),
+            Some(phone),
+            Some(relation),
+            Some(tags),
+            Some(family_contacts),
+            Some(emergency_contact_name),
+            Some(emergency_contact_phone),
+            Some(note),
+        ) => Ok(NewResident {
+            household_id: b.household_id,
+            name,
+            id_number,
+            phone,
+            relation,
+            tags,
+            family_contacts,
+            emergency_contact_name,
+            emergency_contact_phone,
+            note,
+        }),
+        // Each `None` noted its fault above.
+        _ => Err(AppError::Internal("a value missing without a fault".into())),
+    }
 }
 
 /// A calendar date, `YYYY-MM-DD` (2020-02-30 is refused, not rolled over).

@@ -137,7 +137,6 @@ struct ResidentPage {
     can_unmask: bool,
     /// May list everything held about the resident (PIPL 45).
     can_export: bool,
-    tags_text: String,
     /// (field, message) of a refused save.
     errors: Vec<(String, String)>,
     notice: Option<String>,
@@ -146,6 +145,8 @@ struct ResidentPage {
     can_call: bool,
     /// May open the person's isolation page.
     can_read_health: bool,
+    /// The edit form's values: the stored ones, or what was typed into a refused save.
+    form: ResidentForm,
     /// The phone revealed to call, when it was asked for.
     call: Option<String>,
 }
@@ -177,19 +178,39 @@ async fn resident_page(
     };
     let v = view(r, state.settings.today());
     let role = pc.caller.session.user.role;
+    // In words, as the hint asks them typed: a comma between, which English labels need.
+    let tags_text = v
+        .tags
+        .iter()
+        .map(|g| t.tag(g))
+        .collect::<Vec<_>>()
+        .join(match t.lang {
+            crate::i18n::Lang::Zh => " ",
+            crate::i18n::Lang::En => ", ",
+        });
+    let form = match extra.typed {
+        // Refused (or overtaken by someone else's save): the typed values stay, against the
+        // version now stored, so that saving them again is a deliberate act on the current record.
+        Some(typed) => ResidentForm {
+            version: v.version.to_string(),
+            ..typed
+        },
+        None => ResidentForm {
+            version: v.version.to_string(),
+            name: v.name.clone(),
+            id_number: v.id_number.clone(),
+            phone: v.phone.clone().unwrap_or_default(),
+            relation: v.relation.clone(),
+            tags: tags_text,
+            emergency_contact_name: v.emergency_contact.name.clone(),
+            emergency_contact_phone: v.emergency_contact.phone.clone().unwrap_or_default(),
+            note: v.note.clone(),
+        },
+    };
     html(
         status,
         askama::Template::render(&ResidentPage {
-            // In words, as the hint asks them typed: a comma between, which English labels need.
-            tags_text: v
-                .tags
-                .iter()
-                .map(|g| t.tag(g))
-                .collect::<Vec<_>>()
-                .join(match t.lang {
-                    crate::i18n::Lang::Zh => " ",
-                    crate::i18n::Lang::En => ", ",
-                }),
+            form,
             r: v,
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
@@ -207,6 +228,8 @@ async fn resident_page(
 
 #[derive(Default)]
 struct Extra {
+    /// What was typed into the edit form when it was refused (kept, over the stored values).
+    typed: Option<ResidentForm>,
     errors: Vec<(String, String)>,
     notice: Option<String>,
     unmasked: Option<(String, String)>,
@@ -244,7 +267,7 @@ pub async fn resident(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct ResidentForm {
     #[serde(default)]
     version: String,
@@ -280,15 +303,15 @@ pub async fn resident_save(
     let patch = ResidentPatch {
         version: f.version.parse().unwrap_or(-1),
         household_id: None,
-        name: Some(f.name),
-        id_number: Some(f.id_number),
-        phone: Some(f.phone),
-        relation: Some(f.relation),
+        name: Some(f.name.clone()),
+        id_number: Some(f.id_number.clone()),
+        phone: Some(f.phone.clone()),
+        relation: Some(f.relation.clone()),
         tags: Some(Tr::tags_typed(&f.tags)),
         family_contacts: None,
-        emergency_contact_name: Some(f.emergency_contact_name),
-        emergency_contact_phone: Some(f.emergency_contact_phone),
-        note: Some(f.note),
+        emergency_contact_name: Some(f.emergency_contact_name.clone()),
+        emergency_contact_phone: Some(f.emergency_contact_phone.clone()),
+        note: Some(f.note.clone()),
     };
     let outcome = match validate::resident_changes(&patch, &current, state.settings.today()) {
         Ok(changes) => registry::update(
@@ -305,15 +328,15 @@ pub async fn resident_save(
     };
     match outcome {
         Ok(()) => Redirect::to(&format!("/residents/{rid}?saved=1")).into_response(),
-        Err(AppError::Invalid { field, code, .. }) => {
-            let errors = vec![(field, t.invalid(&code))];
+        Err(e @ AppError::Invalid { .. }) => {
             resident_page(
                 &state,
                 pc,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Extra {
-                    errors,
+                    errors: faults_in_words(t, &e),
+                    typed: Some(f),
                     ..Extra::default()
                 },
             )
@@ -328,6 +351,7 @@ pub async fn resident_save(
                 StatusCode::CONFLICT,
                 Extra {
                     notice,
+                    typed: Some(f),
                     ..Extra::default()
                 },
             )
@@ -425,6 +449,14 @@ async fn reveal(
     resident_page(state, pc, id, StatusCode::OK, extra).await
 }
 
+/// Each field at fault of refused input, in words.
+fn faults_in_words(t: Tr, e: &AppError) -> Vec<(String, String)> {
+    e.faults()
+        .into_iter()
+        .map(|f| (f.field, t.invalid(&f.code)))
+        .collect()
+}
+
 #[derive(askama::Template)]
 #[template(path = "household.html")]
 struct HouseholdPage {
@@ -437,6 +469,8 @@ struct HouseholdPage {
     undo: Option<(i64, String)>,
     /// Members deleted from here, each offered back: id, name and when (local time).
     deleted: Vec<(i64, String, String)>,
+    /// What was typed into the new member's form when it was refused.
+    member: MemberForm,
 }
 
 impl HouseholdPage {
@@ -461,17 +495,27 @@ pub async fn household(
     Query(q): Query<HouseholdQuery>,
 ) -> Response {
     let undo = q.deleted.as_deref().and_then(|d| validate::path_id(d).ok());
-    household_page(&state, pc, &id, StatusCode::OK, Vec::new(), undo).await
+    household_page(
+        &state,
+        pc,
+        &id,
+        StatusCode::OK,
+        (Vec::new(), MemberForm::default()),
+        undo,
+    )
+    .await
 }
 
+/// `refused`: the faults of a refused new member, in words, and what was typed.
 async fn household_page(
     state: &AppState,
     pc: PageCaller,
     id: &str,
     status: StatusCode,
-    errors: Vec<(String, String)>,
+    refused: (Vec<(String, String)>, MemberForm),
     deleted: Option<i64>,
 ) -> Response {
+    let (errors, member) = refused;
     if let Err(e) = pc
         .require(state, Right::ReadRegistry, "household.read")
         .await
@@ -532,11 +576,12 @@ async fn household_page(
             errors,
             undo,
             deleted,
+            member,
         }),
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct MemberForm {
     #[serde(default)]
     name: String,
@@ -562,10 +607,10 @@ pub async fn add_member(
     };
     let body = NewResidentBody {
         household_id: hid,
-        name: f.name,
-        id_number: f.id_number,
-        phone: Some(f.phone),
-        relation: f.relation,
+        name: f.name.clone(),
+        id_number: f.id_number.clone(),
+        phone: Some(f.phone.clone()),
+        relation: f.relation.clone(),
         tags: Tr::tags_typed(&f.tags),
         family_contacts: Vec::new(),
         emergency_contact_name: String::new(),
@@ -574,14 +619,13 @@ pub async fn add_member(
     };
     match create_resident(&state, &pc.caller, &body).await {
         Ok(rid) => Redirect::to(&format!("/residents/{rid}?saved=1")).into_response(),
-        Err(AppError::Invalid { field, code, .. }) => {
-            let errors = vec![(field, t.invalid(&code))];
+        Err(e @ AppError::Invalid { .. }) => {
             household_page(
                 &state,
                 pc,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
+                (faults_in_words(t, &e), f),
                 None,
             )
             .await

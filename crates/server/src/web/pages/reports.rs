@@ -3,12 +3,13 @@
 //! communities have and returns one for correction.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::Right;
 
 use super::chart::{Series, line_chart};
-use super::{Chrome, PageCaller, PageError, PageForm, page};
+use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::reports::{self, Report, trend};
 use crate::db::units;
 use crate::service::reports::{
@@ -69,9 +70,30 @@ struct ReportsPage {
     can_return: bool,
     board: Option<Completeness>,
     done: String,
+    /// What was typed into the submit form when it was refused, and the field at fault.
+    typed: SubmitTyped,
     submitted_at: String,
     /// Who submitted it, by the name people know them by.
     submitted_by: Option<String>,
+}
+
+/// The submit form's input, kept when it is refused.
+#[derive(Default)]
+struct SubmitTyped {
+    remark: String,
+    correction_reason: String,
+    /// The field at fault, in words.
+    error: Option<(String, String)>,
+}
+
+impl ReportsPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.typed
+            .error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
 }
 
 pub async fn reports_page(
@@ -79,10 +101,21 @@ pub async fn reports_page(
     pc: PageCaller,
     Query(q): Query<ReportsQuery>,
 ) -> Response {
-    let t = pc.t();
     if let Err(e) = pc.require(&state, Right::ReadReports, "report.page").await {
         return e.into_response();
     }
+    render(&state, pc, q, StatusCode::OK, SubmitTyped::default()).await
+}
+
+async fn render(
+    state: &AppState,
+    pc: PageCaller,
+    q: ReportsQuery,
+    status: StatusCode,
+    typed: SubmitTyped,
+) -> Response {
+    let state = state.clone();
+    let t = pc.t();
     let done = q.done.clone().unwrap_or_default();
     let scope = pc.caller.scope();
     let all = units::list(&state.db, &scope).await.unwrap_or_default();
@@ -148,7 +181,8 @@ pub async fn reports_page(
         ),
         None => None,
     };
-    page(&ReportsPage {
+    let rendered = askama::Template::render(&ReportsPage {
+        typed,
         compared: COMPARED
             .iter()
             .map(|k| (label(k), r.figures.get(k), before.figures.get(k)))
@@ -180,7 +214,8 @@ pub async fn reports_page(
         unit: u.code.clone(),
         date: day.to_string(),
         r,
-    })
+    });
+    html(status, rendered)
 }
 
 /// The page's three charts of the last 14 days: fevers, episodes begun and ended, the gates.
@@ -298,8 +333,19 @@ pub async fn submit(
     };
     match submit_report(&state, &pc.caller, &body).await {
         Ok(_) => back(&f.unit, &f.date, "submitted"),
-        Err(AppError::Invalid { field, .. }) if field == "correction_reason" => {
-            back(&f.unit, &f.date, "reason_required")
+        Err(e @ AppError::Invalid { .. }) => {
+            let fault = e.faults().into_iter().next();
+            let typed = SubmitTyped {
+                remark: body.remark,
+                correction_reason: body.correction_reason,
+                error: fault.map(|x| (x.field, t.invalid(&x.code))),
+            };
+            let q = ReportsQuery {
+                unit: Some(f.unit),
+                date: Some(f.date),
+                done: None,
+            };
+            render(&state, pc, q, StatusCode::UNPROCESSABLE_ENTITY, typed).await
         }
         Err(e) => PageError::new(t, e).into_response(),
     }

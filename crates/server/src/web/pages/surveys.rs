@@ -11,6 +11,7 @@ use shouhu_domain::Right;
 
 use super::{Chrome, PageCaller, PageError, PageForm, page};
 use crate::db::surveys;
+use crate::service::error::Faults;
 use crate::service::surveys::{SurveyView, VISIT_STATUSES, Visit, visit_of};
 use crate::service::validate;
 use crate::survey::Kind;
@@ -24,18 +25,48 @@ struct SurveysPage {
     items: Vec<SurveyView>,
     /// (code, name) of the grids a new campaign may cover, for a leader.
     grids: Vec<(String, String)>,
-    error: Option<String>,
+    /// A refused new campaign: what was typed and ticked, and each field at fault in words.
+    typed: NewSurveyTyped,
+    errors: Vec<(String, String)>,
+}
+
+#[derive(Default)]
+struct NewSurveyTyped {
+    name: String,
+    /// The grids ticked; `None` before the form was sent (all ticked).
+    grids: Option<Vec<String>>,
+}
+
+impl SurveysPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    fn ticked(&self, code: &str) -> bool {
+        self.typed
+            .grids
+            .as_ref()
+            .is_none_or(|g| g.iter().any(|c| c == code))
+    }
 }
 
 pub async fn surveys(State(state): State<AppState>, pc: PageCaller) -> Response {
     if let Err(e) = pc.require(&state, Right::ReadHealth, "survey.list").await {
         return e.into_response();
     }
-    list_page(&state, pc, None).await
+    list_page(&state, pc, NewSurveyTyped::default(), Vec::new()).await
 }
 
 /// The campaigns reaching the caller's grids, and for a leader the form to start one.
-async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> Response {
+async fn list_page(
+    state: &AppState,
+    pc: PageCaller,
+    typed: NewSurveyTyped,
+    errors: Vec<(String, String)>,
+) -> Response {
     let t = pc.t();
     let scope = pc.caller.scope();
     let loaded = async {
@@ -56,12 +87,23 @@ async fn list_page(state: &AppState, pc: PageCaller, error: Option<String>) -> R
     }
     .await;
     match loaded {
-        Ok((items, grids)) => page(&SurveysPage {
-            c: pc.chrome,
-            items,
-            grids,
-            error,
-        }),
+        Ok((items, grids)) => {
+            let status = if errors.is_empty() {
+                axum::http::StatusCode::OK
+            } else {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            };
+            super::html(
+                status,
+                askama::Template::render(&SurveysPage {
+                    c: pc.chrome,
+                    items,
+                    grids,
+                    typed,
+                    errors,
+                }),
+            )
+        }
         Err(e) => PageError::new(t, e).into_response(),
     }
 }
@@ -86,25 +128,33 @@ pub async fn create(
         return e.into_response();
     }
     let scope = pc.caller.scope();
+    let codes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "grid")
+        .map(|(_, v)| v.clone())
+        .collect();
     let created = async {
-        let name = validate::text("name", &field("name"), 100, true)?;
-        let codes: Vec<&str> = pairs
-            .iter()
-            .filter(|(k, _)| k == "grid")
-            .map(|(_, v)| v.as_str())
-            .collect();
+        // Both fields checked, so that the form can mark each at fault.
+        let mut faults = Faults::default();
+        let name = faults.take(validate::text("name", &field("name"), 100, true))?;
         let mut grids = Vec::new();
-        for code in codes {
-            let u = crate::db::units::get_by_code(&state.db, &scope, code)
+        for code in &codes {
+            match crate::db::units::get_by_code(&state.db, &scope, code)
                 .await
                 .ok()
                 .filter(|u| u.kind == "grid")
-                .ok_or_else(|| AppError::invalid("grids", "unknown_unit", "no such grid"))?;
-            grids.push(u.id);
+            {
+                Some(u) => grids.push(u.id),
+                None => faults.add("grids", "unknown_unit", "no such grid"),
+            }
         }
-        if grids.is_empty() {
-            return Err(AppError::invalid("grids", "required", "choose the grids"));
+        if codes.is_empty() {
+            faults.add("grids", "required", "choose the grids");
         }
+        faults.into_result()?;
+        let Some(name) = name else {
+            return Err(AppError::Internal("a value missing without a fault".into()));
+        };
         let questions = crate::survey::epidemic_screening();
         let id = surveys::create(
             &state.db,
@@ -120,7 +170,18 @@ pub async fn create(
     .await;
     match created {
         Ok(id) => Redirect::to(&format!("/surveys/{id}")).into_response(),
-        Err(AppError::Invalid { code, .. }) => list_page(&state, pc, Some(t.invalid(&code))).await,
+        Err(e @ AppError::Invalid { .. }) => {
+            let errors = e
+                .faults()
+                .into_iter()
+                .map(|f| (f.field, t.invalid(&f.code)))
+                .collect();
+            let typed = NewSurveyTyped {
+                name: field("name"),
+                grids: Some(codes),
+            };
+            list_page(&state, pc, typed, errors).await
+        }
         Err(e) => PageError::new(t, e).into_response(),
     }
 }
@@ -216,6 +277,31 @@ struct VisitPage {
     error: Option<String>,
 }
 
+/// A question's words in the reader's language: the built-in questionnaire's questions (their
+/// stored words unchanged) are translated; a community's own are shown as written.
+fn question_label(t: crate::i18n::Tr, q: &crate::survey::Question) -> String {
+    let built_in = crate::survey::epidemic_screening()
+        .into_iter()
+        .any(|b| b.key == q.key && b.label == q.label);
+    let key = format!("survey.question.{}", q.key);
+    match t.t(&key) {
+        words if built_in && words != key => words.to_string(),
+        _ => q.label.clone(),
+    }
+}
+
+/// A refused answer in words, naming its question ("现在住在这里的人数：此项必填").
+fn answer_fault(t: crate::i18n::Tr, s: &surveys::Survey, field: &str, code: &str) -> String {
+    let words = t.invalid(code);
+    match field
+        .strip_prefix("answers.")
+        .and_then(|key| s.questions.iter().find(|q| q.key == key))
+    {
+        Some(q) => format!("{}：{words}", question_label(t, q)),
+        None => words,
+    }
+}
+
 fn questions_of(s: &surveys::Survey, v: &Visit, t: crate::i18n::Tr) -> Vec<QuestionView> {
     s.questions
         .iter()
@@ -281,7 +367,7 @@ fn questions_of(s: &surveys::Survey, v: &Visit, t: crate::i18n::Tr) -> Vec<Quest
             };
             QuestionView {
                 key: q.key.clone(),
-                label: q.label.clone(),
+                label: question_label(t, q),
                 kind,
                 required: q.required,
                 value,
@@ -345,15 +431,15 @@ fn answers_of(
             Kind::Multiple => Value::from(values.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
             Kind::Members => {
                 let ids: Result<Vec<i64>, _> = values.iter().map(|v| v.parse::<i64>()).collect();
-                Value::from(
-                    ids.map_err(|_| AppError::invalid("answers", "not_a_member", "not a member"))?,
-                )
+                Value::from(ids.map_err(|_| {
+                    AppError::invalid(format!("answers.{}", q.key), "not_a_member", "not a member")
+                })?)
             }
-            Kind::Number if !first.is_empty() => Value::from(
-                first
-                    .parse::<i64>()
-                    .map_err(|_| AppError::invalid("answers", "not_a_number", "not a number"))?,
-            ),
+            Kind::Number if !first.is_empty() => {
+                Value::from(first.parse::<i64>().map_err(|_| {
+                    AppError::invalid(format!("answers.{}", q.key), "not_a_number", "not a number")
+                })?)
+            }
             _ => Value::String(first.to_string()),
         };
         out.insert(q.key.clone(), v);
@@ -400,7 +486,18 @@ pub async fn save_visit(
             ));
         }
         let answers = if status == "done" {
-            answers_of(&s, &pairs)?
+            let answers = answers_of(&s, &pairs)?;
+            // Checked here first as the store will, so that a refusal names its question (the
+            // store's own check reports the answers as a whole).
+            let members: Vec<i64> = visit_of(&state, &s, hid, pc.caller.names())
+                .await?
+                .members
+                .iter()
+                .map(|m| m.id)
+                .collect();
+            crate::survey::check_answers(&s.questions, &answers, &members)
+                .map_err(|e| AppError::invalid(e.field, e.code, e.code.replace('_', " ")))?;
+            answers
         } else {
             BTreeMap::new()
         };
@@ -427,7 +524,12 @@ pub async fn save_visit(
         }
         Err(e) => {
             let message = match &e {
-                AppError::Invalid { code, .. } => t.invalid(code),
+                AppError::Invalid { .. } => e
+                    .faults()
+                    .iter()
+                    .map(|f| answer_fault(t, &s, &f.field, &f.code))
+                    .collect::<Vec<_>>()
+                    .join("；"),
                 _ => t.t("error.title").to_string(),
             };
             match visit_of(&state, &s, hid, pc.caller.names()).await {
@@ -435,14 +537,22 @@ pub async fn save_visit(
                     // Show what was typed, not what is stored.
                     let mut v = v;
                     v.answers = answers_of(&s, &pairs).unwrap_or_default();
-                    page(&VisitPage {
-                        questions: questions_of(&s, &v, t),
-                        c: pc.chrome,
-                        survey_id: s.id,
-                        survey_name: s.name.clone(),
-                        v,
-                        error: Some(message),
-                    })
+                    let status = if matches!(e, AppError::Conflict) {
+                        axum::http::StatusCode::CONFLICT
+                    } else {
+                        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+                    };
+                    super::html(
+                        status,
+                        askama::Template::render(&VisitPage {
+                            questions: questions_of(&s, &v, t),
+                            c: pc.chrome,
+                            survey_id: s.id,
+                            survey_name: s.name.clone(),
+                            v,
+                            error: Some(message),
+                        }),
+                    )
                 }
                 Err(e) => PageError::new(t, e).into_response(),
             }

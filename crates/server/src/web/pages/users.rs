@@ -1,6 +1,6 @@
 //! Accounts page for the system and security administrators, over the same functions as the API.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -8,6 +8,7 @@ use shouhu_domain::{Right, Role};
 
 use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::accounts::{self, StaffMember};
+use crate::db::units;
 use crate::service::users::{self, Access, NewUser};
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -18,9 +19,48 @@ struct UsersPage {
     c: Chrome,
     users: Vec<StaffMember>,
     roles: Vec<&'static str>,
+    /// Every unit as the picker offers it: `name（code）`.
+    units: Vec<String>,
     can_create: bool,
     can_grant: bool,
     notice: Option<String>,
+    error: Option<String>,
+    /// What was typed into the new account's form when it was refused, and each field at fault.
+    typed: CreateForm,
+    errors: Vec<(String, String)>,
+}
+
+impl UsersPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// An account's units as the picker shows them, names first.
+    fn units_in_words(&self, codes: &str) -> String {
+        codes
+            .split(',')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                self.units
+                    .iter()
+                    .find(|u| u.ends_with(&format!("（{c}）")))
+                    .cloned()
+                    .unwrap_or_else(|| c.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join("，")
+    }
+}
+
+/// A refused form of the page: its input and each field at fault, in words.
+#[derive(Default)]
+struct Refusal {
+    typed: CreateForm,
+    errors: Vec<(String, String)>,
     error: Option<String>,
 }
 
@@ -29,7 +69,7 @@ async fn render(
     pc: PageCaller,
     status: StatusCode,
     notice: Option<String>,
-    error: Option<String>,
+    refusal: Refusal,
 ) -> Response {
     let role = pc.caller.session.user.role;
     if !role.has(Right::ManageAccounts) && !role.has(Right::ManageRoles) {
@@ -38,8 +78,15 @@ async fn render(
             .await;
         return PageError::new(pc.t(), AppError::Forbidden).into_response();
     }
-    let users = match accounts::list_users(&state.db).await {
-        Ok(u) => u,
+    let (users, units) = match async {
+        Ok::<_, crate::db::StoreError>((
+            accounts::list_users(&state.db).await?,
+            units::all_unscoped(&state.db).await?,
+        ))
+    }
+    .await
+    {
+        Ok(x) => x,
         Err(e) => return PageError::new(pc.t(), e.into()).into_response(),
     };
     let roles = Role::ALL
@@ -53,50 +100,96 @@ async fn render(
             c: pc.chrome,
             users,
             roles,
+            units: units
+                .iter()
+                .map(|u| format!("{}（{}）", u.name, u.code))
+                .collect(),
             can_create: role.has(Right::ManageAccounts),
             can_grant: role.has(Right::ManageRoles),
             notice,
-            error,
+            error: refusal.error,
+            typed: refusal.typed,
+            errors: refusal.errors,
         }),
     )
 }
 
-pub async fn users(State(state): State<AppState>, pc: PageCaller) -> Response {
-    render(&state, pc, StatusCode::OK, None, None).await
+#[derive(Deserialize, Default)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
 }
 
-fn codes(raw: &str) -> Vec<String> {
-    raw.split([',', ' ', '，', '\n'])
+pub async fn users(
+    State(state): State<AppState>,
+    Query(q): Query<SavedQuery>,
+    pc: PageCaller,
+) -> Response {
+    let notice = (!q.saved.is_empty()).then(|| format!("{} {}", pc.t().t("users.saved"), q.saved));
+    render(&state, pc, StatusCode::OK, notice, Refusal::default()).await
+}
+
+/// The units typed or picked: each a code, a picker entry `name（code）`, or a unit's exact name
+/// (a name that two units share is passed on as typed, and refused as unknown).
+async fn codes(state: &AppState, raw: &str) -> Vec<String> {
+    let all = units::all_unscoped(&state.db).await.unwrap_or_default();
+    raw.split([',', '，', '、', ';', '；', ' ', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_string)
+        .map(|token| {
+            if let Some(inner) = token
+                .rsplit_once(['（', '('])
+                .map(|(_, rest)| rest.trim_end_matches(['）', ')']).trim())
+            {
+                return inner.to_string();
+            }
+            let named: Vec<&units::Unit> = all.iter().filter(|u| u.name == token).collect();
+            match named.as_slice() {
+                [one] => one.code.clone(),
+                _ => token.to_string(),
+            }
+        })
         .collect()
 }
 
-/// The page's answer to a refused action: the reason in words next to the form.
-async fn refused(state: &AppState, pc: PageCaller, e: AppError) -> Response {
-    match e {
-        AppError::Invalid { code, message, .. } => {
-            let text = pc.t().invalid(&code);
-            let text = if text == pc.t().t("invalid.other") {
-                message
-            } else {
-                text
-            };
-            render(
-                state,
-                pc,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(text),
-            )
-            .await
-        }
-        other => PageError::new(pc.t(), other).into_response(),
+/// The page's answer to a refused action: each fault in words, next to its field when the new
+/// account's form was refused (`typed`), else at the top.
+async fn refused(
+    state: &AppState,
+    pc: PageCaller,
+    e: AppError,
+    typed: Option<CreateForm>,
+) -> Response {
+    if !matches!(e, AppError::Invalid { .. }) {
+        return PageError::new(pc.t(), e).into_response();
     }
+    let t = pc.t();
+    let errors: Vec<(String, String)> = e
+        .faults()
+        .into_iter()
+        .map(|f| (f.field, t.invalid(&f.code)))
+        .collect();
+    let refusal = match typed {
+        Some(typed) => Refusal {
+            typed,
+            errors,
+            error: None,
+        },
+        None => Refusal {
+            error: Some(
+                errors
+                    .into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            ),
+            ..Refusal::default()
+        },
+    };
+    render(state, pc, StatusCode::UNPROCESSABLE_ENTITY, None, refusal).await
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct CreateForm {
     #[serde(default)]
     username: String,
@@ -113,10 +206,10 @@ pub async fn create(
     PageForm { pc, form: f }: PageForm<CreateForm>,
 ) -> Response {
     let body = NewUser {
-        username: f.username,
-        display_name: f.display_name,
-        role: f.role,
-        unit_codes: codes(&f.units),
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        role: f.role.clone(),
+        unit_codes: codes(&state, &f.units).await,
     };
     match users::create_user(&state, &pc.caller, &body).await {
         Ok(made) => {
@@ -126,10 +219,32 @@ pub async fn create(
                 pc.t().t("users.one_time"),
                 made.one_time_password
             );
-            render(&state, pc, StatusCode::CREATED, Some(notice), None).await
+            render(
+                &state,
+                pc,
+                StatusCode::CREATED,
+                Some(notice),
+                Refusal::default(),
+            )
+            .await
         }
-        Err(e) => refused(&state, pc, e).await,
+        Err(e) => refused(&state, pc, e, Some(f)).await,
     }
+}
+
+/// Back to the list, saying whose account was saved.
+async fn saved(state: &AppState, id: &str) -> Response {
+    let who = match id.parse::<i64>() {
+        Ok(id) => accounts::find_by_id(&state.db, id)
+            .await
+            .ok()
+            .flatten()
+            .map(|(u, _)| u.username)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    let q = serde_urlencoded::to_string([("saved", who.as_str())]).unwrap_or_default();
+    Redirect::to(&format!("/users?{q}")).into_response()
 }
 
 #[derive(Deserialize)]
@@ -148,8 +263,8 @@ pub async fn set_disabled(
     PageForm { pc, form: f }: PageForm<CsrfForm>,
 ) -> Response {
     match users::disable(&state, &pc.caller, &id, f.disabled == "1").await {
-        Ok(()) => Redirect::to("/users").into_response(),
-        Err(e) => refused(&state, pc, e).await,
+        Ok(()) => saved(&state, &id).await,
+        Err(e) => refused(&state, pc, e, None).await,
     }
 }
 
@@ -166,9 +281,9 @@ pub async fn reset(
                 pc.t().t("users.one_time"),
                 made.one_time_password
             );
-            render(&state, pc, StatusCode::OK, Some(notice), None).await
+            render(&state, pc, StatusCode::OK, Some(notice), Refusal::default()).await
         }
-        Err(e) => refused(&state, pc, e).await,
+        Err(e) => refused(&state, pc, e, None).await,
     }
 }
 
@@ -179,10 +294,10 @@ pub async fn access(
 ) -> Response {
     let body = Access {
         role: f.role,
-        unit_codes: codes(&f.units),
+        unit_codes: codes(&state, &f.units).await,
     };
     match users::grant_access(&state, &pc.caller, &id, &body).await {
-        Ok(_) => Redirect::to("/users").into_response(),
-        Err(e) => refused(&state, pc, e).await,
+        Ok(_) => saved(&state, &id).await,
+        Err(e) => refused(&state, pc, e, None).await,
     }
 }

@@ -1,0 +1,245 @@
+//! Forms refused by the server keep what was typed and name every field at fault, on both
+//! backends: a new member, a resident's edit (also when someone else saved first), a new campaign,
+//! a report's correction. The built-in questionnaire reads in English in English mode.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+async fn page(c: &reqwest::Client, app: &common::TestApp, path: &str) -> (u16, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let r = c.post(app.url(path)).form(fields).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn faults(html: &str) -> usize {
+    html.matches("class=\"field-error\"").count()
+}
+
+async fn count(app: &common::TestApp, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_member_or_edit_keeps_the_input_and_names_every_field() {
+    for app in common::each_demo_app().await {
+        let token = app.login("nanquan-grid1").await;
+        let (_, res) = app.get(&token, "/api/v1/residents?per_page=2").await;
+        let (rid, hid) = (
+            res["items"][0]["id"].as_i64().unwrap(),
+            res["items"][0]["household_id"].as_i64().unwrap(),
+        );
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
+        let (_, h) = page(&worker, &app, &format!("/households/{hid}")).await;
+        let csrf = common::csrf_of(&h);
+        let before = count(&app, "SELECT COUNT(*) FROM residents").await;
+        let (s, body) = post(
+            &worker,
+            &app,
+            &format!("/households/{hid}/residents"),
+            &[
+                ("csrf", &csrf),
+                ("name", " "),
+                ("id_number", "65020319800101123"),
+                ("phone", "1380013800"),
+                ("relation", "子女"),
+                ("tags", "独居老人"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(faults(&body), 3, "name, ID number and phone named");
+        for kept in [
+            "value=\"65020319800101123\"",
+            "value=\"1380013800\"",
+            "value=\"子女\"",
+            "value=\"独居老人\"",
+        ] {
+            assert!(body.contains(kept), "{kept} kept");
+        }
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM residents").await, before);
+
+        // The card's edit: two faults named, the typed values kept.
+        let path = format!("/residents/{rid}");
+        let (_, card) = page(&worker, &app, &path).await;
+        let at = card.find("name=\"version\" value=\"").unwrap() + 22;
+        let version: String = card[at..].split('"').next().unwrap().to_string();
+        let masked_id = {
+            let a = card
+                .find("id=\"f-id_number\" name=\"id_number\" value=\"")
+                .unwrap()
+                + 41;
+            card[a..].split('"').next().unwrap().to_string()
+        };
+        let (s, body) = post(
+            &worker,
+            &app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("name", "林新名"),
+                ("id_number", &masked_id),
+                ("phone", "12345"),
+                ("relation", "户主"),
+                ("tags", ""),
+                ("emergency_contact_name", ""),
+                ("emergency_contact_phone", "999"),
+                ("note", "新的备注"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(faults(&body), 2, "both phones named");
+        assert!(body.contains("value=\"林新名\"") && body.contains(">新的备注</textarea>"));
+
+        // Someone else saves first: the page says so, shows their record, keeps what this
+        // person typed against the version now stored.
+        let (s, _) = app
+            .send(&token, reqwest::Method::PATCH, &format!("/api/v1/residents/{rid}"), serde_json::json!({"version": version.parse::<i64>().unwrap(), "note": "别人的改动"}))
+            .await;
+        assert_eq!(s, 200);
+        let (s, body) = post(
+            &worker,
+            &app,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("name", "林新名"),
+                ("id_number", &masked_id),
+                ("phone", ""),
+                ("relation", "户主"),
+                ("tags", ""),
+                ("emergency_contact_name", ""),
+                ("emergency_contact_phone", ""),
+                ("note", "我的备注"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 409);
+        assert!(body.contains(">我的备注</textarea>"), "the typed note kept");
+        assert!(body.contains("别人的改动"), "their note shown");
+        let newer = (version.parse::<i64>().unwrap() + 1).to_string();
+        assert!(
+            body.contains(&format!("name=\"version\" value=\"{newer}\"")),
+            "against the stored version"
+        );
+        let note: String = sqlx::query_scalar("SELECT note FROM residents WHERE id = $1")
+            .bind(rid)
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(note, "别人的改动", "{}", app.db.name());
+    }
+}
+
+#[tokio::test]
+async fn a_refused_campaign_or_correction_keeps_the_input() {
+    for app in common::each_demo_app().await {
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
+        let (_, list) = page(&leader, &app, "/surveys").await;
+        let csrf = common::csrf_of(&list);
+        let first_grid = {
+            let a = list.find("name=\"grid\" value=\"").unwrap() + 19;
+            list[a..].split('"').next().unwrap().to_string()
+        };
+        let surveys = count(&app, "SELECT COUNT(*) FROM surveys").await;
+        // No name, an unknown grid beside a real one: both named, the real one still ticked.
+        let (s, body) = post(
+            &leader,
+            &app,
+            "/surveys",
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("grid", &first_grid),
+                ("grid", "999"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(faults(&body), 2, "{body}");
+        assert!(body.contains(&format!("value=\"{first_grid}\" checked")));
+        assert!(body.matches("name=\"grid\"").count() > 1);
+        assert_eq!(
+            body.matches("\" checked>").count(),
+            1,
+            "the others not ticked"
+        );
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM surveys").await, surveys);
+
+        // A report submitted, then corrected without a reason: the remark typed stays.
+        let (_, r) = page(&leader, &app, "/reports").await;
+        let field = |name: &str| {
+            let at = r.find(&format!("name=\"{name}\" value=\"")).unwrap() + name.len() + 15;
+            r[at..].split('"').next().unwrap().to_string()
+        };
+        let (unit, date) = (field("unit"), field("date"));
+        let rcsrf = common::csrf_of(&r);
+        let ok = leader
+            .post(app.url("/reports/submit"))
+            .form(&[
+                ("csrf", rcsrf.as_str()),
+                ("unit", &unit),
+                ("date", &date),
+                ("remark", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 303);
+        let (s, body) = post(
+            &leader,
+            &app,
+            "/reports/submit",
+            &[
+                ("csrf", &rcsrf),
+                ("unit", &unit),
+                ("date", &date),
+                ("remark", "复核后更正发热人次"),
+                ("correction_reason", " "),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(
+            body.contains(">复核后更正发热人次</textarea>"),
+            "the remark kept"
+        );
+        assert!(body.contains("id=\"correction-error\""));
+        let versions = count(&app, "SELECT COUNT(*) FROM daily_reports").await;
+        assert_eq!(versions, 1, "{}", app.db.name());
+    }
+}
+
+#[tokio::test]
+async fn the_built_in_questionnaire_reads_in_english() {
+    for app in common::each_demo_app().await {
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
+        worker.get(app.url("/lang/en")).send().await.unwrap();
+        let (_, list) = page(&worker, &app, "/surveys").await;
+        let at = list.find("href=\"/surveys/").unwrap() + 6;
+        let survey: String = list[at..].split('"').next().unwrap().to_string();
+        let (_, households) = page(&worker, &app, &survey).await;
+        let at = households
+            .find(&format!("href=\"{survey}/households/"))
+            .unwrap()
+            + 6;
+        let visit: String = households[at..].split('"').next().unwrap().to_string();
+        let (_, form) = page(&worker, &app, &visit).await;
+        assert!(form.contains("People living here now"), "{form}");
+        assert!(!form.contains("现在住在这里的人数"));
+    }
+}
