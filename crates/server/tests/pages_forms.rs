@@ -243,3 +243,69 @@ async fn the_built_in_questionnaire_reads_in_english() {
         assert!(!form.contains("现在住在这里的人数"));
     }
 }
+
+/// A data-check finding says how to fix it and opens the card at the place to do it; a sex and
+/// birth date that contradict the ID number are set right from it with one tap.
+#[tokio::test]
+async fn a_finding_says_how_to_fix_it_and_a_contradiction_is_set_right() {
+    for app in common::each_demo_app().await {
+        let token = app.login("nanquan-grid1").await;
+        let (_, res) = app.get(&token, "/api/v1/residents?per_page=1").await;
+        let rid = res["items"][0]["id"].as_i64().unwrap();
+        let stored: (String, String) =
+            sqlx::query_as("SELECT sex, birth_date FROM residents WHERE id = $1")
+                .bind(rid)
+                .fetch_one(&app.db.db.pool)
+                .await
+                .unwrap();
+        let other = if stored.0 == "male" { "female" } else { "male" };
+        sqlx::query("UPDATE residents SET sex = $1, birth_date = '1901-01-01' WHERE id = $2")
+            .bind(other)
+            .bind(rid)
+            .execute(&app.db.db.pool)
+            .await
+            .unwrap();
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
+        let (_, checks) = page(&worker, &app, "/checks?kind=contradicts_id_number").await;
+        let link = format!("/residents/{rid}#id-contradiction");
+        assert!(checks.contains(&format!("href=\"{link}\"")), "{checks}");
+        assert!(checks.contains("按身份证号更正"), "how to fix it, in words");
+        let (_, card) = page(&worker, &app, &format!("/residents/{rid}")).await;
+        assert!(card.contains("id=\"id-contradiction\"") && card.contains("1901-01-01"));
+        let at = card.find("/match-id").unwrap();
+        let v = card[at..].find("name=\"version\" value=\"").unwrap() + at + 22;
+        let version: String = card[v..].split('"').next().unwrap().to_string();
+        let r = worker
+            .post(app.url(&format!("/residents/{rid}/match-id")))
+            .form(&[
+                ("csrf", common::csrf_of(&card).as_str()),
+                ("version", &version),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let now: (String, String) =
+            sqlx::query_as("SELECT sex, birth_date FROM residents WHERE id = $1")
+                .bind(rid)
+                .fetch_one(&app.db.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(now, stored, "{}", app.db.name());
+        let (_, checks) = page(&worker, &app, "/checks?kind=contradicts_id_number").await;
+        assert!(!checks.contains(&link));
+        let (_, card) = page(&worker, &app, &format!("/residents/{rid}")).await;
+        assert!(!card.contains("id=\"id-contradiction\""));
+        // Other kinds open at their field: an adult without a phone, at the phone.
+        sqlx::query("UPDATE residents SET phone = NULL WHERE id = $1")
+            .bind(rid)
+            .execute(&app.db.db.pool)
+            .await
+            .unwrap();
+        let (_, phones) = page(&worker, &app, "/checks?kind=resident_without_phone").await;
+        assert!(
+            phones.contains(&format!("href=\"/residents/{rid}#f-phone\"")),
+            "{phones}"
+        );
+    }
+}

@@ -127,6 +127,25 @@ pub async fn report(
     })
 }
 
+/// Where a finding is fixed: the card, opened at the field to change (the phone, the tags, the ID
+/// number, the contradiction's own box), or the household, whose members' relations settle a head.
+fn fix_link(kind: Kind, resident: Option<i64>, household: i64) -> String {
+    let field = match kind {
+        Kind::ResidentWithoutPhone => "f-phone",
+        Kind::ElderlyAloneWithAdults => "f-tags",
+        Kind::ContradictsIdNumber => "id-contradiction",
+        Kind::PersonInTwoHouseholds | Kind::DuplicateIdNumber => "f-id_number",
+        Kind::HouseholdWithoutHead | Kind::HouseholdWithTwoHeads | Kind::EmptyHousehold => {
+            "members"
+        }
+    };
+    match (kind, resident) {
+        // A double entry in one household is fixed by deleting one of the two, there.
+        (Kind::DuplicateIdNumber, _) | (_, None) => format!("/households/{household}#members"),
+        (_, Some(id)) => format!("/residents/{id}#{field}"),
+    }
+}
+
 /// One finding as the page and the API show it: the name masked, a link to fix it.
 pub(crate) fn describe(
     item: checks::Item,
@@ -144,9 +163,6 @@ pub(crate) fn describe(
         household_id: f.household_id,
         name: item.name.map(|n| people.show(&n)),
         address: item.address,
-        link: match f.resident_id {
-            Some(id) => format!("/residents/{id}"),
-            None => format!("/households/{}", f.household_id),
-        },
+        link: fix_link(f.kind, f.resident_id, f.household_id),
     }
 }

@@ -436,10 +436,8 @@ pub async fn update(
     if household_id != cur.household_id {
         changed.push("household_id");
     }
-    if changed.is_empty() {
-        // Nothing to write: the version stays, so a repeated save is not a conflict for others.
-        return Ok(());
-    }
+    // Sex and birth date follow the ID number: a record that contradicts its own number (an old
+    // import) is set right by any save of it, the data checks' "correct from the ID number" too.
     let parsed = IdNumber::parse(&id_number, chrono::Utc::now().date_naive()).ok();
     let (last4, sex, birth) = match &parsed {
         Some(p) => (
@@ -453,6 +451,16 @@ pub async fn update(
             cur.birth_date.clone(),
         ),
     };
+    if sex != cur.sex {
+        changed.push("sex");
+    }
+    if birth != cur.birth_date {
+        changed.push("birth_date");
+    }
+    if changed.is_empty() {
+        // Nothing to write: the version stays, so a repeated save is not a conflict for others.
+        return Ok(());
+    }
     let phone4 = phone.as_deref().map(phone_last4);
     let done = sqlx::query(
         "UPDATE residents SET household_id = $1, grid_id = $2, name = $3, id_number = $4, \

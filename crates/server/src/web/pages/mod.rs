@@ -293,6 +293,7 @@ fn pages() -> Router<AppState> {
         )
         .route("/residents/{id}/unmask", post(registry::resident_unmask))
         .route("/residents/{id}/call", post(registry::resident_call))
+        .route("/residents/{id}/match-id", post(registry::match_id))
         .route(
             "/residents/{id}/isolation",
             get(isolation::isolation_page).post(isolation::start_isolation),

@@ -147,6 +147,8 @@ struct ResidentPage {
     can_read_health: bool,
     /// The edit form's values: the stored ones, or what was typed into a refused save.
     form: ResidentForm,
+    /// What the ID number says against what is registered, in words, when they differ.
+    id_says: Option<String>,
     /// The phone revealed to call, when it was asked for.
     call: Option<String>,
 }
@@ -176,6 +178,7 @@ async fn resident_page(
         Ok(r) => r,
         Err(e) => return PageError::new(t, e).into_response(),
     };
+    let id_says = contradiction(t, &r, state.settings.today());
     let v = view(r, state.settings.today());
     let role = pc.caller.session.user.role;
     // In words, as the hint asks them typed: a comma between, which English labels need.
@@ -211,6 +214,7 @@ async fn resident_page(
         status,
         askama::Template::render(&ResidentPage {
             form,
+            id_says,
             r: v,
             can_edit: role.has(Right::EditRegistry),
             can_unmask: role.has(Right::Unmask),
@@ -224,6 +228,67 @@ async fn resident_page(
             call: extra.call,
         }),
     )
+}
+
+/// The registered sex and birth date against those the ID number says, in words, when they differ
+/// (the data checks' `contradicts_id_number`).
+fn contradiction(
+    t: Tr,
+    r: &crate::db::registry::Resident,
+    today: chrono::NaiveDate,
+) -> Option<String> {
+    let id = shouhu_domain::IdNumber::parse(&r.id_number, today).ok()?;
+    let (sex, birth) = (id.sex().as_str(), id.birth_date().to_string());
+    if sex == r.sex && birth == r.birth_date {
+        return None;
+    }
+    Some(
+        t.t("resident.id_contradiction")
+            .replace("{sex}", &t.tk("resident.sex", sex))
+            .replace("{birth}", &birth)
+            .replace("{stored_sex}", &t.tk("resident.sex", &r.sex))
+            .replace("{stored_birth}", &r.birth_date),
+    )
+}
+
+/// Sets sex and birth date to what the ID number says (a save that changes nothing else).
+pub async fn match_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    PageForm { pc, form: f }: PageForm<DeleteForm>,
+) -> Response {
+    let current =
+        match resident_for_change(&state, &pc, Right::EditRegistry, "resident.update", &id).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
+    let saved = registry::update(
+        &state.db,
+        &pc.caller.scope(),
+        &pc.caller.actor(),
+        current.id,
+        f.version.parse().unwrap_or(-1),
+        &crate::db::registry::Changes::default(),
+    )
+    .await;
+    match saved.map_err(AppError::from) {
+        Ok(()) => Redirect::to(&format!("/residents/{}?saved=1", current.id)).into_response(),
+        Err(AppError::Conflict) => {
+            let notice = Some(pc.t().t("resident.conflict").to_string());
+            resident_page(
+                &state,
+                pc,
+                &id,
+                StatusCode::CONFLICT,
+                Extra {
+                    notice,
+                    ..Extra::default()
+                },
+            )
+            .await
+        }
+        Err(e) => PageError::new(pc.t(), e).into_response(),
+    }
 }
 
 #[derive(Default)]
