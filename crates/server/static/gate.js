@@ -107,7 +107,7 @@
       store(q2);
       show('queued', words.error, words.queued, '');
     } else {
-      show('deny', words.error, j.message || j.error || String(r.status), '');
+      show('deny', words.error, explain(j, r.status), '');
     }
   }
   form.addEventListener('submit', function (e) { e.preventDefault(); scan(); });
@@ -144,6 +144,20 @@
     });
   }
 
+  // A refusal in words: each field at fault by its label on the page, and what is wrong with it.
+  var FIELDS = { name: 'v-name', phone: 'v-phone', host_building: 'v-building', host_unit: 'v-unit',
+    host_room: 'v-room', host_household_id: 'v-building', purpose: 'v-purpose', plate: 'v-plate',
+    code: 'code', temperature: 'temperature' };
+  var explain = function (j, status) {
+    var faults = (j && j.errors && j.errors.length) ? j.errors : (j && j.error ? [{ field: j.field, code: j.error }] : []);
+    if (!faults.length) return String(status);
+    return faults.map(function (f) {
+      var said = words['invalid.' + f.code] || words['invalid.other'];
+      var label = FIELDS[f.field] ? document.querySelector('label[for="' + FIELDS[f.field] + '"]') : null;
+      return (label ? label.textContent.trim() + '：' : '') + said;
+    }).join('；');
+  };
+
   // Visitors: registered here, answered with a one-day code.
   var vform = $('visitor-form');
   if (vform) {
@@ -164,7 +178,7 @@
         });
         var j = await r.json();
         note.className = r.ok ? 'notice good' : 'notice bad';
-        note.textContent = r.ok ? j.code + ' (' + j.valid_on + ')' : (j.message || j.error || String(r.status));
+        note.textContent = r.ok ? j.code + ' (' + j.valid_on + ')' : explain(j, r.status);
         if (r.ok) vform.reset();
       } catch (err) {
         note.className = 'notice bad';

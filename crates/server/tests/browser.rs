@@ -162,6 +162,70 @@ async fn a_grid_worker_signs_in_on_a_phone_and_sees_only_grid_one() {
     result.unwrap();
 }
 
+/// A visitor the service refuses: the guard reads why in words, each field at fault by its label.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_browser),
+    ignore = "needs SHOUHU_TEST_BROWSER=1 at build"
+)]
+async fn a_refused_visitor_is_explained_in_words_at_the_gate() {
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let result = async {
+        client.set_window_size(360, 640).await?;
+        sign_in(&client, &app.base, "nanquan-gate-east").await?;
+        client.goto(&app.url("/gate")).await?;
+        client.find(Locator::Css("#visitor-form")).await?;
+        client
+            .execute(
+                "document.querySelector('#visitor-form').closest('details').open = true;",
+                vec![],
+            )
+            .await?;
+        for (id, typed) in [
+            ("v-name", "张三"),
+            ("v-phone", "1380013"),
+            ("v-building", "1号楼"),
+            ("v-room", "101"),
+            ("v-purpose", "探亲"),
+            ("v-plate", "ABC"),
+        ] {
+            client.find(Locator::Id(id)).await?.send_keys(typed).await?;
+        }
+        client
+            .find(Locator::Css("#visitor-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let mut said = String::new();
+        for _ in 0..100 {
+            said = client
+                .find(Locator::Id("visitor-answer"))
+                .await?
+                .text()
+                .await?;
+            if !said.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(said.contains("访客手机号：手机号应为"), "{said}");
+        assert!(said.contains("车牌号不对"), "both faults: {said}");
+        assert!(
+            !said.is_ascii() && !said.contains("invalid"),
+            "no codes or English: {said}"
+        );
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
 /// A round of temperatures on a phone: after one person's reading is recorded the list moves up,
 /// and Back must not put the typed reading into the field of the person who is now first.
 #[tokio::test]

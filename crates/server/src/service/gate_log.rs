@@ -7,7 +7,7 @@ use crate::db::gate::visitors::NewVisitor;
 use crate::db::gate::{self, Rules};
 use crate::service::AppState;
 use crate::service::caller::Caller;
-use crate::service::error::{ApiResult, AppError};
+use crate::service::error::{ApiResult, AppError, Faults};
 use crate::service::validate;
 use chrono::Offset;
 use serde::{Deserialize, Serialize};
@@ -125,23 +125,43 @@ pub fn visitor_from(b: &VisitorBody) -> Result<NewVisitor, AppError> {
                 Some(s) => validate::text(field, s, max, true).map(Some),
             }
         };
-    let plate = match opt("plate", &b.plate, 16)? {
+    // Every field is checked, so that the guard hears of all the mistakes at once.
+    let mut f = Faults::default();
+    let plate = match f.take(opt("plate", &b.plate, 16))?.flatten() {
         None => None,
-        Some(p) => Some(
+        Some(p) => f.take(
             Plate::parse(&p)
-                .map_err(|e| AppError::invalid("plate", "invalid_plate", e.to_string()))?
-                .to_string(),
-        ),
+                .map(|p| p.to_string())
+                .map_err(|e| AppError::invalid("plate", "invalid_plate", e.to_string())),
+        )?,
+    };
+    let host_building = f.take(opt("host_building", &b.host_building, 40))?;
+    let host_unit = f.take(opt("host_unit", &b.host_unit, 20))?;
+    let host_room = f.take(opt("host_room", &b.host_room, 20))?;
+    let name = f.take(validate::text("name", &b.name, 40, true))?;
+    let phone = f.take(validate::phone("phone", &b.phone))?;
+    let purpose = f.take(validate::text("purpose", &b.purpose, 100, true))?;
+    f.into_result()?;
+    let (
+        Some(host_building),
+        Some(host_unit),
+        Some(host_room),
+        Some(name),
+        Some(phone),
+        Some(purpose),
+    ) = (host_building, host_unit, host_room, name, phone, purpose)
+    else {
+        return Err(AppError::Internal("a value missing without a fault".into()));
     };
     Ok(NewVisitor {
         gate_id: b.gate_id,
         host_household_id: b.host_household_id,
-        host_building: opt("host_building", &b.host_building, 40)?,
-        host_unit: opt("host_unit", &b.host_unit, 20)?,
-        host_room: opt("host_room", &b.host_room, 20)?,
-        name: validate::text("name", &b.name, 40, true)?,
-        phone: validate::phone("phone", &b.phone)?.to_string(),
-        purpose: validate::text("purpose", &b.purpose, 100, true)?,
+        host_building,
+        host_unit,
+        host_room,
+        name,
+        phone: phone.to_string(),
+        purpose,
         plate,
     })
 }

@@ -58,6 +58,25 @@ pub async fn gate_page(State(state): State<AppState>, pc: PageCaller) -> Respons
     ] {
         words.insert(k.into(), t.tk("gate.word", k).into());
     }
+    // A refusal in the guard's words: the codes the scan and the visitor's form can meet.
+    for code in [
+        "required",
+        "too_long",
+        "invalid_characters",
+        "control_characters",
+        "invalid_phone",
+        "invalid_plate",
+        "host_required",
+        "host_not_found",
+        "host_ambiguous",
+        "visitors_not_allowed",
+        "unknown_direction",
+        "temperature_out_of_range",
+        "idempotency_key_reused",
+        "other",
+    ] {
+        words.insert(format!("invalid.{code}"), t.invalid(code).into());
+    }
     page(&GatePage {
         c: pc.chrome,
         gates,
