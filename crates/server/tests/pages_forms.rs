@@ -309,3 +309,85 @@ async fn a_finding_says_how_to_fix_it_and_a_contradiction_is_set_right() {
         );
     }
 }
+
+/// The health page's forms keep what was typed when refused: an alert's closing note when someone
+/// closed it first, a follow-up's needs beside a temperature out of range.
+#[tokio::test]
+async fn the_health_page_keeps_a_refused_note_and_follow_up() {
+    for app in common::each_demo_app().await {
+        let token = app.login("nanquan-grid1").await;
+        let (_, res) = app.get(&token, "/api/v1/residents?per_page=2").await;
+        let rid = res["items"][0]["id"].as_i64().unwrap();
+        app.send(&token, reqwest::Method::POST, "/api/v1/health-checks", serde_json::json!({"resident_id": rid, "temperature": 38.6, "source": "door", "idempotency_key": "kept-1"})).await;
+        let medical = common::sign_in_page(&app, "nanquan-medical").await;
+        let (_, health) = page(&medical, &app, "/health").await;
+        let at = health.find("action=\"/alerts/").unwrap() + 8;
+        let action: String = health[at..].split('"').next().unwrap().to_string();
+        let v = health[at..].find("name=\"version\" value=\"").unwrap() + at + 22;
+        let version: String = health[v..].split('"').next().unwrap().to_string();
+        let csrf = common::csrf_of(&health);
+        // Someone else closes it first.
+        let alert_id: i64 = action
+            .trim_start_matches("/alerts/")
+            .trim_end_matches("/close")
+            .parse()
+            .unwrap();
+        let other = app.login("nanquan-medical").await;
+        let (s, _) = app.send(&other, reqwest::Method::POST, &format!("/api/v1/alerts/{alert_id}/close"), serde_json::json!({"version": version.parse::<i64>().unwrap(), "note": "已电话联系"})).await;
+        assert_eq!(s, 204);
+        let (s, body) = post(
+            &medical,
+            &app,
+            &action,
+            &[
+                ("csrf", &csrf),
+                ("version", &version),
+                ("note", "已送发热门诊"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 409, "{body}");
+        assert!(body.contains("id=\"health-error\""));
+        // The alert is closed, so its form is gone; the refusal is said, and nothing changed.
+        let note: String = sqlx::query_scalar("SELECT note FROM alerts WHERE id = $1")
+            .bind(alert_id)
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+        assert_eq!(note, "已电话联系", "{}", app.db.name());
+
+        // A follow-up with a temperature out of range: the needs typed stay.
+        let leader = app.login("nanquan-leader").await;
+        app.send(&leader, reqwest::Method::POST, "/api/v1/quarantines", serde_json::json!({"resident_id": rid, "kind": "home", "reason": "密接", "start_date": chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string()})).await;
+        let worker = common::sign_in_page(&app, "nanquan-grid1").await;
+        let (_, health) = page(&worker, &app, "/health").await;
+        let at = health.find("/follow-up\"").unwrap();
+        let a = health[..at].rfind("action=\"").unwrap() + 8;
+        let follow: String = health[a..].split('"').next().unwrap().to_string();
+        let qid = follow
+            .trim_start_matches("/quarantines/")
+            .trim_end_matches("/follow-up")
+            .to_string();
+        let (s, body) = post(
+            &worker,
+            &app,
+            &follow,
+            &[
+                ("csrf", &common::csrf_of(&health)),
+                ("temperature", "3.65"),
+                ("needs", "降压药两盒"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(
+            body.contains(&format!(
+                "id=\"fu-n-{qid}\" name=\"needs\" value=\"降压药两盒\""
+            )),
+            "the needs kept"
+        );
+        assert!(body.contains(&format!(
+            "id=\"fu-t-{qid}\" name=\"temperature\" value=\"3.65\""
+        )));
+    }
+}

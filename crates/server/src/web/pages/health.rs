@@ -2,11 +2,12 @@
 //! follow-ups of people under quarantine, and residents not checked today — each with its form.
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use shouhu_domain::{Right, Temperature};
 
-use super::{Chrome, PageCaller, PageError, PageForm, page};
+use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::{health, quarantine, risk};
 use crate::service::health::{AlertView, alert_view, parse_reading};
 use crate::service::quarantine::{QuarantineView, view as quarantine_view};
@@ -26,10 +27,29 @@ struct HealthPage {
     flags: Vec<FlagView>,
     due: Vec<(QuarantineView, bool)>,
     unchecked_total: i64,
+    /// What was typed into a refused form, by its field's id, so that it is not lost.
+    kept: Vec<(String, String)>,
     error: Option<String>,
 }
 
-async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Response {
+impl HealthPage {
+    /// The value typed into the field `prefix-id` of a refused form, or nothing.
+    fn kept_for(&self, prefix: &str, id: &i64) -> &str {
+        let key = format!("{prefix}-{id}");
+        self.kept
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+async fn render(
+    state: &AppState,
+    pc: PageCaller,
+    error: Option<String>,
+    kept: Vec<(String, String)>,
+    status: StatusCode,
+) -> Response {
     let t = pc.t();
     let role = pc.caller.session.user.role;
     let grids = pc.caller.grids.to_vec();
@@ -57,7 +77,7 @@ async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Resp
         Err(e) => return PageError::new(t, e.into()).into_response(),
     };
     let names = pc.caller.names();
-    page(&HealthPage {
+    let rendered = askama::Template::render(&HealthPage {
         can_record: role.has(Right::RecordHealth),
         can_close: role.has(Right::HandleAlerts),
         can_decide: role.has(Right::ManageQuarantine),
@@ -68,20 +88,28 @@ async fn render(state: &AppState, pc: PageCaller, error: Option<String>) -> Resp
             .map(|(q, o)| (quarantine_view(q, names), *o))
             .collect(),
         unchecked_total,
+        kept,
         error,
         c: pc.chrome,
-    })
+    });
+    html(status, rendered)
 }
 
 pub async fn health_page(State(state): State<AppState>, pc: PageCaller) -> Response {
     if let Err(e) = pc.require(&state, Right::ReadHealth, "health.page").await {
         return e.into_response();
     }
-    render(&state, pc, None).await
+    render(&state, pc, None, Vec::new(), StatusCode::OK).await
 }
 
-/// After a form: back to the page, or the page again with the error in words.
-async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Response {
+/// After a form: back to the page, or the page again with the error in words and what was typed
+/// (`kept`, by field id) still in its fields.
+async fn done(
+    state: &AppState,
+    pc: PageCaller,
+    r: Result<(), AppError>,
+    kept: Vec<(String, String)>,
+) -> Response {
     match r {
         Ok(()) => Redirect::to("/health").into_response(),
         Err(
@@ -96,7 +124,12 @@ async fn done(state: &AppState, pc: PageCaller, r: Result<(), AppError>) -> Resp
                 AppError::Conflict => pc.t().t("error.conflict").to_string(),
                 _ => pc.t().t("error.title").to_string(),
             };
-            render(state, pc, Some(message)).await
+            let status = if matches!(e, AppError::Conflict) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            render(state, pc, Some(message), kept, status).await
         }
     }
 }
@@ -137,7 +170,8 @@ pub async fn close_alert(
         Ok(())
     }
     .await;
-    done(&state, pc, r).await
+    let kept = vec![(format!("note-{id}"), f.note.clone())];
+    done(&state, pc, r, kept).await
 }
 
 #[derive(Deserialize)]
@@ -177,7 +211,8 @@ pub async fn decide_flag(
         Ok(())
     }
     .await;
-    done(&state, pc, r).await
+    let kept = vec![(format!("reason-{id}"), f.reason.clone())];
+    done(&state, pc, r, kept).await
 }
 
 #[derive(Deserialize)]
@@ -218,5 +253,9 @@ pub async fn follow_up(
         Ok(())
     }
     .await;
-    done(&state, pc, r).await
+    let kept = vec![
+        (format!("fu-t-{id}"), f.temperature.clone()),
+        (format!("fu-n-{id}"), f.needs.clone()),
+    ];
+    done(&state, pc, r, kept).await
 }
