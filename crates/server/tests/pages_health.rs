@@ -143,7 +143,7 @@ async fn a_visit_on_the_phone_page_leads_to_home_isolation_and_a_follow_up() {
         assert_eq!(checks, 1, "{}: a double tap records once", app.db.name());
         let medical = common::sign_in_page(&app, "nanquan-medical").await;
         let health = html(&medical, &app, "/health").await;
-        assert!(health.contains("38.2℃"), "{}", app.db.name());
+        assert!(health.contains("38.2°C"), "{}", app.db.name());
     }
 }
 
@@ -204,7 +204,7 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
         let medical = common::sign_in_page(&app, "nanquan-medical").await;
         let home = html(&medical, &app, "/").await;
         assert!(
-            home.contains("id=\"home-health\"") && home.contains("39.1℃"),
+            home.contains("id=\"home-health\"") && home.contains("39.1°C"),
             "{}",
             app.db.name()
         );
