@@ -391,3 +391,24 @@ async fn the_health_page_keeps_a_refused_note_and_follow_up() {
         )));
     }
 }
+
+/// A grid or community is named in words where people read it (the campaign's progress, the
+/// teams), not by its 15-digit code.
+#[tokio::test]
+async fn grids_and_communities_are_named_not_coded() {
+    for app in common::each_demo_app().await {
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
+        let (_, list) = page(&leader, &app, "/surveys").await;
+        let at = list.find("href=\"/surveys/").unwrap() + 6;
+        let survey: String = list[at..].split('"').next().unwrap().to_string();
+        let (_, s) = page(&leader, &app, &survey).await;
+        assert!(s.contains("<td>南泉社区第1网格</td>"), "{s}");
+        assert!(!s.contains("<td>650203002005001</td>"));
+        let (_, staff) = page(&leader, &app, "/staff").await;
+        assert!(
+            staff.contains("南泉社区") && !staff.contains(">650203002005<"),
+            "{}",
+            app.db.name()
+        );
+    }
+}

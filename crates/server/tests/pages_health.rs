@@ -180,7 +180,7 @@ async fn a_leader_starts_a_campaign_in_the_page_and_the_home_page_shows_alerts()
             .unwrap();
         assert_eq!(r.status(), 303);
         let survey = html(&leader, &app, r.headers()["location"].to_str().unwrap()).await;
-        assert!(survey.contains("二月复查") && survey.contains("650203002005002"));
+        assert!(survey.contains("二月复查") && survey.contains("南泉社区第2网格"));
         // A grid worker cannot start one.
         let worker = common::sign_in_page(&app, "nanquan-grid1").await;
         let page = html(&worker, &app, "/surveys").await;

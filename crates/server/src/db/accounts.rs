@@ -632,6 +632,7 @@ pub async fn staff_in_scope(db: &Db, scope: &Scope) -> StoreResult<Vec<StaffMemb
 pub struct Team {
     pub id: i64,
     pub community_code: String,
+    pub community_name: String,
     pub kind: String,
     pub name: String,
     pub members: Vec<String>,
@@ -667,9 +668,9 @@ pub async fn add_team_member(tx: &mut Tx, team_id: i64, user_id: i64) -> StoreRe
 /// Teams of the communities within the caller's jurisdiction, with their members' display names.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn teams_in_scope(db: &Db, scope: &Scope) -> StoreResult<Vec<Team>> {
-    let rows: Vec<(i64, String, String, String, Option<String>)> =
+    let rows: Vec<(i64, String, String, String, String, Option<String>)> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT t.id, o.code, t.kind, t.name, u.display_name FROM teams t \
+            "SELECT t.id, o.code, o.name, t.kind, t.name, u.display_name FROM teams t \
          JOIN org_units o ON o.id = t.community_id \
          LEFT JOIN team_members tm ON tm.team_id = t.id LEFT JOIN users u ON u.id = tm.user_id \
          WHERE t.community_id IN ({UNITS_OF_USER}) ORDER BY o.code, t.id, u.display_name"
@@ -678,11 +679,12 @@ pub async fn teams_in_scope(db: &Db, scope: &Scope) -> StoreResult<Vec<Team>> {
         .fetch_all(&db.pool)
         .await?;
     let mut out: Vec<Team> = Vec::new();
-    for (id, community_code, kind, name, member) in rows {
+    for (id, community_code, community_name, kind, name, member) in rows {
         if out.last().map(|t| t.id) != Some(id) {
             out.push(Team {
                 id,
                 community_code,
+                community_name,
                 kind,
                 name,
                 members: Vec::new(),

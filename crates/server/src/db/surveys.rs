@@ -133,13 +133,14 @@ pub async fn list_page(
         i64,
         i64,
         String,
+        String,
         i64,
         i64,
         i64,
         i64,
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH mine AS ({GRIDS_OF_USER}),          page AS (SELECT s.id, s.community_id, s.name, s.questions, s.status, COUNT(*) OVER () AS total            FROM surveys s WHERE s.id IN (SELECT sg.survey_id FROM survey_grids sg            WHERE sg.grid_id IN (SELECT descendant_id FROM mine)) ORDER BY s.id DESC {})          SELECT p.id, p.community_id, p.name, p.questions, p.status, p.total, g.id, g.code,          (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'done'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'nobody_home'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'refused')          FROM page p JOIN survey_grids sg ON sg.survey_id = p.id          JOIN org_units g ON g.id = sg.grid_id          WHERE sg.grid_id IN (SELECT descendant_id FROM mine) ORDER BY p.id DESC, g.code",
+        "WITH mine AS ({GRIDS_OF_USER}),          page AS (SELECT s.id, s.community_id, s.name, s.questions, s.status, COUNT(*) OVER () AS total            FROM surveys s WHERE s.id IN (SELECT sg.survey_id FROM survey_grids sg            WHERE sg.grid_id IN (SELECT descendant_id FROM mine)) ORDER BY s.id DESC {})          SELECT p.id, p.community_id, p.name, p.questions, p.status, p.total, g.id, g.code, g.name,          (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'done'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'nobody_home'),          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = p.id AND v.grid_id = g.id AND v.status = 'refused')          FROM page p JOIN survey_grids sg ON sg.survey_id = p.id          JOIN org_units g ON g.id = sg.grid_id          WHERE sg.grid_id IN (SELECT descendant_id FROM mine) ORDER BY p.id DESC, g.code",
         super::limit_offset(limit, offset)
     )))
     .bind(scope.user_id)
@@ -165,6 +166,7 @@ pub async fn list_page(
         _,
         grid_id,
         grid_code,
+        grid_name,
         households,
         done,
         nobody_home,
@@ -189,6 +191,7 @@ pub async fn list_page(
             progress.push(Progress {
                 grid_id,
                 grid_code,
+                grid_name,
                 households,
                 done,
                 nobody_home,
@@ -204,6 +207,7 @@ pub async fn list_page(
 pub struct Progress {
     pub grid_id: i64,
     pub grid_code: String,
+    pub grid_name: String,
     pub households: i64,
     pub done: i64,
     pub nobody_home: i64,
@@ -214,7 +218,7 @@ pub struct Progress {
 pub async fn progress(db: &Db, s: &Survey) -> StoreResult<Vec<Progress>> {
     let list = super::id_list(&s.grids);
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT g.id AS grid_id, g.code AS grid_code, \
+        "SELECT g.id AS grid_id, g.code AS grid_code, g.name AS grid_name, \
          (SELECT COUNT(*) FROM households h WHERE h.grid_id = g.id AND h.deleted_at IS NULL) AS households, \
          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = $1 AND v.grid_id = g.id AND v.status = 'done') AS done, \
          (SELECT COUNT(*) FROM survey_visits v WHERE v.survey_id = $1 AND v.grid_id = g.id AND v.status = 'nobody_home') AS nobody_home, \

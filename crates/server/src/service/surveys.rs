@@ -31,6 +31,7 @@ pub struct SurveyBody {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct GridProgress {
     pub grid_code: String,
+    pub grid_name: String,
     pub households: i64,
     pub done: i64,
     pub nobody_home: i64,
@@ -62,6 +63,7 @@ pub fn view(s: &surveys::Survey, rows: Vec<surveys::Progress>) -> SurveyView {
         .map(|p| GridProgress {
             not_visited: p.households - p.done - p.nobody_home - p.refused,
             grid_code: p.grid_code,
+            grid_name: p.grid_name,
             households: p.households,
             done: p.done,
             nobody_home: p.nobody_home,
@@ -71,6 +73,7 @@ pub fn view(s: &surveys::Survey, rows: Vec<surveys::Progress>) -> SurveyView {
     let sum = |f: fn(&GridProgress) -> i64| progress.iter().map(f).sum::<i64>();
     let total = GridProgress {
         grid_code: String::new(),
+        grid_name: String::new(),
         households: sum(|p| p.households),
         done: sum(|p| p.done),
         nobody_home: sum(|p| p.nobody_home),
