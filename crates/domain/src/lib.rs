@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod health;
+pub mod help;
 pub mod id_number;
 pub mod mask;
 pub mod normalize;
@@ -15,6 +16,7 @@ pub mod tags;
 pub mod unit_kind;
 
 pub use health::{QuarantineKind, QuarantineStatus, Temperature, TransferStatus};
+pub use help::{HelpCategory, HelpStatus, Urgency};
 pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use phone::{Phone, PhoneError};
 pub use plate::{Plate, PlateError};

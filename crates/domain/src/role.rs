@@ -65,6 +65,8 @@ pub enum Right {
     SubmitReports,
     /// Return a submitted report to its community for correction.
     ReviewReports,
+    /// Take help requests (求助) at any hour, claim them and see them through.
+    HandleHelpRequests,
 }
 
 impl Role {
@@ -125,6 +127,7 @@ impl Role {
                 ReadGateLog,
                 ReadReports,
                 SubmitReports,
+                HandleHelpRequests,
             ],
             Role::GridWorker => &[
                 ReadRegistry,
@@ -136,6 +139,7 @@ impl Role {
                 RecordHealth,
                 ReadHealth,
                 ReadReports,
+                HandleHelpRequests,
             ],
             Role::GateGuard => &[ScanGate, ReadGateLog],
             Role::TeamMember => &[
@@ -145,6 +149,7 @@ impl Role {
                 ReadHealth,
                 HandleAlerts,
                 ReadReports,
+                HandleHelpRequests,
             ],
             Role::SystemAdmin => &[ManageAccounts],
             Role::SecurityAdmin => &[ManageRoles],

@@ -42,6 +42,10 @@ pub struct ServeArgs {
     pub report_deadline: chrono::NaiveTime,
     #[command(flatten)]
     pub retention: RetentionArgs,
+    /// Minutes within which a new help request must be taken, by urgency: normal,urgent,critical.
+    /// A request keeps the deadline it was given: changing this changes none already open.
+    #[arg(long, env = "SHOUHU_HELP_ACK_MINUTES", default_value = "30,10,3", value_parser = parse_ack_minutes)]
+    pub help_ack_minutes: AckMinutes,
     /// A JSON file mapping report figures and unit codes to DHIS2 data element and org unit ids:
     /// `{"data_elements": {"fevers": "…"}, "org_units": {"650203002005": "…"}}`.
     #[arg(long, env = "SHOUHU_DHIS2_MAPPING")]
@@ -81,6 +85,50 @@ impl RetentionArgs {
     }
 }
 
+/// Minutes within which a new help request must be taken, per urgency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckMinutes {
+    pub normal: i64,
+    pub urgent: i64,
+    pub critical: i64,
+}
+
+impl Default for AckMinutes {
+    fn default() -> AckMinutes {
+        AckMinutes {
+            normal: 30,
+            urgent: 10,
+            critical: 3,
+        }
+    }
+}
+
+impl AckMinutes {
+    pub fn of(self, u: shouhu_domain::Urgency) -> i64 {
+        match u {
+            shouhu_domain::Urgency::Normal => self.normal,
+            shouhu_domain::Urgency::Urgent => self.urgent,
+            shouhu_domain::Urgency::Critical => self.critical,
+        }
+    }
+}
+
+fn parse_ack_minutes(s: &str) -> Result<AckMinutes, String> {
+    let n: Vec<i64> = s
+        .split(',')
+        .map(|x| x.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| "three whole numbers of minutes: normal,urgent,critical".to_string())?;
+    match n.as_slice() {
+        [normal, urgent, critical] if n.iter().all(|m| (1..=1440).contains(m)) => Ok(AckMinutes {
+            normal: *normal,
+            urgent: *urgent,
+            critical: *critical,
+        }),
+        _ => Err("three numbers of minutes from 1 to 1440: normal,urgent,critical".into()),
+    }
+}
+
 fn parse_deadline(s: &str) -> Result<chrono::NaiveTime, String> {
     chrono::NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| "a time is HH:MM".to_string())
 }
@@ -94,6 +142,7 @@ pub struct Settings {
     pub demo_mode: bool,
     pub bench_endpoints: bool,
     pub report_deadline: chrono::NaiveTime,
+    pub help_ack_minutes: AckMinutes,
     /// Loaded at start; None maps figures and units by their own names and codes.
     pub dhis2: Option<Dhis2Mapping>,
 }
@@ -114,6 +163,7 @@ impl Settings {
             demo_mode,
             bench_endpoints: args.bench_endpoints,
             report_deadline: args.report_deadline,
+            help_ack_minutes: args.help_ack_minutes,
             dhis2: None,
         }
     }
@@ -134,6 +184,7 @@ impl Default for Settings {
             demo_mode: false,
             bench_endpoints: false,
             report_deadline: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+            help_ack_minutes: AckMinutes::default(),
             dhis2: None,
         }
     }

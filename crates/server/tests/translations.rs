@@ -100,7 +100,7 @@ fn codes_in_source() -> BTreeSet<String> {
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         codes_after(&text, "AppError::invalid(", 1, &mut codes);
-        codes_after(&text, "faults.add(", 1, &mut codes);
+        codes_after(&text, ".add(", 1, &mut codes);
         store_codes(&text, &mut codes);
     }
     codes

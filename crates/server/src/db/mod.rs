@@ -19,6 +19,7 @@ pub mod gate;
 pub mod grid_names;
 pub mod grid_stats;
 pub mod health;
+pub mod help;
 pub mod households;
 pub mod import;
 pub mod observation;

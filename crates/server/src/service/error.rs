@@ -18,6 +18,8 @@ pub enum AppError {
     Forbidden,
     NotFound,
     Conflict,
+    /// A request someone else has claimed first: their name.
+    Taken(String),
     Throttled,
     UnsupportedMediaType,
     PayloadTooLarge,
@@ -156,6 +158,7 @@ impl AppError {
                 Some("version".into()),
                 "someone else changed this record; reload it and apply your change again".into(),
             ),
+            AppError::Taken(who) => ("already_claimed", None, format!("already taken by {who}")),
             AppError::Throttled => (
                 "too_many_attempts",
                 None,

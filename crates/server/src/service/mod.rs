@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod error;
 pub mod gate_log;
 pub mod health;
+pub mod help;
 pub mod households;
 pub mod observation;
 pub mod paging;

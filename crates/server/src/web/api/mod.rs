@@ -5,6 +5,7 @@ pub mod checks;
 pub mod gate;
 pub mod gate_log;
 pub mod health;
+pub mod help;
 pub mod households;
 pub mod observation;
 pub mod quarantine;
@@ -41,6 +42,7 @@ use super::AppState;
         quarantine::follow_up, quarantine::due, quarantine::isolation,
         observation::sites, observation::create_site, observation::notify, observation::show,
         observation::advance,
+        help::create, help::list, help::show, help::claim, help::transition,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -171,6 +173,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/transfers", post(observation::notify))
         .route("/api/v1/transfers/{id}", get(observation::show))
         .route("/api/v1/transfers/{id}/advance", post(observation::advance))
+        .route("/api/v1/help-requests", get(help::list).post(help::create))
+        .route("/api/v1/help-requests/{id}", get(help::show))
+        .route("/api/v1/help-requests/{id}/claim", post(help::claim))
+        .route(
+            "/api/v1/help-requests/{id}/transition",
+            post(help::transition),
+        )
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))
