@@ -8,6 +8,7 @@ mod checks;
 mod form;
 mod gate;
 mod health;
+mod help;
 mod home;
 mod isolation;
 mod registry;
@@ -45,6 +46,7 @@ pub struct Chrome {
     pub can_read_audit: bool,
     pub can_manage_accounts: bool,
     pub can_scan_gate: bool,
+    pub can_handle_help: bool,
     pub can_read_gate_log: bool,
     pub can_manage_gates: bool,
     pub can_read_reports: bool,
@@ -119,6 +121,7 @@ impl FromRequestParts<AppState> for PageCaller {
             can_manage_accounts: user.role.has(Right::ManageAccounts)
                 || user.role.has(Right::ManageRoles),
             can_scan_gate: user.role.has(Right::ScanGate),
+            can_handle_help: user.role.has(Right::HandleHelpRequests),
             can_read_gate_log: user.role.has(Right::ReadGateLog),
             can_manage_gates: user.role.has(Right::ManageGates),
             can_read_reports: user.role.has(Right::ReadReports),
@@ -333,6 +336,11 @@ fn pages() -> Router<AppState> {
         .route("/alerts/{id}/close", post(health::close_alert))
         .route("/risk-flags/{id}", post(health::decide_flag))
         .route("/quarantines/{id}/follow-up", post(health::follow_up))
+        .route("/help", get(help::list_page).post(help::create))
+        .route("/help/new", get(help::new_page))
+        .route("/help/{id}", get(help::request_page))
+        .route("/help/{id}/claim", post(help::claim))
+        .route("/help/{id}/move", post(help::move_request))
         .route("/surveys", get(surveys::surveys).post(surveys::create))
         .route("/surveys/{id}", get(surveys::survey))
         .route(
