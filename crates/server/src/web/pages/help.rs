@@ -9,7 +9,6 @@ use serde::Deserialize;
 use shouhu_domain::{HelpCategory, HelpStatus, Right, Urgency};
 
 use super::{Chrome, PageCaller, PageError, PageForm, html};
-use crate::i18n::Tr;
 use crate::service::help::{self, HelpBody, HelpDetail, HelpMoveBody, HelpView};
 use crate::service::paging::Paging;
 use crate::service::validate;
@@ -27,20 +26,6 @@ fn when(state: &AppState, at: i64) -> String {
                 .to_string()
         })
         .unwrap_or_default()
-}
-
-/// Each field at fault of a refused form, in words.
-fn faults_in_words(t: Tr, e: &AppError) -> Vec<(String, String)> {
-    match e {
-        AppError::Invalid { .. } => e
-            .faults()
-            .into_iter()
-            .map(|f| (f.field, t.invalid(&f.code)))
-            .collect(),
-        AppError::Conflict => vec![(String::new(), t.t("error.conflict").to_string())],
-        AppError::Taken(who) => vec![(String::new(), t.t("help.taken_by").replace("{name}", who))],
-        _ => vec![(String::new(), t.t("error.title").to_string())],
-    }
 }
 
 #[derive(askama::Template)]
@@ -240,7 +225,7 @@ pub async fn create(
     match help::create(&state, &pc.caller, &body).await {
         Ok((id, _)) => Redirect::to(&format!("/help/{id}")).into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let errors = faults_in_words(t, &e);
+            let errors = super::faults_in_words(t, &e, "");
             render_new(&state, pc, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => PageError::new(t, e).into_response(),
@@ -420,7 +405,7 @@ async fn after_move(
                 AppError::Conflict | AppError::Taken(_) => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let errors = faults_in_words(pc.t(), &e);
+            let errors = super::faults_in_words(pc.t(), &e, "");
             render_request(state, pc, id, typed, errors, status).await
         }
     }

@@ -13,7 +13,6 @@ use super::{Chrome, PageCaller, PageError, PageForm, html};
 use crate::db::observation::{self, Site, Transfer};
 use crate::db::quarantine::{self, Quarantine};
 use crate::db::registry::records::{QuarantineRecord, records};
-use crate::i18n::Tr;
 use crate::service::observation::{AdvanceBody, TransferBody};
 use crate::service::quarantine::{QuarantineBody, TransitionBody, start, transition};
 use crate::service::residents::fetch;
@@ -88,19 +87,6 @@ impl IsolationPage {
             .iter()
             .find(|s| s.id == id)
             .map_or_else(|| id.to_string(), |s| s.name.clone())
-    }
-}
-
-/// Each field at fault of a refused form, in words.
-fn faults_in_words(t: Tr, e: &AppError) -> Vec<(String, String)> {
-    match e {
-        AppError::Invalid { .. } => e
-            .faults()
-            .into_iter()
-            .map(|f| (f.field, t.invalid(&f.code)))
-            .collect(),
-        AppError::Conflict => vec![("version".into(), t.t("error.conflict").to_string())],
-        _ => vec![(String::new(), t.t("error.title").to_string())],
     }
 }
 
@@ -233,7 +219,7 @@ async fn done(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
-            let errors = faults_in_words(pc.t(), &e);
+            let errors = super::faults_in_words(pc.t(), &e, "version");
             render(state, pc, id, status, typed, errors, None).await
         }
     }

@@ -131,6 +131,25 @@ impl FromRequestParts<AppState> for PageCaller {
     }
 }
 
+/// Each fault of a refused form in the reader's words, by the field it belongs to: every field of
+/// refused input; someone else's save, or a request someone else took, under `conflict_field`;
+/// anything else under "".
+pub(super) fn faults_in_words(t: Tr, e: &AppError, conflict_field: &str) -> Vec<(String, String)> {
+    match e {
+        AppError::Invalid { .. } => e
+            .faults()
+            .into_iter()
+            .map(|f| (f.field, t.invalid(&f.code)))
+            .collect(),
+        AppError::Conflict => vec![(conflict_field.into(), t.t("error.conflict").to_string())],
+        AppError::Taken(who) => vec![(
+            conflict_field.into(),
+            t.t("help.taken_by").replace("{name}", who),
+        )],
+        _ => vec![(String::new(), t.t("error.title").to_string())],
+    }
+}
+
 /// An error shown as a page, in the user's language.
 pub struct PageError {
     t: Tr,

@@ -400,7 +400,7 @@ pub async fn resident_save(
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Extra {
-                    errors: faults_in_words(t, &e),
+                    errors: super::faults_in_words(t, &e, ""),
                     typed: Some(f),
                     ..Extra::default()
                 },
@@ -512,14 +512,6 @@ async fn reveal(
         },
     };
     resident_page(state, pc, id, StatusCode::OK, extra).await
-}
-
-/// Each field at fault of refused input, in words.
-fn faults_in_words(t: Tr, e: &AppError) -> Vec<(String, String)> {
-    e.faults()
-        .into_iter()
-        .map(|f| (f.field, t.invalid(&f.code)))
-        .collect()
 }
 
 #[derive(askama::Template)]
@@ -690,7 +682,7 @@ pub async fn add_member(
                 pc,
                 &id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                (faults_in_words(t, &e), f),
+                (super::faults_in_words(t, &e, ""), f),
                 None,
             )
             .await
