@@ -226,6 +226,58 @@ async fn a_refused_visitor_is_explained_in_words_at_the_gate() {
     result.unwrap();
 }
 
+/// The night's request on a phone: the medical group finds the 04:00 call still waiting, opens it
+/// and takes it with one tap; the page then names who has it.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_browser),
+    ignore = "needs SHOUHU_TEST_BROWSER=1 at build"
+)]
+async fn the_medical_group_takes_the_night_request_on_a_phone() {
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let result = async {
+        client.set_window_size(360, 640).await?;
+        sign_in(&client, &app.base, "nanquan-medical").await?;
+        client.goto(&app.url("/help?view=overdue")).await?;
+        client
+            .find(Locator::Css("#help-requests li[data-urgency=critical] a"))
+            .await?
+            .click()
+            .await?;
+        let claim = client.wait().for_element(Locator::Css("#help-claim button")).await?;
+        screenshot(&client, "help-night-360").await?;
+        // The button is on the first screen, under the thumb.
+        let bottom = client
+            .execute(
+                "return document.querySelector('#help-claim button').getBoundingClientRect().bottom;",
+                vec![],
+            )
+            .await?;
+        assert!(bottom.as_f64().unwrap() <= 640.0, "the claim button is in view: {bottom}");
+        claim.click().await?;
+        let mut who = String::new();
+        for _ in 0..100 {
+            who = client.find(Locator::Id("help-assignee")).await?.text().await?;
+            if who != "—" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(who, "南泉社区医疗保障组");
+        let status = client.find(Locator::Id("help-request")).await?.attr("data-status").await?;
+        assert_eq!(status.as_deref(), Some("acknowledged"));
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+}
+
 /// A round of temperatures on a phone: after one person's reading is recorded the list moves up,
 /// and Back must not put the typed reading into the field of the person who is now first.
 #[tokio::test]
