@@ -445,3 +445,88 @@ async fn overdue_is_computed_from_the_deadline_each_request_was_given() {
         assert_eq!(overdue().await, waiting, "{}", app.db.name());
     }
 }
+
+/// The daily report's help figures equal direct counts of the requests: taken down today,
+/// resolved today, still open — for the community, one of its grids and the street above.
+#[tokio::test]
+async fn the_report_counts_help_requests_as_a_direct_count() {
+    for app in common::each_demo_app().await {
+        let grid1 = app.login("nanquan-grid1").await;
+        let leader = app.login("nanquan-leader").await;
+        let h = household(&app, &grid1).await;
+        let (_, a) = new_request(&app, &grid1, json!({"household_id": h, "category": "food", "urgency": "normal", "idempotency_key": "r-1"})).await;
+        new_request(&app, &leader, json!({"place": "友谊路公交站", "category": "emergency", "urgency": "critical", "idempotency_key": "r-2"})).await;
+        let id = a["id"].as_i64().unwrap();
+        app.send(
+            &grid1,
+            Method::POST,
+            &format!("/api/v1/help-requests/{id}/claim"),
+            json!({}),
+        )
+        .await;
+        step(
+            &app,
+            &grid1,
+            id,
+            json!({"to": "resolved", "version": 2, "note": "已送到"}),
+        )
+        .await;
+        // One of yesterday's, still open: open counts it, taken-today does not.
+        sqlx::query("UPDATE help_requests SET created_at = created_at - 86400, ack_due_at = ack_due_at - 86400 WHERE idempotency_key = 'r-2'")
+            .execute(&app.db.db.pool)
+            .await
+            .unwrap();
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive();
+        let start = today
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(chrono_tz::Asia::Shanghai)
+            .unwrap()
+            .timestamp();
+        for unit in ["650203002005", "650203002005001", "650203002000"] {
+            let under = format!(
+                "(SELECT c.descendant_id FROM unit_closure c JOIN org_units u ON u.id = c.ancestor_id WHERE u.code = '{unit}')"
+            );
+            let direct: (i64, i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT \
+                 (SELECT COUNT(*) FROM help_requests WHERE created_at >= {start} AND (grid_id IN {under} OR community_id IN {under})), \
+                 (SELECT COUNT(*) FROM help_requests WHERE status = 'resolved' AND closed_at >= {start} AND (grid_id IN {under} OR community_id IN {under})), \
+                 (SELECT COUNT(*) FROM help_requests WHERE closed_at IS NULL AND (grid_id IN {under} OR community_id IN {under}))"
+            )))
+            .fetch_one(&app.db.db.pool)
+            .await
+            .unwrap();
+            let token = if unit == "650203002000" {
+                app.login("kunlun-street").await
+            } else {
+                leader.clone()
+            };
+            let (s, r) = app
+                .get(
+                    &token,
+                    &format!("/api/v1/reports/daily?unit={unit}&date={today}"),
+                )
+                .await;
+            assert_eq!(s, 200, "{r}");
+            let f = &r["figures"];
+            assert_eq!(
+                (
+                    f["help_opened"].as_i64().unwrap(),
+                    f["help_resolved"].as_i64().unwrap(),
+                    f["help_open"].as_i64().unwrap()
+                ),
+                direct,
+                "{unit} on {}",
+                app.db.name()
+            );
+            if unit == "650203002005" {
+                assert!(
+                    direct.0 >= 1 && direct.1 >= 1 && direct.2 >= 2,
+                    "{direct:?}"
+                );
+            }
+        }
+    }
+}

@@ -24,6 +24,23 @@ pub fn local_today() -> String {
         .to_string()
 }
 
+/// The instants a local day (`YYYY-MM-DD`) of the configured zone starts and ends, as unix
+/// seconds (half-open).
+pub fn day_bounds(day: &str) -> Option<(i64, i64)> {
+    let tz = TIME_ZONE
+        .get()
+        .copied()
+        .unwrap_or(chrono_tz::Asia::Shanghai);
+    let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let start = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)?
+            .and_local_timezone(tz)
+            .earliest()
+            .map(|t| t.timestamp())
+    };
+    Some((start(d)?, start(d.succ_opt()?)?))
+}
+
 /// Adds `n` to a grid's `key` of `day`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn add(tx: &mut Tx, grid_id: i64, day: &str, key: &str, n: i64) -> StoreResult<()> {

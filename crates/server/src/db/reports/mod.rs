@@ -16,7 +16,7 @@ use super::report_stats::local_today;
 use super::{Db, StoreResult, state_changes};
 
 /// Every figure of a row, in the order of the sheet's columns.
-pub const KEYS: [&str; 26] = [
+pub const KEYS: [&str; 29] = [
     "residents",
     "households",
     "survey_visits",
@@ -43,6 +43,9 @@ pub const KEYS: [&str; 26] = [
     "refused_unknown_code",
     "refused_visitor_not_registered",
     "refused_vehicle_not_allowed",
+    "help_opened",
+    "help_resolved",
+    "help_open",
 ];
 
 /// A row's figures by key; every key present.
@@ -200,6 +203,32 @@ async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
             l.community_own.entry(c).or_default().add_gate(&kind, n);
         } else {
             l.grids.entry(g).or_default().add_gate(&kind, n);
+        }
+    }
+    // Help requests, from their own times: taken down that day, resolved that day, and still
+    // open at its end (for today: now). One taken at community level counts with the community.
+    if let Some((start, end)) = super::report_stats::day_bounds(day) {
+        let rows: Vec<(Option<i64>, i64, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT grid_id, community_id, \
+             CAST(SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN status = 'resolved' AND closed_at >= $2 AND closed_at < $3 THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN closed_at IS NULL OR closed_at >= $3 THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM help_requests WHERE created_at < $3 \
+             AND (grid_id IN ({UNDER}) OR community_id IN ({UNDER})) GROUP BY grid_id, community_id"
+        )))
+        .bind(unit_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&db.pool)
+        .await?;
+        for (g, c, opened, resolved, open) in rows {
+            let x = match g {
+                Some(g) => l.grids.entry(g).or_default(),
+                None => l.community_own.entry(c).or_default(),
+            };
+            x.add("help_opened", opened);
+            x.add("help_resolved", resolved);
+            x.add("help_open", open);
         }
     }
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
