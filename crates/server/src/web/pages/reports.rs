@@ -114,7 +114,6 @@ async fn render(
     status: StatusCode,
     typed: SubmitTyped,
 ) -> Response {
-    let state = state.clone();
     let t = pc.t();
     let done = q.done.clone().unwrap_or_default();
     let scope = pc.caller.scope();
@@ -127,7 +126,7 @@ async fn render(
     if unit.is_empty() {
         return PageError::new(t, AppError::NotFound).into_response();
     }
-    let (u, day) = match unit_and_day(&state, &pc.caller, &unit, q.date.as_deref()).await {
+    let (u, day) = match unit_and_day(state, &pc.caller, &unit, q.date.as_deref()).await {
         Ok(x) => x,
         Err(e) => return PageError::new(t, e).into_response(),
     };
@@ -148,7 +147,7 @@ async fn render(
     let charts = trend_charts(t, &trend);
     let role = pc.caller.session.user.role;
     let board = if u.kind != "community" && u.kind != "grid" {
-        board(&state, &u, day).await.ok()
+        board(state, &u, day).await.ok()
     } else {
         None
     };
