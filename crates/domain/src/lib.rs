@@ -12,6 +12,7 @@ pub mod normalize;
 pub mod phone;
 pub mod plate;
 pub mod role;
+pub mod roster;
 pub mod tags;
 pub mod unit_kind;
 
@@ -21,5 +22,6 @@ pub use id_number::{IdNumber, IdNumberError, Sex};
 pub use phone::{Phone, PhoneError};
 pub use plate::{Plate, PlateError};
 pub use role::{Right, Role};
+pub use roster::{DutyGroup, Span};
 pub use tags::{Tag, TagError, Tags};
 pub use unit_kind::UnitKind;

@@ -262,8 +262,14 @@ async fn the_medical_group_takes_the_night_request_on_a_phone() {
         claim.click().await?;
         let mut who = String::new();
         for _ in 0..100 {
-            who = client.find(Locator::Id("help-assignee")).await?.text().await?;
-            if who != "—" {
+            // The page is being replaced after the tap: an element found on the old page may be
+            // gone by the time it is read (stale); look again.
+            if let Ok(e) = client.find(Locator::Id("help-assignee")).await
+                && let Ok(text) = e.text().await
+            {
+                who = text;
+            }
+            if who != "—" && !who.is_empty() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

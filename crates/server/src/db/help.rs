@@ -180,7 +180,8 @@ pub async fn create(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO help_requests (community_id, grid_id, household_id, place, category, team_kind, \
          urgency, words, contact_phone, status, created_by, created_at, ack_due_at, idempotency_key, \
-         request_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'new',$10,$11,$12,$13,$14) RETURNING id",
+         request_hash, ack_minutes, round_started_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'new',$10,$11,$12,$13,$14,$15,$11) RETURNING id",
     )
     .bind(community)
     .bind(grid)
@@ -196,6 +197,7 @@ pub async fn create(
     .bind(t + r.ack_minutes * 60)
     .bind(&r.idempotency_key)
     .bind(&r.request_hash)
+    .bind(r.ack_minutes)
     .fetch_one(&mut *tx)
     .await?;
     Event {

@@ -121,8 +121,9 @@ pub async fn seed_help(db: &Db) -> anyhow::Result<()> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO help_requests (community_id, grid_id, household_id, place, category, team_kind, \
              urgency, words, status, assignee_id, outcome, duplicate_of, created_by, created_at, \
-             ack_due_at, acknowledged_at, closed_at, idempotency_key, request_hash) \
-             VALUES ($1,$2,$3,'',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,'demo') RETURNING id",
+             ack_due_at, acknowledged_at, closed_at, idempotency_key, request_hash, ack_minutes, \
+             round_started_at) VALUES ($1,$2,$3,'',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,\
+             'demo',$18,$13) RETURNING id",
         )
         .bind(community)
         .bind(grid)
@@ -141,6 +142,7 @@ pub async fn seed_help(db: &Db) -> anyhow::Result<()> {
         .bind(acknowledged)
         .bind(closed)
         .bind(format!("demo-{i}"))
+        .bind(ack_minutes)
         .fetch_one(&mut *tx)
         .await?;
         if *status == "in_progress" {

@@ -4,6 +4,7 @@
 
 mod help;
 mod people;
+mod roster;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -83,6 +84,62 @@ const ACCOUNTS: &[(&str, &str, Role, &str, &str)] = &[
         Role::TeamMember,
         NANQUAN,
         "logistics",
+    ),
+    (
+        "jinhua-home1",
+        "马红梅",
+        Role::TeamMember,
+        JINHUA,
+        "home_coordination",
+    ),
+    (
+        "jinhua-home2",
+        "阿依古丽",
+        Role::TeamMember,
+        JINHUA,
+        "home_coordination",
+    ),
+    (
+        "jinhua-medical1",
+        "王医生",
+        Role::TeamMember,
+        JINHUA,
+        "medical",
+    ),
+    (
+        "jinhua-medical2",
+        "李护士",
+        Role::TeamMember,
+        JINHUA,
+        "medical",
+    ),
+    (
+        "jinhua-logistics1",
+        "赵强",
+        Role::TeamMember,
+        JINHUA,
+        "logistics",
+    ),
+    (
+        "jinhua-logistics2",
+        "孙建新",
+        Role::TeamMember,
+        JINHUA,
+        "logistics",
+    ),
+    (
+        "jinhua-emergency1",
+        "陈刚",
+        Role::TeamMember,
+        JINHUA,
+        "emergency",
+    ),
+    (
+        "jinhua-emergency2",
+        "吐尔洪",
+        Role::TeamMember,
+        JINHUA,
+        "emergency",
     ),
 ];
 
@@ -246,6 +303,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     }
     plant_defects(db).await?;
     help::seed_help(db).await?;
+    roster::seed_roster(db).await?;
     // Rows were loaded in bulk, around the per-grid totals: count them once.
     crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also

@@ -11,6 +11,7 @@ pub mod observation;
 pub mod quarantine;
 pub mod reports;
 pub mod residents;
+pub mod roster;
 pub mod session;
 pub mod sheets;
 pub mod staff;
@@ -43,6 +44,8 @@ use super::AppState;
         observation::sites, observation::create_site, observation::notify, observation::show,
         observation::advance,
         help::create, help::list, help::show, help::claim, help::transition,
+        roster::show, roster::now, roster::create_pattern, roster::create_shift, roster::delete_pattern,
+        roster::delete_shift, roster::create_swap, roster::decide,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -180,6 +183,17 @@ pub fn router() -> Router<AppState> {
             "/api/v1/help-requests/{id}/transition",
             post(help::transition),
         )
+        .route("/api/v1/roster", get(roster::show))
+        .route("/api/v1/on-duty", get(roster::now))
+        .route("/api/v1/roster/patterns", post(roster::create_pattern))
+        .route(
+            "/api/v1/roster/patterns/{id}",
+            delete(roster::delete_pattern),
+        )
+        .route("/api/v1/roster/shifts", post(roster::create_shift))
+        .route("/api/v1/roster/shifts/{id}", delete(roster::delete_shift))
+        .route("/api/v1/roster/swaps", post(roster::create_swap))
+        .route("/api/v1/roster/swaps/{id}/decide", post(roster::decide))
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))

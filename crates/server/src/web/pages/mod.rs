@@ -14,6 +14,7 @@ mod isolation;
 mod registry;
 mod reports;
 mod restore;
+mod roster;
 mod rounds;
 mod sheets;
 mod staff;
@@ -357,6 +358,13 @@ fn pages() -> Router<AppState> {
         .route("/quarantines/{id}/follow-up", post(health::follow_up))
         .route("/help", get(help::list_page).post(help::create))
         .route("/help/new", get(help::new_page))
+        .route("/roster", get(roster::page))
+        .route("/roster/patterns", post(roster::add_pattern))
+        .route("/roster/patterns/{id}/remove", post(roster::remove_pattern))
+        .route("/roster/shifts", post(roster::add_shift))
+        .route("/roster/shifts/{id}/remove", post(roster::remove_shift))
+        .route("/roster/swaps", post(roster::propose_swap))
+        .route("/roster/swaps/{id}/decide", post(roster::decide_swap))
         .route("/help/{id}", get(help::request_page))
         .route("/help/{id}/claim", post(help::claim))
         .route("/help/{id}/move", post(help::move_request))
