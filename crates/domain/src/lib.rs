@@ -4,6 +4,7 @@
 //! these types at the edge, so that inside the service a `Phone` is always a valid phone.
 
 pub mod address;
+pub mod care;
 pub mod health;
 pub mod help;
 pub mod id_number;

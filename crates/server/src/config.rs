@@ -46,6 +46,15 @@ pub struct ServeArgs {
     /// A request keeps the deadline it was given: changing this changes none already open.
     #[arg(long, env = "SHOUHU_HELP_ACK_MINUTES", default_value = "30,10,3", value_parser = parse_ack_minutes)]
     pub help_ack_minutes: AckMinutes,
+    /// Missed tries (no answer, wrong number, refused) after which a day's care call escalates to
+    /// a door visit.
+    #[arg(long, env = "SHOUHU_CARE_MISSED_ATTEMPTS", default_value_t = 3,
+        value_parser = clap::value_parser!(i64).range(1..=20))]
+    pub care_missed_attempts: i64,
+    /// Local time (HH:MM) by which each care call should have been tried: a call with no try by
+    /// then escalates.
+    #[arg(long, env = "SHOUHU_CARE_CALLS_BY", default_value = "20:00", value_parser = parse_deadline)]
+    pub care_calls_by: chrono::NaiveTime,
     /// A JSON file mapping report figures and unit codes to DHIS2 data element and org unit ids:
     /// `{"data_elements": {"fevers": "…"}, "org_units": {"650203002005": "…"}}`.
     #[arg(long, env = "SHOUHU_DHIS2_MAPPING")]
@@ -143,6 +152,8 @@ pub struct Settings {
     pub bench_endpoints: bool,
     pub report_deadline: chrono::NaiveTime,
     pub help_ack_minutes: AckMinutes,
+    pub care_missed_attempts: i64,
+    pub care_calls_by: chrono::NaiveTime,
     /// Loaded at start; None maps figures and units by their own names and codes.
     pub dhis2: Option<Dhis2Mapping>,
 }
@@ -164,6 +175,8 @@ impl Settings {
             bench_endpoints: args.bench_endpoints,
             report_deadline: args.report_deadline,
             help_ack_minutes: args.help_ack_minutes,
+            care_missed_attempts: args.care_missed_attempts,
+            care_calls_by: args.care_calls_by,
             dhis2: None,
         }
     }
@@ -185,6 +198,8 @@ impl Default for Settings {
             bench_endpoints: false,
             report_deadline: chrono::NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
             help_ack_minutes: AckMinutes::default(),
+            care_missed_attempts: 3,
+            care_calls_by: chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default(),
             dhis2: None,
         }
     }

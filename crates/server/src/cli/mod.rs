@@ -312,7 +312,7 @@ async fn serve(db: Db, args: &ServeArgs, demo_mode: bool) -> anyhow::Result<()> 
         );
     }
     crate::db::purge::schedule(db.clone(), args.retention.retention());
-    crate::service::dispatch::schedule(db.clone(), settings.time_zone);
+    crate::service::dispatch::schedule(db.clone(), settings.time_zone, settings.care_calls_by);
     let state = AppState::new(db, settings);
     crate::web::serve(state, listener).await
 }

@@ -85,7 +85,7 @@ pub(crate) async fn custom_plans(tx: &mut Tx, db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

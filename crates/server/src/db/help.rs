@@ -314,7 +314,8 @@ pub struct Move<'a> {
 
 /// Moves a request on if the move is allowed from where it stands and the version is the one
 /// read; else Conflict (version) or `transition_not_allowed`, and nothing changes. Reopening gives
-/// it back to whoever had it, or to the caller.
+/// it back to whoever had it, or to the caller, and starts its dispatch afresh (a new round: it
+/// escalates again until taken in hand).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn transition(
     db: &Db,
@@ -366,6 +367,8 @@ pub async fn transition(
          duplicate_of = CASE WHEN $1 = 'duplicate' THEN $5 ELSE duplicate_of END, \
          closed_at = CASE WHEN $3 THEN $6 ELSE NULL END, \
          acknowledged_at = COALESCE(acknowledged_at, CASE WHEN $1 = 'acknowledged' THEN $6 END), \
+         round = round + CASE WHEN $1 = 'acknowledged' THEN 1 ELSE 0 END, \
+         round_started_at = CASE WHEN $1 = 'acknowledged' THEN $6 ELSE round_started_at END, \
          version = version + 1 WHERE id = $7 AND version = $8",
     )
     .bind(m.to.as_str())
@@ -408,6 +411,8 @@ pub async fn transition(
 pub enum View {
     /// Open and the caller's.
     Mine,
+    /// Still waiting for someone, and offered to the caller by dispatch this round.
+    Offered,
     /// Open, for a special group the caller is in, in its community.
     Group,
     /// Open, all of the jurisdiction.
@@ -439,6 +444,14 @@ pub async fn list(
             format!(
                 "{OPEN} AND EXISTS (SELECT 1 FROM teams t JOIN team_members tm ON tm.team_id = t.id \
                  WHERE tm.user_id = $1 AND t.community_id = h.community_id AND t.kind = h.team_kind)"
+            ),
+            URGENT_FIRST,
+        ),
+        View::Offered => (
+            format!(
+                "{} AND EXISTS (SELECT 1 FROM help_offers o WHERE o.request_id = h.id \
+                 AND o.user_id = $1 AND o.round = h.round)",
+                super::dispatch::WAITING
             ),
             URGENT_FIRST,
         ),

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench;
 pub mod bulk;
+pub mod care;
 pub mod checks;
 pub mod day_stats;
 pub mod dispatch;

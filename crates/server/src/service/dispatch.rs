@@ -59,15 +59,31 @@ pub async fn tick(db: &Db, tz: chrono_tz::Tz, at: i64) -> StoreResult<usize> {
     Ok(fired)
 }
 
-/// Runs dispatch every 15 seconds for as long as the service runs. A failed round is logged and
+/// Runs dispatch and the round of care every 15 seconds for as long as the service runs; the
+/// day's call plan is made at start and when the local day turns. A failed round is logged and
 /// tried again at the next.
-pub fn schedule(db: Db, tz: chrono_tz::Tz) {
+pub fn schedule(db: Db, tz: chrono_tz::Tz, calls_by: chrono::NaiveTime) {
     tokio::spawn(async move {
+        let mut planned: Option<chrono::NaiveDate> = None;
         loop {
-            match tick(&db, tz, crate::db::now()).await {
+            let at = crate::db::now();
+            match tick(&db, tz, at).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(steps = n, "help requests escalated"),
                 Err(e) => tracing::warn!(error = %e, "dispatch failed; trying again shortly"),
+            }
+            let day = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let plan = planned != Some(day);
+            match crate::service::care::tick(&db, tz, calls_by, at, plan).await {
+                Ok(n) => {
+                    if plan {
+                        planned = Some(day);
+                    }
+                    if n > 0 {
+                        tracing::info!(calls = n, "care calls escalated");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "care round failed; trying again shortly"),
             }
             tokio::time::sleep(Duration::from_secs(15)).await;
         }

@@ -79,6 +79,21 @@ pub struct HelpDetail {
     pub request: HelpView,
     /// Every move, oldest first.
     pub history: Vec<HelpEventView>,
+    /// Each step of dispatch fired: to whom it was offered, and when.
+    pub escalations: Vec<EscalationView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct EscalationView {
+    /// 0 for the first dispatch, one more for each reopening.
+    pub round: i64,
+    /// 0: the first on duty in the group; 1: the group's others on duty; 2: the duty leader;
+    /// 3: the community's leaders.
+    pub step: i64,
+    pub due_at: i64,
+    pub fired_at: i64,
+    /// The names it was offered to; empty when there was nobody.
+    pub offered_to: String,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -242,9 +257,20 @@ pub async fn detail(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Hel
         .await?;
     let r = help::get(&state.db, &caller.scope(), id).await?;
     let history = help::history(&state.db, id).await?;
+    let escalations = crate::db::dispatch::fired(&state.db, id).await?;
     Ok(HelpDetail {
         request: view(&r, caller, crate::db::now()),
         history: history.into_iter().map(event_view).collect(),
+        escalations: escalations
+            .into_iter()
+            .map(|e| EscalationView {
+                round: e.round,
+                step: e.step,
+                due_at: e.due_at,
+                fired_at: e.fired_at,
+                offered_to: e.names,
+            })
+            .collect(),
     })
 }
 
@@ -302,11 +328,12 @@ pub async fn transition(
     Ok(())
 }
 
-/// The lists: `mine`, `group`, `open`, `overdue`, `closed`, or one household's.
+/// The lists: `mine`, `offered`, `group`, `open`, `overdue`, `closed`, or one household's.
 pub fn parse_view(view: Option<&str>, household: Option<i64>) -> ApiResult<View> {
     Ok(match (view.map(str::trim).unwrap_or("open"), household) {
         (_, Some(h)) => View::Household(h),
         ("mine", _) => View::Mine,
+        ("offered", _) => View::Offered,
         ("group", _) => View::Group,
         ("open" | "", _) => View::Open,
         ("overdue", _) => View::Overdue,
@@ -315,7 +342,7 @@ pub fn parse_view(view: Option<&str>, household: Option<i64>) -> ApiResult<View>
             return Err(AppError::invalid(
                 "view",
                 "unknown_view",
-                "mine, group, open, overdue or closed",
+                "mine, offered, group, open, overdue or closed",
             ));
         }
     })

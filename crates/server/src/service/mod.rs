@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod caller;
+pub mod care;
 pub mod checks;
 pub mod dashboard;
 pub mod dispatch;

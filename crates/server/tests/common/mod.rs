@@ -193,17 +193,20 @@ pub const PW: &str = "shouhu-demo-2020";
 
 /// Serves `db` on a free loopback port. `demo_mode` exempts the demo accounts from the forced change.
 pub async fn spawn_app(db: TestDb, demo_mode: bool) -> TestApp {
+    let settings = Settings {
+        demo_mode,
+        ..Settings::default()
+    };
+    spawn_app_with(db, settings).await
+}
+
+/// Serves `db` with the settings given (a service restarted with other settings).
+pub async fn spawn_app_with(db: TestDb, settings: Settings) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState::new(
-        db.db.clone(),
-        Settings {
-            demo_mode,
-            ..Settings::default()
-        },
-    );
+    let state = AppState::new(db.db.clone(), settings);
     tokio::spawn(async move {
         let _ = shouhu_server::web::serve(state, listener).await;
     });

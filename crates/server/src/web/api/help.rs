@@ -37,7 +37,7 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HelpListParams {
-    /// mine, group (my special group's), open (default), overdue or closed.
+    /// mine, offered (to me by dispatch, still waiting), group (my special group's), open (default), overdue or closed.
     pub view: Option<String>,
     /// One household's requests, every state.
     pub household_id: Option<i64>,

@@ -15,7 +15,7 @@ use crate::service::validate;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-const TABS: [&str; 5] = ["mine", "group", "open", "overdue", "closed"];
+const TABS: [&str; 6] = ["mine", "offered", "group", "open", "overdue", "closed"];
 
 /// A time as people read it on the page: local month-day and hour.
 fn when(state: &AppState, at: i64) -> String {
@@ -240,6 +240,8 @@ struct RequestPage {
     created: String,
     /// (event, when) of every move.
     history: Vec<(crate::service::help::HelpEventView, String)>,
+    /// (round, step, when fired, offered to) of each step of dispatch.
+    escalations: Vec<(i64, String, String, String)>,
     /// The moves open from here.
     moves: Vec<&'static str>,
     can_claim: bool,
@@ -303,9 +305,22 @@ async fn render_request(
             )
         })
         .collect();
+    let escalations = d
+        .escalations
+        .iter()
+        .map(|e| {
+            (
+                e.round,
+                t.tk("help.step", &e.step.to_string()),
+                when(state, e.fired_at),
+                e.offered_to.clone(),
+            )
+        })
+        .collect();
     html(
         status,
         askama::Template::render(&RequestPage {
+            escalations,
             created: when(state, d.request.created_at),
             can_claim: d.request.status == "new",
             history,
