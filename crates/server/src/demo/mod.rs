@@ -2,6 +2,7 @@
 //! their grids, households, residents, gates, special groups and staff. Deterministic for a seed.
 //! `--households N` scales it to a city for benchmarks by adding communities of 2,400 households.
 
+mod care;
 mod help;
 mod people;
 mod roster;
@@ -304,6 +305,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     plant_defects(db).await?;
     help::seed_help(db).await?;
     roster::seed_roster(db).await?;
+    care::seed_care(db).await?;
     // Rows were loaded in bulk, around the per-grid totals: count them once.
     crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also

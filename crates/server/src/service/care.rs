@@ -94,6 +94,7 @@ pub async fn plan(db: &Db, day: &str) -> StoreResult<u64> {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CareRowView {
     pub resident_id: i64,
+    pub grid_id: i64,
     pub name: String,
     pub address: String,
     pub tags: Vec<String>,
@@ -167,6 +168,7 @@ pub async fn coverage(
             .into_iter()
             .map(|r| CareRowView {
                 resident_id: r.resident_id,
+                grid_id: r.grid_id,
                 name: names.show(&r.name),
                 address: r.address,
                 tags: shouhu_domain::Tags::from_stored(&r.tags)

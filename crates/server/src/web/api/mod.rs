@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, and its OpenAPI document.
 
 pub mod audit;
+pub mod care;
 pub mod checks;
 pub mod gate;
 pub mod gate_log;
@@ -46,6 +47,8 @@ use super::AppState;
         help::create, help::list, help::show, help::claim, help::transition,
         roster::show, roster::now, roster::create_pattern, roster::create_shift, roster::delete_pattern,
         roster::delete_shift, roster::create_swap, roster::decide,
+        care::create_assignment, care::end_assignment, care::show_coverage, care::show_today,
+        care::show_call, care::create_attempt, care::create_visit, care::create_leave,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -194,6 +197,20 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/roster/shifts/{id}", delete(roster::delete_shift))
         .route("/api/v1/roster/swaps", post(roster::create_swap))
         .route("/api/v1/roster/swaps/{id}/decide", post(roster::decide))
+        .route("/api/v1/today", get(care::show_today))
+        .route("/api/v1/care/assignments", post(care::create_assignment))
+        .route(
+            "/api/v1/care/assignments/{id}",
+            delete(care::end_assignment),
+        )
+        .route("/api/v1/care/coverage", get(care::show_coverage))
+        .route("/api/v1/care/calls/{id}", get(care::show_call))
+        .route(
+            "/api/v1/care/calls/{id}/attempts",
+            post(care::create_attempt),
+        )
+        .route("/api/v1/care/visits", post(care::create_visit))
+        .route("/api/v1/care/leave", post(care::create_leave))
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))

@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod care;
 mod chart;
 mod checks;
 mod form;
@@ -358,6 +359,11 @@ fn pages() -> Router<AppState> {
         .route("/quarantines/{id}/follow-up", post(health::follow_up))
         .route("/help", get(help::list_page).post(help::create))
         .route("/help/new", get(help::new_page))
+        .route("/today", get(care::today_page))
+        .route("/today/calls/{id}", post(care::log_attempt))
+        .route("/today/visits", post(care::log_visit))
+        .route("/care", get(care::care_page))
+        .route("/care/assign", post(care::assign))
         .route("/roster", get(roster::page))
         .route("/roster/patterns", post(roster::add_pattern))
         .route("/roster/patterns/{id}/remove", post(roster::remove_pattern))
