@@ -605,3 +605,108 @@ async fn scans_made_offline_at_the_gate_are_logged_once_when_the_network_returns
     let _ = client.close().await;
     result.unwrap();
 }
+
+/// The daily call on a phone: a grid worker opens "today", the resident does not answer (one tap),
+/// then answers (one tap): the call shows as reached, and the record holds both tries.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_browser),
+    ignore = "needs SHOUHU_TEST_BROWSER=1 at build"
+)]
+async fn a_grid_worker_logs_the_daily_call_on_a_phone() {
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    // One more resident given to the grid worker, so that today holds a call still to make.
+    let leader = app.login("jinhua-leader").await;
+    let free: i64 = sqlx::query_scalar(
+        "SELECT MIN(r.id) FROM residents r JOIN org_units g ON g.id = r.grid_id \
+         WHERE g.code = '650203100001001' AND NOT EXISTS (SELECT 1 FROM care_assignments a \
+         WHERE a.resident_id = r.id AND a.ended_at IS NULL)",
+    )
+    .fetch_one(&app.db.db.pool)
+    .await
+    .unwrap();
+    let worker: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = 'jinhua-grid1'")
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+    let (s, v) = app
+        .send(
+            &leader,
+            reqwest::Method::POST,
+            "/api/v1/care/assignments",
+            serde_json::json!({"resident_id": free, "primary_user_id": worker}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        .to_string();
+    shouhu_server::service::care::plan(&app.db.db, &today)
+        .await
+        .unwrap();
+    let call: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM care_calls WHERE resident_id = {free} AND day = '{today}'"
+    )))
+    .fetch_one(&app.db.db.pool)
+    .await
+    .unwrap();
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let row = format!("#call-{call}");
+    let result = async {
+        client.set_window_size(360, 640).await?;
+        sign_in(&client, &app.base, "jinhua-grid1").await?;
+        client.goto(&app.url("/today")).await?;
+        client
+            .find(Locator::Css(&format!("{row} button[value=no_answer]")))
+            .await?
+            .click()
+            .await?;
+        // Back on the list, the call still due, with its try counted.
+        let mut status = None;
+        for _ in 0..100 {
+            if let Ok(e) = client.find(Locator::Css(&row)).await
+                && let Ok(text) = e.text().await
+                && text.contains("打了 1 次")
+            {
+                status = e.attr("data-status").await.ok().flatten();
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status.as_deref(), Some("due"));
+        screenshot(&client, "care-call-360").await?;
+        client
+            .find(Locator::Css(&format!("{row} button[value=reached_well]")))
+            .await?
+            .click()
+            .await?;
+        let mut status = None;
+        for _ in 0..100 {
+            if let Ok(e) = client.find(Locator::Css(&row)).await
+                && let Ok(Some(s)) = e.attr("data-status").await
+                && s == "reached"
+            {
+                status = Some(s);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(status.as_deref(), Some("reached"));
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+    let outcomes: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT outcome FROM care_attempts WHERE call_id = {call} ORDER BY id"
+    )))
+    .fetch_all(&app.db.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcomes, ["no_answer", "reached_well"]);
+}

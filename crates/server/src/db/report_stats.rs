@@ -12,6 +12,14 @@ pub fn set_time_zone(tz: chrono_tz::Tz) {
     let _ = TIME_ZONE.set(tz);
 }
 
+/// The configured zone of the local day.
+pub fn time_zone() -> chrono_tz::Tz {
+    TIME_ZONE
+        .get()
+        .copied()
+        .unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
 /// Today in the configured zone, `YYYY-MM-DD`: the day an event counts for.
 pub fn local_today() -> String {
     let tz = TIME_ZONE

@@ -4,6 +4,10 @@
 //! Nothing is deleted: a removed pattern or shift is marked, so the roster of a past night can be
 //! read back as it stood.
 
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, TimeZone};
+use shouhu_domain::roster::{intersect, merge, subtract};
 use shouhu_domain::{DutyGroup, Span};
 
 use super::registry::Actor;
@@ -116,39 +120,45 @@ pub async fn people(db: &Db, community: i64, group: DutyGroup) -> StoreResult<Ve
         .await?)
 }
 
-/// The patterns in force, and the shifts and swaps (of any state) that touch `window`.
+/// The roster as it stood at `as_of` (now, or the end of a past day): the patterns then in
+/// force, and the shifts and swaps (of any state, accepted by then) that touch `window`.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn read(db: &Db, community: i64, window: Span) -> StoreResult<Roster> {
+pub async fn read(db: &Db, community: i64, window: Span, as_of: i64) -> StoreResult<Roster> {
     let patterns = sqlx::query_as(
         "SELECT p.id, p.duty_group, p.user_id, u.display_name AS user_name, p.weekday, \
          p.start_minute, p.minutes FROM duty_patterns p JOIN users u ON u.id = p.user_id \
-         WHERE p.community_id = $1 AND p.removed_at IS NULL \
+         WHERE p.community_id = $1 AND p.created_at <= $2 \
+         AND (p.removed_at IS NULL OR p.removed_at > $2) \
          ORDER BY p.duty_group, p.weekday, p.start_minute, p.id",
     )
     .bind(community)
+    .bind(as_of)
     .fetch_all(&db.pool)
     .await?;
     let shifts = sqlx::query_as(
         "SELECT s.id, s.duty_group, s.user_id, u.display_name AS user_name, s.kind, s.starts_at, \
          s.ends_at, s.note FROM duty_shifts s JOIN users u ON u.id = s.user_id \
-         WHERE s.community_id = $1 AND s.removed_at IS NULL AND s.ends_at > $2 AND s.starts_at < $3 \
-         ORDER BY s.starts_at, s.id",
+         WHERE s.community_id = $1 AND s.ends_at > $2 AND s.starts_at < $3 AND s.created_at <= $4 \
+         AND (s.removed_at IS NULL OR s.removed_at > $4) ORDER BY s.starts_at, s.id",
     )
     .bind(community)
     .bind(window.start)
     .bind(window.end)
+    .bind(as_of)
     .fetch_all(&db.pool)
     .await?;
     let swaps = sqlx::query_as(
         "SELECT w.id, w.duty_group, w.from_user, f.display_name AS from_name, w.to_user, \
-         t.display_name AS to_name, w.starts_at, w.ends_at, w.status, w.note, w.created_by, \
-         w.version FROM duty_swaps w JOIN users f ON f.id = w.from_user \
+         t.display_name AS to_name, w.starts_at, w.ends_at, \
+         CASE WHEN w.decided_at > $4 THEN 'proposed' ELSE w.status END AS status, w.note, \
+         w.created_by, w.version FROM duty_swaps w JOIN users f ON f.id = w.from_user \
          JOIN users t ON t.id = w.to_user WHERE w.community_id = $1 AND w.ends_at > $2 \
-         AND w.starts_at < $3 ORDER BY w.starts_at, w.id",
+         AND w.starts_at < $3 AND w.created_at <= $4 ORDER BY w.starts_at, w.id",
     )
     .bind(community)
     .bind(window.start)
     .bind(window.end)
+    .bind(as_of)
     .fetch_all(&db.pool)
     .await?;
     Ok(Roster {
@@ -396,4 +406,108 @@ pub async fn decide_swap(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Whose duty, in which group: the spans worked out of the roster.
+pub type Duties = BTreeMap<(DutyGroup, i64), (String, Vec<Span>)>;
+
+/// The instant a local date and minute of `tz` begin (the earlier of two in a repeated hour; the
+/// hour after a skipped one).
+fn local_instant(tz: chrono_tz::Tz, date: chrono::NaiveDate, minute: i64) -> Option<i64> {
+    let t = date.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(minute);
+    match tz.from_local_datetime(&t) {
+        chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => {
+            Some(x.timestamp())
+        }
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(t + chrono::Duration::hours(1)))
+            .earliest()
+            .map(|x| x.timestamp()),
+    }
+}
+
+/// Who is on duty in `window`: the weekly patterns' occurrences and the extra shifts, less the
+/// time off, with accepted swaps moving duty from one person to the other; clipped to the window.
+pub fn expand(r: &Roster, tz: chrono_tz::Tz, window: Span) -> Duties {
+    let mut on: Duties = BTreeMap::new();
+    let mut off: BTreeMap<(DutyGroup, i64), Vec<Span>> = BTreeMap::new();
+    let local_date = |t: i64| tz.timestamp_opt(t, 0).earliest().map(|x| x.date_naive());
+    if let (Some(first), Some(last)) = (local_date(window.start), local_date(window.end)) {
+        // A shift begun the evening before the window may run into it.
+        let mut d = first.pred_opt().unwrap_or(first);
+        while d <= last {
+            for p in &r.patterns {
+                let (Some(g), true) = (
+                    DutyGroup::parse(&p.duty_group),
+                    i64::from(d.weekday().number_from_monday()) == p.weekday,
+                ) else {
+                    continue;
+                };
+                if let Some(start) = local_instant(tz, d, p.start_minute) {
+                    on.entry((g, p.user_id))
+                        .or_insert_with(|| (p.user_name.clone(), Vec::new()))
+                        .1
+                        .push(Span::new(start, start + p.minutes * 60));
+                }
+            }
+            let Some(next) = d.succ_opt() else { break };
+            d = next;
+        }
+    }
+    for s in &r.shifts {
+        let Some(g) = DutyGroup::parse(&s.duty_group) else {
+            continue;
+        };
+        let span = Span::new(s.starts_at, s.ends_at);
+        match s.kind.as_str() {
+            "on" => on
+                .entry((g, s.user_id))
+                .or_insert_with(|| (s.user_name.clone(), Vec::new()))
+                .1
+                .push(span),
+            _ => off.entry((g, s.user_id)).or_default().push(span),
+        }
+    }
+    for ((g, u), (_, spans)) in on.iter_mut() {
+        let cut = off.get(&(*g, *u)).map(Vec::as_slice).unwrap_or(&[]);
+        *spans = subtract(spans, cut);
+    }
+    for w in r.swaps.iter().filter(|w| w.status == "accepted") {
+        let Some(g) = DutyGroup::parse(&w.duty_group) else {
+            continue;
+        };
+        let taken = match on.get_mut(&(g, w.from_user)) {
+            Some((_, spans)) => {
+                let taken = intersect(spans, Span::new(w.starts_at, w.ends_at));
+                *spans = subtract(spans, &taken);
+                taken
+            }
+            None => Vec::new(),
+        };
+        let to = on
+            .entry((g, w.to_user))
+            .or_insert_with(|| (w.to_name.clone(), Vec::new()));
+        to.1.extend(taken);
+        to.1 = merge(std::mem::take(&mut to.1));
+    }
+    for (_, spans) in on.values_mut() {
+        *spans = intersect(spans, window);
+    }
+    on.retain(|_, (_, spans)| !spans.is_empty());
+    on
+}
+
+/// The hours of `window` each group has nobody on duty.
+pub fn group_gaps(duties: &Duties, window: Span) -> BTreeMap<DutyGroup, Vec<Span>> {
+    DutyGroup::ALL
+        .into_iter()
+        .map(|g| {
+            let covered: Vec<Span> = duties
+                .iter()
+                .filter(|((dg, _), _)| *dg == g)
+                .flat_map(|(_, (_, spans))| spans.iter().copied())
+                .collect();
+            (g, shouhu_domain::roster::gaps(window, &covered))
+        })
+        .collect()
 }

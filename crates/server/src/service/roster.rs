@@ -3,120 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, TimeZone};
 use serde::{Deserialize, Serialize};
-use shouhu_domain::roster::{intersect, merge, subtract};
 use shouhu_domain::{DutyGroup, Phone, Right, Span};
 
-use crate::db::roster::{self, Community, NewPattern, NewShift, NewSwap, Removable, Roster};
+use crate::db::roster::{self, Community, NewPattern, NewShift, NewSwap, Removable};
 use crate::service::AppState;
 use crate::service::caller::Caller;
 use crate::service::error::{ApiResult, AppError, Faults};
 use crate::service::validate;
 
-/// Whose duty, in which group: the spans worked out of the roster.
-pub type Duties = BTreeMap<(DutyGroup, i64), (String, Vec<Span>)>;
-
-/// The instant a local date and minute of `tz` begin (the earlier of two in a repeated hour; the
-/// hour after a skipped one).
-fn local_instant(tz: chrono_tz::Tz, date: chrono::NaiveDate, minute: i64) -> Option<i64> {
-    let t = date.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(minute);
-    match tz.from_local_datetime(&t) {
-        chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => {
-            Some(x.timestamp())
-        }
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(t + chrono::Duration::hours(1)))
-            .earliest()
-            .map(|x| x.timestamp()),
-    }
-}
-
-/// Who is on duty in `window`: the weekly patterns' occurrences and the extra shifts, less the
-/// time off, with accepted swaps moving duty from one person to the other; clipped to the window.
-pub fn expand(r: &Roster, tz: chrono_tz::Tz, window: Span) -> Duties {
-    let mut on: Duties = BTreeMap::new();
-    let mut off: BTreeMap<(DutyGroup, i64), Vec<Span>> = BTreeMap::new();
-    let local_date = |t: i64| tz.timestamp_opt(t, 0).earliest().map(|x| x.date_naive());
-    if let (Some(first), Some(last)) = (local_date(window.start), local_date(window.end)) {
-        // A shift begun the evening before the window may run into it.
-        let mut d = first.pred_opt().unwrap_or(first);
-        while d <= last {
-            for p in &r.patterns {
-                let (Some(g), true) = (
-                    DutyGroup::parse(&p.duty_group),
-                    i64::from(d.weekday().number_from_monday()) == p.weekday,
-                ) else {
-                    continue;
-                };
-                if let Some(start) = local_instant(tz, d, p.start_minute) {
-                    on.entry((g, p.user_id))
-                        .or_insert_with(|| (p.user_name.clone(), Vec::new()))
-                        .1
-                        .push(Span::new(start, start + p.minutes * 60));
-                }
-            }
-            let Some(next) = d.succ_opt() else { break };
-            d = next;
-        }
-    }
-    for s in &r.shifts {
-        let Some(g) = DutyGroup::parse(&s.duty_group) else {
-            continue;
-        };
-        let span = Span::new(s.starts_at, s.ends_at);
-        match s.kind.as_str() {
-            "on" => on
-                .entry((g, s.user_id))
-                .or_insert_with(|| (s.user_name.clone(), Vec::new()))
-                .1
-                .push(span),
-            _ => off.entry((g, s.user_id)).or_default().push(span),
-        }
-    }
-    for ((g, u), (_, spans)) in on.iter_mut() {
-        let cut = off.get(&(*g, *u)).map(Vec::as_slice).unwrap_or(&[]);
-        *spans = subtract(spans, cut);
-    }
-    for w in r.swaps.iter().filter(|w| w.status == "accepted") {
-        let Some(g) = DutyGroup::parse(&w.duty_group) else {
-            continue;
-        };
-        let taken = match on.get_mut(&(g, w.from_user)) {
-            Some((_, spans)) => {
-                let taken = intersect(spans, Span::new(w.starts_at, w.ends_at));
-                *spans = subtract(spans, &taken);
-                taken
-            }
-            None => Vec::new(),
-        };
-        let to = on
-            .entry((g, w.to_user))
-            .or_insert_with(|| (w.to_name.clone(), Vec::new()));
-        to.1.extend(taken);
-        to.1 = merge(std::mem::take(&mut to.1));
-    }
-    for (_, spans) in on.values_mut() {
-        *spans = intersect(spans, window);
-    }
-    on.retain(|_, (_, spans)| !spans.is_empty());
-    on
-}
-
-/// The hours of `window` each group has nobody on duty.
-pub fn group_gaps(duties: &Duties, window: Span) -> BTreeMap<DutyGroup, Vec<Span>> {
-    DutyGroup::ALL
-        .into_iter()
-        .map(|g| {
-            let covered: Vec<Span> = duties
-                .iter()
-                .filter(|((dg, _), _)| *dg == g)
-                .flat_map(|(_, (_, spans))| spans.iter().copied())
-                .collect();
-            (g, shouhu_domain::roster::gaps(window, &covered))
-        })
-        .collect()
-}
+pub use crate::db::roster::{Duties, expand, group_gaps};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CommunityRef {
@@ -278,7 +174,7 @@ pub async fn view(
     }
     let c = community(state, caller, code).await?;
     let window = Span::new(from, from + days * 86_400);
-    let r = roster::read(&state.db, c.id, window).await?;
+    let r = roster::read(&state.db, c.id, window, crate::db::now()).await?;
     let tz = state.settings.time_zone;
     let duties = expand(&r, tz, window);
     let mut phones: BTreeMap<i64, Option<String>> = BTreeMap::new();
@@ -461,7 +357,13 @@ pub async fn on_duty_at(
     at: i64,
 ) -> crate::db::StoreResult<Vec<(DutyGroup, roster::Person, i64)>> {
     let window = Span::new(at, at + ON_DUTY_HORIZON);
-    let r = roster::read(db, community, Span::new(at - 86_400, window.end)).await?;
+    let r = roster::read(
+        db,
+        community,
+        Span::new(at - 86_400, window.end),
+        crate::db::now(),
+    )
+    .await?;
     let duties = expand(&r, tz, window);
     let mut out = Vec::new();
     for g in DutyGroup::ALL {

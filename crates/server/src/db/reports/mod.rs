@@ -5,6 +5,7 @@
 //! Grids roll up into communities, communities into whatever the unit is; a community whose report
 //! was submitted counts with its frozen snapshot (`submit.rs`).
 
+pub mod service_figures;
 pub mod submit;
 pub mod trend;
 
@@ -16,7 +17,7 @@ use super::report_stats::local_today;
 use super::{Db, StoreResult, state_changes};
 
 /// Every figure of a row, in the order of the sheet's columns.
-pub const KEYS: [&str; 29] = [
+pub const KEYS: [&str; 35] = [
     "residents",
     "households",
     "survey_visits",
@@ -46,6 +47,12 @@ pub const KEYS: [&str; 29] = [
     "help_opened",
     "help_resolved",
     "help_open",
+    "help_escalated",
+    "care_calls_due",
+    "care_calls_reached",
+    "care_calls_missed",
+    "care_calls_escalated",
+    "roster_gap_minutes",
 ];
 
 /// A row's figures by key; every key present.
@@ -231,6 +238,7 @@ async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
             x.add("help_open", open);
         }
     }
+    service_figures::add(db, unit_id, day, &mut l).await?;
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT unit_id, beds, occupied FROM observation_sites WHERE unit_id IN ({UNDER})"
     )))
@@ -280,6 +288,9 @@ pub struct Report {
     /// The totals: the sum of `rows`.
     pub figures: Figures,
     pub rows: Vec<Row>,
+    /// The median times of the help requests, over the whole unit (medians do not add up).
+    #[serde(default)]
+    pub times: service_figures::Times,
 }
 
 /// A community's latest version of the day, if any.
@@ -376,6 +387,7 @@ pub(crate) async fn build(
         return_reason: String::new(),
         figures: Figures::default(),
         rows: Vec::new(),
+        times: service_figures::Times::default(),
     };
     if unit.kind == "community"
         && let Some(v) = versions.get(&unit.id)
@@ -494,5 +506,6 @@ pub(crate) async fn build(
         }
     }
     report.figures = total(&report.rows);
+    report.times = service_figures::times(db, unit.id, day).await?;
     Ok(report)
 }

@@ -19,7 +19,7 @@ use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// The figures the dashboard compares with the day before.
-const COMPARED: [&str; 12] = [
+const COMPARED: [&str; 18] = [
     "residents",
     "households",
     "survey_visits",
@@ -32,6 +32,12 @@ const COMPARED: [&str; 12] = [
     "gate_in",
     "gate_out",
     "gate_refused",
+    "help_opened",
+    "help_open",
+    "help_escalated",
+    "care_calls_reached",
+    "care_calls_missed",
+    "roster_gap_minutes",
 ];
 
 /// The columns of the per-part table (the sheet has them all).
