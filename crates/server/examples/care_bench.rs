@@ -196,14 +196,75 @@ async fn today_vs_healthz(db: &Db) {
             .unwrap();
         tokens.push(r["token"].as_str().expect("signed in").to_string());
     }
+    // Where a list's time goes: each of its reads alone, for the first carer.
+    let (uid, grids): (i64, Vec<i64>) = {
+        let uid: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(&carers[0])
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        (
+            uid,
+            shouhu_server::db::scope::grids_of_user(db, uid)
+                .await
+                .unwrap(),
+        )
+    };
+    let scope = Scope {
+        user_id: uid,
+        role: Role::GridWorker,
+        grids: Some(Arc::new(grids.clone())),
+    };
+    let time = |label: &'static str, t: Instant| {
+        println!(
+            "  {label}: {:.2} ms each",
+            t.elapsed().as_secs_f64() * 1e3 / 200.0
+        )
+    };
+    let t = Instant::now();
+    for _ in 0..200 {
+        shouhu_server::db::care::today(db, &scope, &today, false)
+            .await
+            .unwrap();
+    }
+    time("calls and visits", t);
+    for view in [
+        shouhu_server::db::help::View::Mine,
+        shouhu_server::db::help::View::Offered,
+    ] {
+        let t = Instant::now();
+        for _ in 0..200 {
+            shouhu_server::db::help::items(db, &scope, view, 0, 50, 0)
+                .await
+                .unwrap();
+        }
+        time(
+            if view == shouhu_server::db::help::View::Mine {
+                "help, mine"
+            } else {
+                "help, offered"
+            },
+            t,
+        );
+    }
+    let t = Instant::now();
+    for _ in 0..200 {
+        shouhu_server::db::quarantine::due(db, &grids, &today, &today, 20, 0)
+            .await
+            .unwrap();
+    }
+    time("follow-ups due", t);
     let (mut ratios, mut list, mut bare) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..3 {
         let (b, _) = p99(&base, "/healthz", &tokens, 5).await;
+        // Signed in and nothing else: what being a caller costs, apart from the list.
+        let (a, _) = p99(&base, "/api/v1/session", &tokens, 5).await;
         let (l, n) = p99(&base, "/api/v1/today", &tokens, 5).await;
         println!(
-            "  round: today p99 {:.1} ms ({n} requests), /healthz p99 {:.1} ms",
+            "  round: today p99 {:.1} ms ({n} requests), /healthz p99 {:.1} ms, signed-in GET /api/v1/session p99 {:.1} ms",
             l * 1e3,
-            b * 1e3
+            b * 1e3,
+            a * 1e3
         );
         ratios.push(l / b);
         list.push(l);

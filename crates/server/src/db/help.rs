@@ -425,33 +425,26 @@ pub enum View {
     Closed,
 }
 
-/// A page of requests of the caller's jurisdiction, most urgent and oldest first for open ones.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn list(
-    db: &Db,
-    scope: &Scope,
-    view: View,
-    at: i64,
-    limit: i64,
-    offset: i64,
-) -> StoreResult<(Vec<HelpRequest>, i64)> {
+/// The condition and order of a list.
+fn list_filter(view: View, at: i64) -> (String, &'static str) {
     const OPEN: &str = "h.status IN ('new','acknowledged','in_progress')";
     const URGENT_FIRST: &str =
         "CASE h.urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, h.id";
-    let (cond, order) = match view {
+    match view {
         View::Mine => (format!("{OPEN} AND h.assignee_id = $1"), URGENT_FIRST),
+        View::Offered => (
+            format!(
+                "h.id IN (SELECT o.request_id FROM help_offers o WHERE o.user_id = $1) AND {} \
+                 AND EXISTS (SELECT 1 FROM help_offers o WHERE o.request_id = h.id \
+                 AND o.user_id = $1 AND o.round = h.round)",
+                super::dispatch::WAITING
+            ),
+            URGENT_FIRST,
+        ),
         View::Group => (
             format!(
                 "{OPEN} AND EXISTS (SELECT 1 FROM teams t JOIN team_members tm ON tm.team_id = t.id \
                  WHERE tm.user_id = $1 AND t.community_id = h.community_id AND t.kind = h.team_kind)"
-            ),
-            URGENT_FIRST,
-        ),
-        View::Offered => (
-            format!(
-                "{} AND EXISTS (SELECT 1 FROM help_offers o WHERE o.request_id = h.id \
-                 AND o.user_id = $1 AND o.round = h.round)",
-                super::dispatch::WAITING
             ),
             URGENT_FIRST,
         ),
@@ -465,16 +458,44 @@ pub async fn list(
             "h.status IN ('resolved','cancelled','duplicate')".to_string(),
             "h.id DESC",
         ),
-    };
+    }
+}
+
+/// Requests of the caller's jurisdiction, most urgent and oldest first for open ones, without
+/// counting them all (the "today" list shows the first few).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn items(
+    db: &Db,
+    scope: &Scope,
+    view: View,
+    at: i64,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<HelpRequest>> {
+    let (cond, order) = list_filter(view, at);
     let sql = format!(
         "{SELECT} WHERE {} AND {cond} ORDER BY {order} {}",
         visible(),
         super::limit_offset(limit, offset)
     );
-    let items: Vec<HelpRequest> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
         .fetch_all(&db.pool)
-        .await?;
+        .await?)
+}
+
+/// A page of requests of the caller's jurisdiction, and how many there are in all.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    view: View,
+    at: i64,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<HelpRequest>, i64)> {
+    let items = items(db, scope, view, at, limit, offset).await?;
+    let (cond, _) = list_filter(view, at);
     let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM help_requests h WHERE {} AND {cond}",
         visible()

@@ -325,13 +325,18 @@ pub async fn today(state: &AppState, caller: &Caller) -> ApiResult<Today> {
     }
     let (mut help_mine, mut help_offered) = (Vec::new(), Vec::new());
     if role.has(Right::HandleHelpRequests) {
-        let paging = Paging::new(Some(1), Some(50))?;
-        help_mine = help::list(state, caller, crate::db::help::View::Mine, &paging)
-            .await?
-            .items;
-        help_offered = help::list(state, caller, crate::db::help::View::Offered, &paging)
-            .await?
-            .items;
+        use crate::db::help::{View, items};
+        let (scope, at) = (caller.scope(), crate::db::now());
+        for (view, out) in [
+            (View::Mine, &mut help_mine),
+            (View::Offered, &mut help_offered),
+        ] {
+            *out = items(&state.db, &scope, view, at, 50, 0)
+                .await?
+                .iter()
+                .map(|r| help::view(r, caller, at))
+                .collect();
+        }
     }
     let (mut follow_ups, mut follow_ups_due) = (Vec::new(), 0);
     if role.has(Right::RecordHealth) {
