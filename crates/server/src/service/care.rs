@@ -315,10 +315,11 @@ pub async fn today(state: &AppState, caller: &Caller) -> ApiResult<Today> {
     let mut escalated = Vec::new();
     for c in care::today(&state.db, &caller.scope(), &day_s, leader).await? {
         let v = call_view(c, caller);
-        if v.assignee_id == me && v.day == day_s {
-            calls.push(v);
-        } else if v.visit_user_id == Some(me) && !v.visit_done {
+        // A door visit asked of the caller comes first, even for their own call.
+        if v.visit_user_id == Some(me) && !v.visit_done {
             visits.push(v);
+        } else if v.assignee_id == me && v.day == day_s {
+            calls.push(v);
         } else {
             escalated.push(v);
         }
