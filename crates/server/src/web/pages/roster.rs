@@ -358,24 +358,28 @@ pub async fn add_shift(
     after(&state, pc, &f, done).await
 }
 
+/// Takes a weekly shift or a one-off shift off the roster, back to the page.
+async fn remove_one(
+    state: &AppState,
+    pc: PageCaller,
+    f: &RosterForm,
+    id: &str,
+    what: Removable,
+) -> Response {
+    let done = async {
+        let id = validate::path_id(id).map_err(|_| AppError::NotFound)?;
+        roster::remove(state, &pc.caller, Some(&f.community), what, id).await
+    }
+    .await;
+    after(state, pc, f, done).await
+}
+
 pub async fn remove_pattern(
     State(state): State<AppState>,
     Path(id): Path<String>,
     PageForm { pc, form: f }: PageForm<RosterForm>,
 ) -> Response {
-    let done = async {
-        let id = validate::path_id(&id).map_err(|_| AppError::NotFound)?;
-        roster::remove(
-            &state,
-            &pc.caller,
-            Some(&f.community),
-            Removable::Pattern,
-            id,
-        )
-        .await
-    }
-    .await;
-    after(&state, pc, &f, done).await
+    remove_one(&state, pc, &f, &id, Removable::Pattern).await
 }
 
 pub async fn remove_shift(
@@ -383,12 +387,7 @@ pub async fn remove_shift(
     Path(id): Path<String>,
     PageForm { pc, form: f }: PageForm<RosterForm>,
 ) -> Response {
-    let done = async {
-        let id = validate::path_id(&id).map_err(|_| AppError::NotFound)?;
-        roster::remove(&state, &pc.caller, Some(&f.community), Removable::Shift, id).await
-    }
-    .await;
-    after(&state, pc, &f, done).await
+    remove_one(&state, pc, &f, &id, Removable::Shift).await
 }
 
 pub async fn propose_swap(
