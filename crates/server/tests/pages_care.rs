@@ -134,5 +134,42 @@ async fn the_leader_gives_a_resident_to_a_carer_and_the_carer_sees_the_call() {
         )
         .await;
         assert_eq!(done, 1);
+        // Away tomorrow: a date before the first is refused in words; a good one is kept.
+        let (_, html) = page(&carer, &app, "/today").await;
+        let csrf = common::csrf_of(&html);
+        let (s, refused) = post(
+            &carer,
+            &app,
+            "/today/leave",
+            &[
+                ("csrf", &csrf),
+                ("first_day", &day),
+                ("last_day", "2020-01-01"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(refused.contains("id=\"today-error\""), "{refused}");
+        let (s, _) = post(
+            &carer,
+            &app,
+            "/today/leave",
+            &[
+                ("csrf", &csrf),
+                ("first_day", &day),
+                ("last_day", &day),
+                ("note", "发烧"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let kept = scalar(
+            &app,
+            format!(
+                "SELECT COUNT(*) FROM staff_leave WHERE user_id = {home1} AND first_day = '{day}'"
+            ),
+        )
+        .await;
+        assert_eq!(kept, 1);
     }
 }

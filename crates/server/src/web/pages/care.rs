@@ -182,6 +182,39 @@ pub async fn log_visit(
     }
 }
 
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct LeaveForm {
+    #[serde(default)]
+    first_day: String,
+    #[serde(default)]
+    last_day: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The caller away for some days: their calls of those days go to each resident's backup.
+pub async fn log_leave(
+    State(state): State<AppState>,
+    PageForm { pc, form: f }: PageForm<LeaveForm>,
+) -> Response {
+    let t = pc.t();
+    let b = care::LeaveBody {
+        user_id: None,
+        first_day: f.first_day.clone(),
+        last_day: f.last_day.clone(),
+        note: f.note.clone(),
+    };
+    match care::leave(&state, &pc.caller, &b).await {
+        Ok(_) => Redirect::to("/today?saved=leave").into_response(),
+        Err(e @ AppError::Invalid { .. }) => {
+            let words = refusal(t, &e);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            render_today(&state, pc, String::new(), Some(words), status).await
+        }
+        Err(e) => PageError::new(t, e).into_response(),
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "care.html")]
 struct CarePage {

@@ -362,6 +362,7 @@ fn pages() -> Router<AppState> {
         .route("/today", get(care::today_page))
         .route("/today/calls/{id}", post(care::log_attempt))
         .route("/today/visits", post(care::log_visit))
+        .route("/today/leave", post(care::log_leave))
         .route("/care", get(care::care_page))
         .route("/care/assign", post(care::assign))
         .route("/roster", get(roster::page))
