@@ -65,6 +65,9 @@ async fn populate(url: &str) {
          AND NOT EXISTS (SELECT 1 FROM care_assignments a WHERE a.resident_id = r.id AND a.ended_at IS NULL)",
     )
     .await;
+    if db.backend == shouhu_server::db::Backend::Postgres {
+        run(&db, "ANALYZE users, staff_units, care_assignments").await;
+    }
     println!(
         "vulnerable residents given to carers: {n} in {:.1}s",
         t.elapsed().as_secs_f64()
