@@ -237,7 +237,7 @@ pub async fn generate_plan(db: &Db, day: &str, at: i64) -> StoreResult<u64> {
     tx.commit().await?;
     // A city's plan adds tens of thousands of rows at once, before autovacuum notices: without
     // fresh statistics PostgreSQL plans the first "today" lists as if the day were empty (a
-    // measured 60 ms a list instead of well under one).
+    // list's calls read in 61 ms at city scale; 2 ms with them).
     if db.backend == super::Backend::Postgres && done.rows_affected() > 10_000 {
         sqlx::query("ANALYZE care_calls").execute(&db.pool).await?;
     }
