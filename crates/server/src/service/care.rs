@@ -623,12 +623,22 @@ pub async fn tick(
     }
     let day_over = local.time() >= calls_by;
     let mut n = 0;
+    // At the end of the calling hours a city has thousands of calls to escalate, from a few
+    // hundred communities: who knocks is worked out once per community, not once per call.
+    let mut visitors: std::collections::HashMap<i64, Option<i64>> = Default::default();
     for (call, community, attempts) in care::unanswered(db, &today, day_over).await? {
-        let on = on_duty_at(db, tz, community, at).await?;
-        let visit = on
-            .iter()
-            .find(|(g, _, _)| *g == DutyGroup::HomeCoordination)
-            .map(|(_, p, _)| p.user_id);
+        let visit = match visitors.get(&community) {
+            Some(v) => *v,
+            None => {
+                let v = on_duty_at(db, tz, community, at)
+                    .await?
+                    .iter()
+                    .find(|(g, _, _)| *g == DutyGroup::HomeCoordination)
+                    .map(|(_, p, _)| p.user_id);
+                visitors.insert(community, v);
+                v
+            }
+        };
         let reason = if attempts == 0 { "none" } else { "missed" };
         if care::escalate(db, call, reason, visit, at).await? {
             n += 1;

@@ -16,15 +16,13 @@ use crate::db::dispatch::{self, LAST_STEP, Waiting};
 use crate::db::{Db, StoreResult};
 use crate::service::roster::on_duty_at;
 
-/// Who step `step` offers a request to, as things stand at `at`.
+/// Who step `step` offers a request to, given who is on duty now.
 async fn recipients(
     db: &Db,
-    tz: chrono_tz::Tz,
+    on_duty: &[(DutyGroup, crate::db::roster::Person, i64)],
     w: &Waiting,
     step: i64,
-    at: i64,
 ) -> StoreResult<Vec<i64>> {
-    let on_duty = on_duty_at(db, tz, w.community_id, at).await?;
     let of_group: Vec<i64> = on_duty
         .iter()
         .filter(|(g, _, _)| g.as_str() == w.team_kind)
@@ -48,8 +46,10 @@ pub async fn tick(db: &Db, tz: chrono_tz::Tz, at: i64) -> StoreResult<usize> {
     let mut fired = 0;
     for w in dispatch::due(db, at).await? {
         let mut step = w.fired + 1;
+        // Read once per request: after a restart several of its steps may fire together.
+        let on_duty = on_duty_at(db, tz, w.community_id, at).await?;
         while step <= LAST_STEP && w.due(step) <= at {
-            let to = recipients(db, tz, &w, step, at).await?;
+            let to = recipients(db, &on_duty, &w, step).await?;
             if dispatch::fire(db, &w, step, at, &to).await? {
                 fired += 1;
             }
