@@ -14,6 +14,7 @@ pub mod phone;
 pub mod plate;
 pub mod role;
 pub mod roster;
+pub mod supplies;
 pub mod tags;
 pub mod unit_kind;
 

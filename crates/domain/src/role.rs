@@ -67,6 +67,15 @@ pub enum Right {
     ReviewReports,
     /// Take help requests (求助) at any hour, claim them and see them through.
     HandleHelpRequests,
+    /// See the supplies of the jurisdiction: stock, needs and their totals (a street: totals).
+    ReadSupplies,
+    /// Record what households need (物资需求).
+    RecordNeeds,
+    /// Work a community's store: movements, stocktakes, purchases, donations, deliveries (a team
+    /// member only of the community's logistics group, 后勤保障组).
+    WorkStore,
+    /// Keep the catalogue and a community's caps and minimum stock.
+    ManageSupplies,
 }
 
 impl Role {
@@ -109,6 +118,8 @@ impl Role {
                 ReadGateLog,
                 ReadReports,
                 ReviewReports,
+                ReadSupplies,
+                ManageSupplies,
             ],
             Role::CommunityLeader => &[
                 ReadRegistry,
@@ -128,6 +139,10 @@ impl Role {
                 ReadReports,
                 SubmitReports,
                 HandleHelpRequests,
+                ReadSupplies,
+                RecordNeeds,
+                WorkStore,
+                ManageSupplies,
             ],
             Role::GridWorker => &[
                 ReadRegistry,
@@ -140,6 +155,8 @@ impl Role {
                 ReadHealth,
                 ReadReports,
                 HandleHelpRequests,
+                ReadSupplies,
+                RecordNeeds,
             ],
             Role::GateGuard => &[ScanGate, ReadGateLog],
             Role::TeamMember => &[
@@ -150,6 +167,8 @@ impl Role {
                 HandleAlerts,
                 ReadReports,
                 HandleHelpRequests,
+                ReadSupplies,
+                WorkStore,
             ],
             Role::SystemAdmin => &[ManageAccounts],
             Role::SecurityAdmin => &[ManageRoles],
@@ -190,5 +209,8 @@ mod tests {
         assert!(!Role::StreetOfficer.has(Right::ImportRegistry));
         assert!(!Role::TeamMember.has(Right::ExportRegistry));
         assert!(!Role::SystemAdmin.has(Right::ImportRegistry));
+        assert!(!Role::GridWorker.has(Right::WorkStore));
+        assert!(!Role::StreetOfficer.has(Right::WorkStore));
+        assert!(!Role::GateGuard.has(Right::ReadSupplies));
     }
 }

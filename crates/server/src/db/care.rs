@@ -72,15 +72,15 @@ pub struct Call {
     pub version: i64,
 }
 
-const CALL_SELECT: &str = "SELECT c.id, c.resident_id, r.household_id, r.name, hh.address, r.phone, \
+// The resident's own copy of the household's address (kept with every move) spares a join.
+const CALL_SELECT: &str = "SELECT c.id, c.resident_id, r.household_id, r.name, r.address, r.phone, \
      r.family_contacts, r.emergency_contact_name, r.emergency_contact_phone, c.grid_id, \
      g.parent_id AS community_id, c.day, c.assignee_id, a.display_name AS assignee_name, c.status, \
      c.attempts, c.missed, c.escalation_reason, c.visit_user_id, v.display_name AS visit_user_name, \
      c.visit_done_at, (SELECT t.outcome FROM care_attempts t WHERE t.call_id = c.id \
      ORDER BY t.id DESC LIMIT 1) AS last_outcome, c.version \
      FROM care_calls c JOIN residents r ON r.id = c.resident_id \
-     JOIN households hh ON hh.id = r.household_id JOIN org_units g ON g.id = c.grid_id \
-     JOIN users a ON a.id = c.assignee_id LEFT JOIN users v ON v.id = c.visit_user_id";
+     JOIN org_units g ON g.id = c.grid_id JOIN users a ON a.id = c.assignee_id LEFT JOIN users v ON v.id = c.visit_user_id";
 
 /// A resident of the caller's jurisdiction: (grid, community), or NotFound.
 pub async fn resident_place(db: &Db, scope: &Scope, resident: i64) -> StoreResult<(i64, i64)> {
@@ -309,18 +309,22 @@ pub async fn call(db: &Db, scope: &Scope, id: i64) -> StoreResult<Call> {
 /// yet done, and (for whoever holds the grids) the day's escalated calls of the jurisdiction.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn today(db: &Db, scope: &Scope, day: &str, leader: bool) -> StoreResult<Vec<Call>> {
-    // One indexed branch each (an OR of them would read every call); UNION drops a call found
-    // twice (mine, and a visit asked of me).
+    // One indexed branch each (an OR of them would read every call); a branch leaves out what an
+    // earlier one found, so UNION ALL needs no pass to drop a call found twice (mine, and a visit
+    // asked of me).
+    const MINE: &str = "c.assignee_id = $1 AND c.day = $2";
+    const VISIT: &str = "c.visit_user_id = $1 AND c.visit_done_at IS NULL";
     let escalated = match leader {
         true => format!(
-            " UNION {CALL_SELECT} WHERE c.day = $2 AND c.status = 'escalated' \
-             AND c.grid_id IN ({GRIDS_OF_USER})"
+            " UNION ALL {CALL_SELECT} WHERE c.day = $2 AND c.status = 'escalated' \
+             AND c.grid_id IN ({GRIDS_OF_USER}) AND NOT ({MINE}) \
+             AND NOT (c.visit_user_id IS NOT NULL AND {VISIT})"
         ),
         false => String::new(),
     };
     let sql = format!(
-        "SELECT * FROM ({CALL_SELECT} WHERE c.assignee_id = $1 AND c.day = $2 \
-         UNION {CALL_SELECT} WHERE c.visit_user_id = $1 AND c.visit_done_at IS NULL{escalated}) x \
+        "SELECT * FROM ({CALL_SELECT} WHERE {MINE} \
+         UNION ALL {CALL_SELECT} WHERE {VISIT} AND NOT ({MINE}){escalated}) x \
          ORDER BY CASE x.status WHEN 'escalated' THEN 0 WHEN 'due' THEN 1 ELSE 2 END, x.address, x.id"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -484,6 +484,46 @@ pub async fn items(
         .await?)
 }
 
+#[derive(sqlx::FromRow)]
+struct InPart {
+    part: i64,
+    #[sqlx(flatten)]
+    request: HelpRequest,
+}
+
+/// The first `limit` requests the caller has and the first `limit` offered to them and still
+/// waiting, in one statement (the "today" list shows both on every load).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn mine_and_offered(
+    db: &Db,
+    scope: &Scope,
+    at: i64,
+    limit: i64,
+) -> StoreResult<(Vec<HelpRequest>, Vec<HelpRequest>)> {
+    let part = |n: i64, view: View| {
+        let (cond, order) = list_filter(view, at);
+        let columns = SELECT.trim_start_matches("SELECT ");
+        format!(
+            "SELECT * FROM (SELECT {n} AS part, {columns} WHERE {} AND {cond} ORDER BY {order} {}) p{n}",
+            visible(),
+            super::limit_offset(limit, 0)
+        )
+    };
+    let sql = format!(
+        "SELECT * FROM ({} UNION ALL {}) u ORDER BY u.part, CASE u.urgency WHEN 'critical' THEN 0 \
+         WHEN 'urgent' THEN 1 ELSE 2 END, u.id",
+        part(0, View::Mine),
+        part(1, View::Offered)
+    );
+    let rows: Vec<InPart> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(scope.user_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let (mine, offered): (Vec<InPart>, Vec<InPart>) = rows.into_iter().partition(|r| r.part == 0);
+    let requests = |v: Vec<InPart>| v.into_iter().map(|r| r.request).collect();
+    Ok((requests(mine), requests(offered)))
+}
+
 /// A page of requests of the caller's jurisdiction, and how many there are in all.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn list(

@@ -310,10 +310,28 @@ pub async fn today(state: &AppState, caller: &Caller) -> ApiResult<Today> {
     let day_s = day.to_string();
     let leader = role.has(Right::ManageStaff);
     let me = caller.session.user.id;
+    let (scope, at) = (caller.scope(), crate::db::now());
+    let yesterday = (day - chrono::Days::new(1)).to_string();
+    // The parts are independent reads: asked at once, a list costs its slowest part, not their sum.
+    let calls_read = care::today(&state.db, &scope, &day_s, leader);
+    let help_read = async {
+        if !role.has(Right::HandleHelpRequests) {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        crate::db::help::mine_and_offered(&state.db, &scope, at, 50).await
+    };
+    let follow_ups_read = async {
+        if !role.has(Right::RecordHealth) {
+            return Ok((Vec::new(), 0));
+        }
+        crate::db::quarantine::due(&state.db, &caller.grids, &day_s, &yesterday, 20, 0).await
+    };
+    let (all_calls, (mine, offered), (due, follow_ups_due)) =
+        tokio::try_join!(calls_read, help_read, follow_ups_read)?;
     let mut calls = Vec::new();
     let mut visits = Vec::new();
     let mut escalated = Vec::new();
-    for c in care::today(&state.db, &caller.scope(), &day_s, leader).await? {
+    for c in all_calls {
         let v = call_view(c, caller);
         // A door visit asked of the caller comes first, even for their own call.
         if v.visit_user_id == Some(me) && !v.visit_done {
@@ -324,45 +342,18 @@ pub async fn today(state: &AppState, caller: &Caller) -> ApiResult<Today> {
             escalated.push(v);
         }
     }
-    let (mut help_mine, mut help_offered) = (Vec::new(), Vec::new());
-    if role.has(Right::HandleHelpRequests) {
-        use crate::db::help::{View, items};
-        let (scope, at) = (caller.scope(), crate::db::now());
-        for (view, out) in [
-            (View::Mine, &mut help_mine),
-            (View::Offered, &mut help_offered),
-        ] {
-            *out = items(&state.db, &scope, view, at, 50, 0)
-                .await?
-                .iter()
-                .map(|r| help::view(r, caller, at))
-                .collect();
-        }
-    }
-    let (mut follow_ups, mut follow_ups_due) = (Vec::new(), 0);
-    if role.has(Right::RecordHealth) {
-        let yesterday = day - chrono::Days::new(1);
-        let (items, total) = crate::db::quarantine::due(
-            &state.db,
-            &caller.grids,
-            &day_s,
-            &yesterday.to_string(),
-            20,
-            0,
-        )
-        .await?;
-        follow_ups_due = total;
-        follow_ups = items
-            .into_iter()
-            .map(|(q, overdue)| FollowUpDue {
-                quarantine_id: q.id,
-                resident_id: q.resident_id,
-                name: q.resident_name,
-                address: q.address,
-                overdue,
-            })
-            .collect();
-    }
+    let help_mine = mine.iter().map(|r| help::view(r, caller, at)).collect();
+    let help_offered = offered.iter().map(|r| help::view(r, caller, at)).collect();
+    let follow_ups = due
+        .into_iter()
+        .map(|(q, overdue)| FollowUpDue {
+            quarantine_id: q.id,
+            resident_id: q.resident_id,
+            name: q.resident_name,
+            address: q.address,
+            overdue,
+        })
+        .collect();
     Ok(Today {
         day: day_s,
         calls,

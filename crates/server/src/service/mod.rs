@@ -22,6 +22,7 @@ pub mod roster;
 pub mod session;
 pub mod session_cache;
 pub mod sheets;
+pub mod supplies;
 pub mod surveys;
 pub mod units;
 pub mod uploads;

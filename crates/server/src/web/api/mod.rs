@@ -16,6 +16,7 @@ pub mod roster;
 pub mod session;
 pub mod sheets;
 pub mod staff;
+pub mod supplies;
 pub mod surveys;
 pub mod units;
 pub mod users;
@@ -49,6 +50,9 @@ use super::AppState;
         roster::delete_shift, roster::create_swap, roster::decide,
         care::create_assignment, care::end_assignment, care::show_coverage, care::show_today,
         care::show_call, care::create_attempt, care::create_visit, care::create_leave,
+        supplies::list_items, supplies::add_item, supplies::set_retired, supplies::show_stock,
+        supplies::put_limits, supplies::list_movements, supplies::create_movement,
+        supplies::create_stocktake, supplies::create_reversal,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -211,6 +215,34 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/care/visits", post(care::create_visit))
         .route("/api/v1/care/leave", post(care::create_leave))
+        .route(
+            "/api/v1/supplies/items",
+            get(supplies::list_items).post(supplies::add_item),
+        )
+        .route(
+            "/api/v1/supplies/items/{id}/retired",
+            put(supplies::set_retired),
+        )
+        .route(
+            "/api/v1/supplies/stock/{community_id}",
+            get(supplies::show_stock),
+        )
+        .route(
+            "/api/v1/supplies/stock/{community_id}/limits/{item_id}",
+            put(supplies::put_limits),
+        )
+        .route(
+            "/api/v1/supplies/movements",
+            get(supplies::list_movements).post(supplies::create_movement),
+        )
+        .route(
+            "/api/v1/supplies/movements/{id}/reverse",
+            post(supplies::create_reversal),
+        )
+        .route(
+            "/api/v1/supplies/stocktakes",
+            post(supplies::create_stocktake),
+        )
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
         .route("/api/v1/audit", get(audit::list))

@@ -19,6 +19,7 @@ mod roster;
 mod rounds;
 mod sheets;
 mod staff;
+mod supplies;
 mod surveys;
 mod users;
 
@@ -52,6 +53,7 @@ pub struct Chrome {
     pub can_read_gate_log: bool,
     pub can_manage_gates: bool,
     pub can_read_reports: bool,
+    pub can_read_supplies: bool,
     pub other_lang: &'static str,
 }
 
@@ -127,6 +129,7 @@ impl FromRequestParts<AppState> for PageCaller {
             can_read_gate_log: user.role.has(Right::ReadGateLog),
             can_manage_gates: user.role.has(Right::ManageGates),
             can_read_reports: user.role.has(Right::ReadReports),
+            can_read_supplies: user.role.has(Right::ReadSupplies),
             other_lang: t.lang.other().code(),
         };
         Ok(PageCaller { caller, chrome })
@@ -365,6 +368,11 @@ fn pages() -> Router<AppState> {
         .route("/today/leave", post(care::log_leave))
         .route("/care", get(care::care_page))
         .route("/care/assign", post(care::assign))
+        .route("/supplies", get(supplies::page))
+        .route("/supplies/movements", post(supplies::move_goods))
+        .route("/supplies/stocktakes", post(supplies::count))
+        .route("/supplies/movements/{id}/reverse", post(supplies::undo))
+        .route("/supplies/items", post(supplies::add_item))
         .route("/roster", get(roster::page))
         .route("/roster/patterns", post(roster::add_pattern))
         .route("/roster/patterns/{id}/remove", post(roster::remove_pattern))

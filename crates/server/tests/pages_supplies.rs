@@ -1,0 +1,248 @@
+//! The store in the pages, on both backends: a leader adds an item and moves goods in, a refused
+//! movement is named in words with nothing written, a stocktake and an undo; the logistics group
+//! works the store, a grid worker only sees it.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+async fn page(c: &reqwest::Client, app: &common::TestApp, path: &str) -> (u16, String) {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn post(
+    c: &reqwest::Client,
+    app: &common::TestApp,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String) {
+    let r = c.post(app.url(path)).form(fields).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn scalar(app: &common::TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_leader_keeps_the_store_from_a_phone() {
+    for app in common::each_demo_app().await {
+        let community = scalar(&app, "SELECT id FROM org_units WHERE code = '650203100001'").await;
+        let c = community.to_string();
+        let leader = common::sign_in_page(&app, "jinhua-leader").await;
+        let (s, html) = page(&leader, &app, "/supplies").await;
+        assert_eq!(s, 200, "{}", app.db.name());
+        assert!(
+            html.contains("id=\"new-item\""),
+            "a leader keeps the catalogue"
+        );
+        let csrf = common::csrf_of(&html);
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/items",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("name", "一次性口罩"),
+                ("category", "protective"),
+                ("unit", "个"),
+                ("usual", "10"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let item = scalar(
+            &app,
+            "SELECT id FROM supply_items WHERE name = '一次性口罩'",
+        )
+        .await
+        .to_string();
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "purchase_in"),
+                ("quantity", "200"),
+                ("key", "k1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        // Twice the same form (a double tap): one movement.
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "purchase_in"),
+                ("quantity", "200"),
+                ("key", "k1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (_, html) = page(
+            &leader,
+            &app,
+            &format!("/supplies?community={c}&saved=moved"),
+        )
+        .await;
+        assert!(html.contains("id=\"supplies-saved\""));
+        assert!(
+            html.contains(&format!("data-item=\"{item}\"")) && html.contains(">200<"),
+            "the balance is shown"
+        );
+        // More out than there is: refused in words, nothing written.
+        let before = scalar(&app, "SELECT COUNT(*) FROM supply_movements").await;
+        let (s, html) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "staff_out"),
+                ("quantity", "500"),
+                ("key", "k2"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(
+            html.contains("id=\"supplies-error\"") && html.contains("库存不足"),
+            "{html}"
+        );
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "staff_out"),
+                ("quantity", "五"),
+                ("key", "k3"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM supply_movements").await,
+            before
+        );
+        // Without the form's token: refused.
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("community", &c),
+                ("item", &item),
+                ("kind", "staff_out"),
+                ("quantity", "5"),
+                ("key", "k4"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 403);
+        // Out, undone, counted.
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "staff_out"),
+                ("quantity", "20"),
+                ("key", "k5"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let out = scalar(&app, "SELECT MAX(id) FROM supply_movements").await;
+        let (s, _) = post(
+            &leader,
+            &app,
+            &format!("/supplies/movements/{out}/reverse"),
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("reason", "领错了"),
+                ("key", "k6"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _) = post(
+            &leader,
+            &app,
+            "/supplies/stocktakes",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("counted", "198"),
+                ("key", "k7"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let balance = scalar(
+            &app,
+            &format!(
+                "SELECT balance FROM supply_stock WHERE community_id = {c} AND item_id = {item}"
+            ),
+        )
+        .await;
+        let summed = scalar(&app, &format!("SELECT CAST(SUM(quantity) AS BIGINT) FROM supply_movements WHERE community_id = {c} AND item_id = {item}")).await;
+        assert_eq!((balance, summed), (198, 198));
+
+        // The logistics group works the store; a grid worker sees it without the forms.
+        let logistics = common::sign_in_page(&app, "jinhua-logistics1").await;
+        let (s, html) = page(&logistics, &app, "/supplies").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("action=\"/supplies/movements\""));
+        let grid = common::sign_in_page(&app, "jinhua-grid1").await;
+        let (s, html) = page(&grid, &app, "/supplies").await;
+        assert_eq!(s, 200);
+        assert!(html.contains(&format!("data-item=\"{item}\"")));
+        assert!(
+            !html.contains("action=\"/supplies/movements\"") && !html.contains("id=\"new-item\"")
+        );
+        let csrf = common::csrf_of(&html);
+        let (s, _) = post(
+            &grid,
+            &app,
+            "/supplies/movements",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("item", &item),
+                ("kind", "staff_out"),
+                ("quantity", "1"),
+                ("key", "g1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 403);
+        // Another community's store: not there.
+        let other = common::sign_in_page(&app, "nanquan-leader").await;
+        let (s, _) = page(&other, &app, &format!("/supplies?community={c}")).await;
+        assert_eq!(s, 404);
+    }
+}
