@@ -122,6 +122,66 @@ impl MovementKind {
     }
 }
 
+/// Where a household's need (需求) stands.
+///
+/// requested → committed (the store or a purchase run will cover it) → in transit (out for
+/// delivery) → delivered; requested or committed may be cancelled; a delivery that failed brings
+/// it back to committed, and a commitment taken back brings it back to requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NeedStatus {
+    Requested,
+    Committed,
+    InTransit,
+    Delivered,
+    Cancelled,
+}
+
+impl NeedStatus {
+    pub const ALL: [NeedStatus; 5] = [
+        NeedStatus::Requested,
+        NeedStatus::Committed,
+        NeedStatus::InTransit,
+        NeedStatus::Delivered,
+        NeedStatus::Cancelled,
+    ];
+
+    pub fn parse(s: &str) -> Option<NeedStatus> {
+        NeedStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NeedStatus::Requested => "requested",
+            NeedStatus::Committed => "committed",
+            NeedStatus::InTransit => "in_transit",
+            NeedStatus::Delivered => "delivered",
+            NeedStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Still waiting for its goods.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            NeedStatus::Requested | NeedStatus::Committed | NeedStatus::InTransit
+        )
+    }
+
+    pub fn can_become(self, to: NeedStatus) -> bool {
+        use NeedStatus::*;
+        matches!(
+            (self, to),
+            (Requested, Committed)
+                | (Committed, Requested)
+                | (Committed, InTransit)
+                | (InTransit, Committed)
+                | (InTransit, Delivered)
+                | (Requested, Cancelled)
+                | (Committed, Cancelled)
+        )
+    }
+}
+
 /// A movement the ledger cannot take: at `at` the store would hold `balance` (less than nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shortfall {
@@ -266,6 +326,31 @@ mod tests {
                 assert!(never_negative(&ledger));
             }
         }
+    }
+
+    #[test]
+    fn every_move_of_a_need_allowed_and_refused() {
+        use NeedStatus::*;
+        let allowed = [
+            (Requested, Committed),
+            (Committed, Requested),
+            (Committed, InTransit),
+            (InTransit, Committed),
+            (InTransit, Delivered),
+            (Requested, Cancelled),
+            (Committed, Cancelled),
+        ];
+        for from in NeedStatus::ALL {
+            for to in NeedStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+            assert_eq!(NeedStatus::parse(from.as_str()), Some(from));
+        }
+        assert!(!Delivered.is_open() && !Cancelled.is_open() && InTransit.is_open());
     }
 
     #[test]

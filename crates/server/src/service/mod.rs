@@ -23,6 +23,7 @@ pub mod session;
 pub mod session_cache;
 pub mod sheets;
 pub mod supplies;
+pub mod supply_needs;
 pub mod surveys;
 pub mod units;
 pub mod uploads;

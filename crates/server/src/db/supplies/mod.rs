@@ -2,6 +2,7 @@
 //! ledger gives it. The ledger itself is in [`ledger`].
 
 pub mod ledger;
+pub mod needs;
 
 use super::registry::Actor;
 use super::scope::UNITS_OF_USER;

@@ -17,6 +17,7 @@ pub mod session;
 pub mod sheets;
 pub mod staff;
 pub mod supplies;
+pub mod supply_needs;
 pub mod surveys;
 pub mod units;
 pub mod users;
@@ -53,6 +54,8 @@ use super::AppState;
         supplies::list_items, supplies::add_item, supplies::set_retired, supplies::show_stock,
         supplies::put_limits, supplies::list_movements, supplies::create_movement,
         supplies::create_stocktake, supplies::create_reversal,
+        supply_needs::create_need, supply_needs::list_needs, supply_needs::move_need,
+        supply_needs::show_needs_list,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -242,6 +245,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/supplies/stocktakes",
             post(supplies::create_stocktake),
+        )
+        .route(
+            "/api/v1/supplies/needs",
+            get(supply_needs::list_needs).post(supply_needs::create_need),
+        )
+        .route(
+            "/api/v1/supplies/needs/{id}/transition",
+            post(supply_needs::move_need),
+        )
+        .route(
+            "/api/v1/supplies/needs-list",
+            get(supply_needs::show_needs_list),
         )
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
