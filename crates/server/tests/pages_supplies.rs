@@ -246,3 +246,108 @@ async fn a_leader_keeps_the_store_from_a_phone() {
         assert_eq!(s, 404);
     }
 }
+
+#[tokio::test]
+async fn a_grid_worker_records_a_households_need_at_the_door() {
+    for app in common::each_demo_app().await {
+        let hh = scalar(
+            &app,
+            "SELECT MIN(h.id) FROM households h JOIN org_units g ON g.id = h.grid_id \
+             WHERE g.code = '650203100001001' AND h.deleted_at IS NULL",
+        )
+        .await;
+        let leader = app.login("jinhua-leader").await;
+        let r = app
+            .client
+            .post(app.url("/api/v1/supplies/items"))
+            .bearer_auth(&leader)
+            .json(&serde_json::json!({"name": "挂面", "category": "daily", "unit": "把", "usual_quantity": 2}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let item = scalar(&app, "SELECT id FROM supply_items WHERE name = '挂面'")
+            .await
+            .to_string();
+        let grid = common::sign_in_page(&app, "jinhua-grid1").await;
+        let (s, html) = page(&grid, &app, &format!("/households/{hh}")).await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains("id=\"household-needs\""),
+            "the card leads to the household's needs"
+        );
+        let (s, html) = page(&grid, &app, &format!("/supplies/needs?household={hh}")).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("id=\"need-form\""));
+        let csrf = common::csrf_of(&html);
+        let h = hh.to_string();
+        // Fifty where two is usual: asked to confirm, the form kept, nothing written.
+        let (s, html) = post(
+            &grid,
+            &app,
+            "/supplies/needs",
+            &[
+                ("csrf", &csrf),
+                ("household", &h),
+                ("item", &item),
+                ("quantity", "50"),
+                ("free", "1"),
+                ("key", "p1"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(
+            html.contains("id=\"need-confirm\"") && html.contains("value=\"50\""),
+            "{html}"
+        );
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM supply_needs").await, 0);
+        let (s, _) = post(
+            &grid,
+            &app,
+            "/supplies/needs",
+            &[
+                ("csrf", &csrf),
+                ("household", &h),
+                ("item", &item),
+                ("quantity", "50"),
+                ("free", "1"),
+                ("confirm", "1"),
+                ("key", "p1-c"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _) = post(
+            &grid,
+            &app,
+            "/supplies/needs",
+            &[
+                ("csrf", &csrf),
+                ("household", &h),
+                ("item", &item),
+                ("quantity", "2"),
+                ("key", "p2"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM supply_needs").await, 2);
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM supply_needs WHERE paid = 0 AND over_confirmed = 1"
+            )
+            .await,
+            1
+        );
+        // The day's list adds them up and offers the spreadsheet.
+        let (s, html) = page(&grid, &app, "/supplies/needs").await;
+        assert_eq!(s, 200);
+        assert!(
+            html.contains(&format!("data-item=\"{item}\"")) && html.contains(">52<"),
+            "{html}"
+        );
+        assert!(html.contains("id=\"needs-xlsx\""));
+    }
+}

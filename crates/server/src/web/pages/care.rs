@@ -17,13 +17,6 @@ use crate::service::validate;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-/// A fresh key for a form, so that a second tap of the same button records one thing.
-fn form_key() -> String {
-    let mut raw = [0u8; 12];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
-    hex::encode(raw)
-}
-
 /// What was wrong with a form, in one line of words.
 fn refusal(t: crate::i18n::Tr, e: &AppError) -> String {
     super::faults_in_words(t, e, "")
@@ -79,7 +72,7 @@ async fn render_today(
             c: pc.chrome,
             outcomes: CallOutcome::ALL.iter().map(|o| o.as_str()).collect(),
             kinds: ["cleaning", "rubbish", "shopping", "other"].to_vec(),
-            key: form_key(),
+            key: super::form_key(),
             done,
             saved,
             error,

@@ -20,6 +20,7 @@ mod rounds;
 mod sheets;
 mod staff;
 mod supplies;
+mod supply_needs;
 mod surveys;
 mod users;
 
@@ -224,6 +225,13 @@ pub fn not_found(parts: &Parts) -> Response {
 }
 
 /// Renders a template result as an HTML response; a rendering failure is a logged 500.
+/// A fresh key for a form, so that a second tap of the same button records one thing.
+pub(super) fn form_key() -> String {
+    let mut raw = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+    hex::encode(raw)
+}
+
 pub fn html(status: StatusCode, rendered: askama::Result<String>) -> Response {
     match rendered {
         Ok(body) => (
@@ -373,6 +381,10 @@ fn pages() -> Router<AppState> {
         .route("/supplies/stocktakes", post(supplies::count))
         .route("/supplies/movements/{id}/reverse", post(supplies::undo))
         .route("/supplies/items", post(supplies::add_item))
+        .route(
+            "/supplies/needs",
+            get(supply_needs::page).post(supply_needs::record),
+        )
         .route("/roster", get(roster::page))
         .route("/roster/patterns", post(roster::add_pattern))
         .route("/roster/patterns/{id}/remove", post(roster::remove_pattern))

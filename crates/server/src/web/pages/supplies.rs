@@ -17,13 +17,6 @@ use crate::service::validate;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-/// A fresh key for a form, so that a second tap of the same button records one thing.
-fn form_key() -> String {
-    let mut raw = [0u8; 12];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
-    hex::encode(raw)
-}
-
 #[derive(askama::Template)]
 #[template(path = "supplies.html")]
 struct SuppliesPage {
@@ -91,7 +84,7 @@ async fn render(
                 .map(MovementKind::as_str)
                 .collect(),
             categories: ItemCategory::ALL.map(ItemCategory::as_str).to_vec(),
-            key: form_key(),
+            key: super::form_key(),
             saved,
             error,
         }),
