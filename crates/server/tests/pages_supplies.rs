@@ -349,5 +349,16 @@ async fn a_grid_worker_records_a_households_need_at_the_door() {
             "{html}"
         );
         assert!(html.contains("id=\"needs-xlsx\""));
+        // The page's own session downloads it.
+        let r = grid
+            .get(app.url("/api/v1/supplies/needs-list?format=xlsx"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.bytes().await.unwrap().starts_with(b"PK"),
+            "an .xlsx (a zip)"
+        );
     }
 }
