@@ -182,6 +182,64 @@ impl NeedStatus {
     }
 }
 
+/// Where a purchase run (采购) stands: planned → shopping → returned (the goods are in the store)
+/// → reconciled (the money adds up); planned or shopping may be cancelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PurchaseStatus {
+    Planned,
+    Shopping,
+    Returned,
+    Reconciled,
+    Cancelled,
+}
+
+impl PurchaseStatus {
+    pub const ALL: [PurchaseStatus; 5] = [
+        PurchaseStatus::Planned,
+        PurchaseStatus::Shopping,
+        PurchaseStatus::Returned,
+        PurchaseStatus::Reconciled,
+        PurchaseStatus::Cancelled,
+    ];
+
+    pub fn parse(s: &str) -> Option<PurchaseStatus> {
+        PurchaseStatus::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurchaseStatus::Planned => "planned",
+            PurchaseStatus::Shopping => "shopping",
+            PurchaseStatus::Returned => "returned",
+            PurchaseStatus::Reconciled => "reconciled",
+            PurchaseStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn can_become(self, to: PurchaseStatus) -> bool {
+        use PurchaseStatus::*;
+        matches!(
+            (self, to),
+            (Planned, Shopping)
+                | (Shopping, Returned)
+                | (Returned, Reconciled)
+                | (Planned, Cancelled)
+                | (Shopping, Cancelled)
+        )
+    }
+
+    /// What was bought may still be written down.
+    pub fn lines_open(self) -> bool {
+        matches!(self, PurchaseStatus::Planned | PurchaseStatus::Shopping)
+    }
+}
+
+/// Whether the cash advanced for a run equals what was spent and the change brought back, in fen;
+/// an overflow never balances.
+pub fn cash_balances(advanced: i64, spent: i64, change: i64) -> bool {
+    spent.checked_add(change) == Some(advanced)
+}
+
 /// A movement the ledger cannot take: at `at` the store would hold `balance` (less than nothing).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shortfall {
@@ -351,6 +409,31 @@ mod tests {
             assert_eq!(NeedStatus::parse(from.as_str()), Some(from));
         }
         assert!(!Delivered.is_open() && !Cancelled.is_open() && InTransit.is_open());
+    }
+
+    #[test]
+    fn every_move_of_a_purchase_run_allowed_and_refused() {
+        use PurchaseStatus::*;
+        let allowed = [
+            (Planned, Shopping),
+            (Shopping, Returned),
+            (Returned, Reconciled),
+            (Planned, Cancelled),
+            (Shopping, Cancelled),
+        ];
+        for from in PurchaseStatus::ALL {
+            for to in PurchaseStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from:?} → {to:?}"
+                );
+            }
+            assert_eq!(PurchaseStatus::parse(from.as_str()), Some(from));
+        }
+        assert!(cash_balances(100_000, 86_550, 13_450));
+        assert!(!cash_balances(100_000, 86_550, 13_449));
+        assert!(!cash_balances(i64::MAX, i64::MAX, 1));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod session_cache;
 pub mod sheets;
 pub mod supplies;
 pub mod supply_needs;
+pub mod supply_purchases;
 pub mod surveys;
 pub mod units;
 pub mod uploads;

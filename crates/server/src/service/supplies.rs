@@ -351,6 +351,7 @@ pub async fn post_movement(
         reason,
         idempotency_key: key,
         request_hash: request_hash(b)?,
+        purchase_id: None,
     };
     match ledger::post(&state.db, &caller.actor(), &m).await {
         Err(crate::db::StoreError::NotFound) => Err(AppError::invalid(

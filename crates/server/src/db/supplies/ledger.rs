@@ -25,6 +25,8 @@ pub struct NewMovement {
     pub reason: String,
     pub idempotency_key: String,
     pub request_hash: String,
+    /// The purchase run whose goods these are.
+    pub purchase_id: Option<i64>,
 }
 
 /// A movement as the ledger lists it.
@@ -148,8 +150,8 @@ pub(crate) async fn write(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO supply_movements (community_id, item_id, kind, quantity, at, counted, \
-         reverses_id, reason, recorded_by, recorded_at, idempotency_key, request_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         reverses_id, reason, recorded_by, recorded_at, idempotency_key, request_hash, purchase_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(m.community_id)
     .bind(m.item_id)
@@ -163,6 +165,7 @@ pub(crate) async fn write(
     .bind(t)
     .bind(&m.idempotency_key)
     .bind(&m.request_hash)
+    .bind(m.purchase_id)
     .fetch_one(&mut **tx)
     .await?;
     let frozen = match m.kind {
@@ -250,6 +253,7 @@ pub async fn stocktake(db: &Db, actor: &Actor, c: &Count) -> StoreResult<(i64, b
         reason: c.reason.clone(),
         idempotency_key: c.idempotency_key.clone(),
         request_hash: c.request_hash.clone(),
+        purchase_id: None,
     };
     let id = write(&mut tx, db.backend, actor, &m, Some(c.counted), None).await?;
     tx.commit().await?;
@@ -315,6 +319,7 @@ pub async fn reverse(
         reason: reason.to_string(),
         idempotency_key: key.to_string(),
         request_hash: hash.to_string(),
+        purchase_id: None,
     };
     let done = write(&mut tx, db.backend, actor, &m, None, Some(id)).await?;
     tx.commit().await?;

@@ -3,6 +3,7 @@
 
 pub mod ledger;
 pub mod needs;
+pub mod purchases;
 
 use super::registry::Actor;
 use super::scope::UNITS_OF_USER;

@@ -18,6 +18,7 @@ pub mod sheets;
 pub mod staff;
 pub mod supplies;
 pub mod supply_needs;
+pub mod supply_purchases;
 pub mod surveys;
 pub mod units;
 pub mod users;
@@ -56,6 +57,8 @@ use super::AppState;
         supplies::create_stocktake, supplies::create_reversal,
         supply_needs::create_need, supply_needs::list_needs, supply_needs::move_need,
         supply_needs::show_needs_list,
+        supply_purchases::create_purchase, supply_purchases::list_purchases,
+        supply_purchases::show_purchase, supply_purchases::put_lines, supply_purchases::move_purchase,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -257,6 +260,22 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/supplies/needs-list",
             get(supply_needs::show_needs_list),
+        )
+        .route(
+            "/api/v1/supplies/purchases",
+            get(supply_purchases::list_purchases).post(supply_purchases::create_purchase),
+        )
+        .route(
+            "/api/v1/supplies/purchases/{id}",
+            get(supply_purchases::show_purchase),
+        )
+        .route(
+            "/api/v1/supplies/purchases/{id}/lines",
+            put(supply_purchases::put_lines),
+        )
+        .route(
+            "/api/v1/supplies/purchases/{id}/transition",
+            post(supply_purchases::move_purchase),
         )
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))
