@@ -362,3 +362,169 @@ async fn a_grid_worker_records_a_households_need_at_the_door() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_purchase_run_from_plan_to_reconciled_in_the_pages() {
+    for app in common::each_demo_app().await {
+        let community = scalar(&app, "SELECT id FROM org_units WHERE code = '650203100001'").await;
+        let c = community.to_string();
+        let leader = app.login("jinhua-leader").await;
+        let r = app
+            .client
+            .post(app.url("/api/v1/supplies/items"))
+            .bearer_auth(&leader)
+            .json(&serde_json::json!({"name": "鸡蛋", "category": "daily", "unit": "斤"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let item = scalar(&app, "SELECT id FROM supply_items WHERE name = '鸡蛋'")
+            .await
+            .to_string();
+        let logistics = common::sign_in_page(&app, "jinhua-logistics1").await;
+        let (_, html) = page(&logistics, &app, "/supplies").await;
+        assert!(html.contains("id=\"plan-run\""));
+        let csrf = common::csrf_of(&html);
+        // Cash typed wrong: the store's page says so, nothing planned.
+        let (s, html) = post(
+            &logistics,
+            &app,
+            "/supplies/purchases",
+            &[
+                ("csrf", &csrf),
+                ("community", &c),
+                ("place", "九鼎农资批发市场"),
+                ("buyers", "老王"),
+                ("when", "2026-12-08T02:00"),
+                ("cash", "五百"),
+                ("key", "r0"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(html.contains("id=\"supplies-error\""));
+        let r = logistics
+            .post(app.url("/supplies/purchases"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("community", &c),
+                ("place", "九鼎农资批发市场"),
+                ("buyers", "老王"),
+                ("when", "2026-12-08T02:00"),
+                ("cash", "500"),
+                ("key", "r1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let to = r.headers()["location"].to_str().unwrap().to_string();
+        let id = scalar(&app, "SELECT MAX(id) FROM supply_purchases").await;
+        assert_eq!(to, format!("/supplies/purchases/{id}"));
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT cash_advanced_fen FROM supply_purchases WHERE id = {id}")
+            )
+            .await,
+            50_000
+        );
+        let (s, html) = page(&logistics, &app, &to).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("id=\"lines-form\""));
+        let v = run_version(&app, id).await;
+        // 80 斤 of eggs at ¥4.50: ¥360.00.
+        let (s, _) = post(
+            &logistics,
+            &app,
+            &format!("{to}/lines"),
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("item_0", &item),
+                ("quantity_0", "80"),
+                ("price_0", "4.5"),
+                ("total_0", ""),
+                ("item_1", ""),
+                ("quantity_1", ""),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT total_fen FROM supply_purchase_lines WHERE purchase_id = {id}")
+            )
+            .await,
+            36_000
+        );
+        for to_state in ["shopping", "returned"] {
+            let v = run_version(&app, id).await;
+            let (s, _) = post(
+                &logistics,
+                &app,
+                &format!("{to}/move"),
+                &[("csrf", &csrf), ("version", &v), ("to", to_state)],
+            )
+            .await;
+            assert_eq!(s, 303, "{to_state}");
+        }
+        assert_eq!(
+            scalar(
+                &app,
+                &format!(
+                    "SELECT balance FROM supply_stock WHERE community_id = {c} AND item_id = {item}"
+                )
+            )
+            .await,
+            80
+        );
+        let v = run_version(&app, id).await;
+        let (s, html) = post(
+            &logistics,
+            &app,
+            &format!("{to}/move"),
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("to", "reconciled"),
+                ("change", "139.99"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(
+            html.contains("id=\"purchase-error\"") && html.contains("账不平"),
+            "{html}"
+        );
+        let (s, _) = post(
+            &logistics,
+            &app,
+            &format!("{to}/move"),
+            &[
+                ("csrf", &csrf),
+                ("version", &v),
+                ("to", "reconciled"),
+                ("change", "140"),
+                ("receipts", "小票1张"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (_, html) = page(&logistics, &app, &to).await;
+        assert!(
+            html.contains("¥360.00") && html.contains("¥140.00"),
+            "{html}"
+        );
+    }
+}
+
+async fn run_version(app: &common::TestApp, id: i64) -> String {
+    scalar(
+        app,
+        &format!("SELECT version FROM supply_purchases WHERE id = {id}"),
+    )
+    .await
+    .to_string()
+}

@@ -21,6 +21,7 @@ mod sheets;
 mod staff;
 mod supplies;
 mod supply_needs;
+mod supply_purchases;
 mod surveys;
 mod users;
 
@@ -381,6 +382,16 @@ fn pages() -> Router<AppState> {
         .route("/supplies/stocktakes", post(supplies::count))
         .route("/supplies/movements/{id}/reverse", post(supplies::undo))
         .route("/supplies/items", post(supplies::add_item))
+        .route("/supplies/purchases", post(supply_purchases::plan))
+        .route("/supplies/purchases/{id}", get(supply_purchases::page))
+        .route(
+            "/supplies/purchases/{id}/lines",
+            post(supply_purchases::set_lines),
+        )
+        .route(
+            "/supplies/purchases/{id}/move",
+            post(supply_purchases::move_run),
+        )
         .route(
             "/supplies/needs",
             get(supply_needs::page).post(supply_needs::record),

@@ -288,7 +288,7 @@ fn person(raw: &str) -> Result<(String, i64), AppError> {
 }
 
 /// A local "YYYY-MM-DDTHH:MM" (a datetime-local input) as an instant.
-fn instant(state: &AppState, field: &'static str, raw: &str) -> Result<i64, AppError> {
+pub(super) fn instant(state: &AppState, field: &'static str, raw: &str) -> Result<i64, AppError> {
     chrono::NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
         .ok()
         .and_then(|t| t.and_local_timezone(state.settings.time_zone).earliest())

@@ -13,6 +13,7 @@ use crate::service::paging::Paging;
 use crate::service::supplies::{
     self, ItemBody, MovementBody, MovementView, ReverseBody, Stock, StocktakeBody,
 };
+use crate::service::supply_purchases::{self, PurchaseView};
 use crate::service::validate;
 use crate::web::AppState;
 use crate::web::error::AppError;
@@ -24,6 +25,9 @@ struct SuppliesPage {
     communities: Vec<(i64, String)>,
     stock: Option<Stock>,
     recent: Vec<MovementView>,
+    /// The store's latest purchase runs, each with when it was planned for (local time).
+    runs: Vec<(PurchaseView, String)>,
+    yuan: fn(&i64) -> String,
     kinds: Vec<&'static str>,
     categories: Vec<&'static str>,
     key: String,
@@ -59,15 +63,24 @@ async fn render(
     let loaded = async {
         let communities = supplies::communities(state, &pc.caller).await?;
         let Some(id) = community.or_else(|| communities.first().map(|c| c.0)) else {
-            return Ok((communities, None, Vec::new()));
+            return Ok((communities, None, Vec::new(), Vec::new()));
         };
         let stock = supplies::stock(state, &pc.caller, id).await?;
         let paging = Paging::new(Some(1), Some(20))?;
         let recent = supplies::movements(state, &pc.caller, id, None, &paging).await?;
-        Ok::<_, AppError>((communities, Some(stock), recent.items))
+        let runs = supply_purchases::list(state, &pc.caller, id)
+            .await?
+            .into_iter()
+            .take(10)
+            .map(|r| {
+                let when = super::account::local_time(state, r.planned_for);
+                (r, when)
+            })
+            .collect();
+        Ok::<_, AppError>((communities, Some(stock), recent.items, runs))
     }
     .await;
-    let (communities, stock, recent) = match loaded {
+    let (communities, stock, recent, runs) = match loaded {
         Ok(v) => v,
         Err(e) => return PageError::new(t, e).into_response(),
     };
@@ -78,6 +91,8 @@ async fn render(
             communities,
             stock,
             recent,
+            runs,
+            yuan: |fen| shouhu_domain::supplies::format_fen(*fen),
             kinds: MovementKind::ALL
                 .into_iter()
                 .filter(|k| k.by_hand())
@@ -89,6 +104,25 @@ async fn render(
             error,
         }),
     )
+}
+
+/// The store's page again with a refusal in words (422), nothing written.
+pub(super) async fn render_refused(
+    state: &AppState,
+    pc: PageCaller,
+    community: i64,
+    words: String,
+) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(
+        state,
+        pc,
+        Some(community),
+        String::new(),
+        Some(words),
+        status,
+    )
+    .await
 }
 
 /// After a form: back to the store with what was saved, or the page again with the refusal in
