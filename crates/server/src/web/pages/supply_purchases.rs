@@ -18,7 +18,7 @@ use crate::web::AppState;
 use crate::web::error::AppError;
 
 /// Empty rows offered below a run's lines for more.
-const BLANK_ROWS: usize = 4;
+const BLANK_ROWS: usize = 2;
 
 #[derive(askama::Template)]
 #[template(path = "supply_purchase.html")]
@@ -86,7 +86,12 @@ async fn render(
                 l.item_id,
                 l.quantity.to_string(),
                 yuan(&l.unit_price_fen),
-                yuan(&l.total_fen),
+                // A total only where the receipt's differs from quantity × price: otherwise a
+                // changed quantity would keep the old total.
+                match l.quantity.checked_mul(l.unit_price_fen) == Some(l.total_fen) {
+                    true => String::new(),
+                    false => yuan(&l.total_fen),
+                },
             )
         })
         .collect();
