@@ -277,7 +277,11 @@ fn request_hash<T: Serialize>(b: &T) -> ApiResult<String> {
 }
 
 /// Refuses (404 outside the jurisdiction, 403 otherwise) one who does not work this store.
-async fn require_store(state: &AppState, caller: &Caller, community: i64) -> ApiResult<i64> {
+pub(crate) async fn require_store(
+    state: &AppState,
+    caller: &Caller,
+    community: i64,
+) -> ApiResult<i64> {
     caller
         .require(state, Right::WorkStore, "supplies.store")
         .await?;

@@ -10,27 +10,12 @@ use crate::db::supplies::{self, purchases};
 use crate::service::AppState;
 use crate::service::caller::Caller;
 use crate::service::error::{ApiResult, AppError, Faults};
+use crate::service::supplies::require_store;
 use crate::service::validate;
 
 /// More cash than any run carries (ten million yuan), so that sums of fen never overflow.
 const MAX_FEN: i64 = 1_000_000_000;
 const MAX_QUANTITY: i64 = 10_000_000;
-
-/// Refuses (404 outside the jurisdiction, 403 otherwise) one who does not work this store.
-async fn require_store(state: &AppState, caller: &Caller, community: i64) -> ApiResult<i64> {
-    caller
-        .require(state, Right::WorkStore, "supplies.purchase")
-        .await?;
-    let scope = caller.scope();
-    let (community, _) = supplies::community(&state.db, &scope, community).await?;
-    if !supplies::works_store(&state.db, &scope, community).await? {
-        caller
-            .audit_refusal(state, "supplies.purchase", "", "not_of_this_store")
-            .await;
-        return Err(AppError::Forbidden);
-    }
-    Ok(community)
-}
 
 #[derive(Deserialize, Serialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

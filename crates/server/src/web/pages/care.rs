@@ -17,15 +17,6 @@ use crate::service::validate;
 use crate::web::AppState;
 use crate::web::error::AppError;
 
-/// What was wrong with a form, in one line of words.
-fn refusal(t: crate::i18n::Tr, e: &AppError) -> String {
-    super::faults_in_words(t, e, "")
-        .into_iter()
-        .map(|(_, m)| m)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[derive(askama::Template)]
 #[template(path = "today.html")]
 struct TodayPage {
@@ -120,7 +111,7 @@ pub async fn log_attempt(
             .into_response(),
         },
         Err(e @ AppError::Invalid { .. }) => {
-            let words = refusal(t, &e);
+            let words = super::refusal_words(t, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_today(&state, pc, String::new(), Some(words), status).await
         }
@@ -167,7 +158,7 @@ pub async fn log_visit(
     match done {
         Ok(_) => Redirect::to("/today?saved=visit").into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let words = refusal(t, &e);
+            let words = super::refusal_words(t, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_today(&state, pc, String::new(), Some(words), status).await
         }
@@ -200,7 +191,7 @@ pub async fn log_leave(
     match care::leave(&state, &pc.caller, &b).await {
         Ok(_) => Redirect::to("/today?saved=leave").into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let words = refusal(t, &e);
+            let words = super::refusal_words(t, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render_today(&state, pc, String::new(), Some(words), status).await
         }
@@ -329,7 +320,7 @@ pub async fn assign(
     match done {
         Ok(_) => Redirect::to("/care?saved=1").into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let words = refusal(t, &e);
+            let words = super::refusal_words(t, &e);
             let q = CareQuery::default();
             render_care(
                 &state,

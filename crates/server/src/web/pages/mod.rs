@@ -141,6 +141,15 @@ impl FromRequestParts<AppState> for PageCaller {
 /// Each fault of a refused form in the reader's words, by the field it belongs to: every field of
 /// refused input; someone else's save, or a request someone else took, under `conflict_field`;
 /// anything else under "".
+/// What was wrong with a form, in one line of words.
+pub(super) fn refusal_words(t: Tr, e: &AppError) -> String {
+    faults_in_words(t, e, "")
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub(super) fn faults_in_words(t: Tr, e: &AppError, conflict_field: &str) -> Vec<(String, String)> {
     match e {
         AppError::Invalid { .. } => e

@@ -140,11 +140,7 @@ async fn after(
             Redirect::to(&format!("/supplies?community={community}&saved={saved}")).into_response()
         }
         Err(e @ AppError::Invalid { .. }) => {
-            let words = super::faults_in_words(t, &e, "")
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let words = super::refusal_words(t, &e);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             render(
                 state,

@@ -176,11 +176,7 @@ pub async fn record(
         }
         Err(e @ AppError::Invalid { .. }) => {
             let confirm = e.faults().iter().any(|x| x.code == "needs_confirmation");
-            let words = super::faults_in_words(t, &e, "")
-                .into_iter()
-                .map(|(_, m)| m)
-                .collect::<Vec<_>>()
-                .join(" ");
+            let words = super::refusal_words(t, &e);
             let view = View {
                 household: Some(household),
                 form: f,

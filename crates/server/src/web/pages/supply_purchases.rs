@@ -114,14 +114,6 @@ async fn render(
     )
 }
 
-fn words(t: crate::i18n::Tr, e: &AppError) -> String {
-    super::faults_in_words(t, e, "")
-        .into_iter()
-        .map(|(_, m)| m)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn money(field: &'static str, raw: &str) -> Result<i64, AppError> {
     parse_fen(raw).ok_or_else(|| AppError::invalid(field, "out_of_range", "an amount in yuan"))
 }
@@ -167,7 +159,7 @@ pub async fn plan(
     match done {
         Ok((id, _)) => Redirect::to(&format!("/supplies/purchases/{id}")).into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let w = words(t, &e);
+            let w = super::refusal_words(t, &e);
             super::supplies::render_refused(&state, pc, community, w).await
         }
         Err(e) => PageError::new(t, e).into_response(),
@@ -277,7 +269,7 @@ async fn after(state: &AppState, pc: PageCaller, id: i64, done: Result<(), AppEr
     match done {
         Ok(()) => Redirect::to(&format!("/supplies/purchases/{id}?saved=1")).into_response(),
         Err(e @ AppError::Invalid { .. }) => {
-            let w = words(t, &e);
+            let w = super::refusal_words(t, &e);
             render(
                 state,
                 pc,
