@@ -448,3 +448,53 @@ async fn the_needs_list_adds_up_what_the_households_asked() {
         assert!(v["totals"].as_array().unwrap().is_empty(), "{v}");
     }
 }
+
+#[tokio::test]
+async fn many_recording_at_once_cannot_pass_a_households_cap_together() {
+    for app in common::each_demo_app().await {
+        let leader = app.login("jinhua-leader").await;
+        let grid = app.login("jinhua-grid1").await;
+        let flour = item(&app, &leader, "面粉", 1000).await;
+        let community = scalar(&app, "SELECT id FROM org_units WHERE code = '650203100001'").await;
+        let (s, _) = app
+            .send(
+                &leader,
+                Method::PUT,
+                &format!("/api/v1/supplies/stock/{community}/limits/{flour}"),
+                json!({"household_cap": 5, "min_stock": null}),
+            )
+            .await;
+        assert_eq!(s, 204);
+        let hh = household(&app).await;
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let (client, url, token) = (
+                app.client.clone(),
+                app.url("/api/v1/supplies/needs"),
+                grid.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                client.post(url).bearer_auth(token)
+                    .json(&json!({"household_id": hh, "item_id": flour, "quantity": 1, "paid": true, "idempotency_key": format!("race-{i}")}))
+                    .send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                201 => won += 1,
+                422 | 503 => {}
+                other => panic!("{}: {other}", app.db.name()),
+            }
+        }
+        assert_eq!(won, 5, "{}: a cap of 5, one each", app.db.name());
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM supply_needs WHERE item_id = {flour}")
+            )
+            .await,
+            5
+        );
+    }
+}

@@ -82,9 +82,15 @@ pub async fn create(
         }
         return Ok((id, true));
     }
+    // The household's row is locked on PostgreSQL (SQLite's write transaction excludes every
+    // other writer already), so two recordings at once cannot both pass under its cap.
+    let lock = match db.backend {
+        super::super::Backend::Postgres => " FOR UPDATE OF h",
+        super::super::Backend::Sqlite => "",
+    };
     let sql = format!(
         "SELECT h.grid_id, g.parent_id FROM households h JOIN org_units g ON g.id = h.grid_id \
-         WHERE h.id = $2 AND h.deleted_at IS NULL AND h.grid_id IN ({GRIDS_OF_USER})"
+         WHERE h.id = $2 AND h.deleted_at IS NULL AND h.grid_id IN ({GRIDS_OF_USER}){lock}"
     );
     let (grid, community): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(scope.user_id)
