@@ -271,7 +271,9 @@ pub struct MovementBody {
     pub idempotency_key: String,
 }
 
-fn request_hash<T: Serialize>(b: &T) -> ApiResult<String> {
+/// The fingerprint of a creation's body, kept with its idempotency key: the same key sent again
+/// with another body is refused.
+pub(crate) fn request_hash<T: Serialize>(b: &T) -> ApiResult<String> {
     let canonical = serde_json::to_string(b).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(hex::encode(Sha256::digest(canonical.as_bytes())))
 }

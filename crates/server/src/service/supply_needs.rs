@@ -2,7 +2,6 @@
 //! the API (`web::api::supply_needs`) and the pages.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shouhu_domain::Right;
 use shouhu_domain::supplies::NeedStatus;
 
@@ -61,7 +60,6 @@ pub async fn create(state: &AppState, caller: &Caller, b: &NeedBody) -> ApiResul
     let (Some(note), Some(key)) = (note, key) else {
         return Err(AppError::Internal("a value missing without a fault".into()));
     };
-    let canonical = serde_json::to_string(b).map_err(|e| AppError::Internal(e.to_string()))?;
     let n = NewNeed {
         household_id: b.household_id,
         item_id: b.item_id,
@@ -71,7 +69,7 @@ pub async fn create(state: &AppState, caller: &Caller, b: &NeedBody) -> ApiResul
         confirm: b.confirm,
         day: state.settings.today().to_string(),
         idempotency_key: key,
-        request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
+        request_hash: crate::service::supplies::request_hash(b)?,
     };
     match needs::create(&state.db, &caller.scope(), &caller.actor(), &n).await {
         Err(crate::db::StoreError::NotFound) => Err(AppError::invalid(
@@ -250,6 +248,15 @@ pub async fn needs_list(
         .require(state, Right::ReadSupplies, "supplies.needs")
         .await?;
     let (unit, day) = unit_and_day(state, caller, unit, day).await?;
+    totals_of(state, caller, unit, day).await
+}
+
+async fn totals_of(
+    state: &AppState,
+    caller: &Caller,
+    unit: Option<(i64, String)>,
+    day: String,
+) -> ApiResult<NeedsList> {
     let totals =
         needs::totals(&state.db, &caller.scope(), unit.as_ref().map(|u| u.0), &day).await?;
     Ok(NeedsList {
@@ -266,10 +273,14 @@ pub async fn needs_list_xlsx(
     unit: Option<&str>,
     day: Option<&str>,
 ) -> ApiResult<(String, Vec<u8>)> {
-    let list = needs_list(state, caller, unit, day).await?;
-    let (unit_id, _) = unit_and_day(state, caller, unit, Some(&list.day)).await?;
+    caller
+        .require(state, Right::ReadSupplies, "supplies.needs")
+        .await?;
+    let (unit, day) = unit_and_day(state, caller, unit, day).await?;
+    let unit_id = unit.as_ref().map(|u| u.0);
+    let list = totals_of(state, caller, unit, day).await?;
     let f = NeedFilter {
-        unit_id: unit_id.map(|u| u.0),
+        unit_id,
         day: Some(list.day.clone()),
         household_id: None,
         open_only: true,

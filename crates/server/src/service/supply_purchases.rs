@@ -2,7 +2,6 @@
 //! (`web::api::supply_purchases`) and the pages. Money is integer fen throughout.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use shouhu_domain::Right;
 use shouhu_domain::supplies::PurchaseStatus;
 
@@ -61,7 +60,6 @@ pub async fn create(state: &AppState, caller: &Caller, b: &PurchaseBody) -> ApiR
     let (Some(place), Some(buyers), Some(note), Some(key)) = (place, buyers, note, key) else {
         return Err(AppError::Internal("a value missing without a fault".into()));
     };
-    let canonical = serde_json::to_string(b).map_err(|e| AppError::Internal(e.to_string()))?;
     let p = purchases::NewPurchase {
         community_id: community,
         place,
@@ -70,7 +68,7 @@ pub async fn create(state: &AppState, caller: &Caller, b: &PurchaseBody) -> ApiR
         cash_advanced_fen: b.cash_advanced_fen,
         note,
         idempotency_key: key,
-        request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
+        request_hash: crate::service::supplies::request_hash(b)?,
     };
     Ok(purchases::create(&state.db, &caller.actor(), &p).await?)
 }
