@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod care;
+pub mod delivery;
 pub mod health;
 pub mod help;
 pub mod id_number;

@@ -518,6 +518,8 @@ async fn many_taking_the_last_units_at_once_one_each_wins() {
             idempotency_key: key,
             request_hash: "h".into(),
             purchase_id: None,
+            donation_id: None,
+            delivery_id: None,
         };
         ledger::post(&db, &leader, &m(MovementKind::PurchaseIn, 100, "in".into()))
             .await
@@ -599,6 +601,8 @@ async fn random_sequences_keep_every_balance_at_or_above_nothing_and_equal_to_th
                         idempotency_key: key,
                         request_hash: "h".into(),
                         purchase_id: None,
+                        donation_id: None,
+                        delivery_id: None,
                     };
                     let r = ledger::post(&db, &leader, &m).await;
                     assert_eq!(

@@ -23,6 +23,8 @@ pub mod session;
 pub mod session_cache;
 pub mod sheets;
 pub mod supplies;
+pub mod supply_deliveries;
+pub mod supply_donations;
 pub mod supply_needs;
 pub mod supply_purchases;
 pub mod surveys;

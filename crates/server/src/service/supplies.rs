@@ -358,6 +358,8 @@ pub async fn post_movement(
         idempotency_key: key,
         request_hash: request_hash(b)?,
         purchase_id: None,
+        donation_id: None,
+        delivery_id: None,
     };
     match ledger::post(&state.db, &caller.actor(), &m).await {
         Err(crate::db::StoreError::NotFound) => Err(AppError::invalid(

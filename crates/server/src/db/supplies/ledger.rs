@@ -27,6 +27,36 @@ pub struct NewMovement {
     pub request_hash: String,
     /// The purchase run whose goods these are.
     pub purchase_id: Option<i64>,
+    /// The donation the goods came in with or go out from: the donor stays on them to the door.
+    pub donation_id: Option<i64>,
+    /// The door delivery that took or brought back the goods.
+    pub delivery_id: Option<i64>,
+}
+
+impl NewMovement {
+    /// A movement of no purchase, donation or delivery.
+    pub fn plain(
+        community_id: i64,
+        item_id: i64,
+        kind: MovementKind,
+        quantity: i64,
+        at: i64,
+        reason: String,
+    ) -> NewMovement {
+        NewMovement {
+            community_id,
+            item_id,
+            kind,
+            quantity,
+            at,
+            reason,
+            idempotency_key: String::new(),
+            request_hash: String::new(),
+            purchase_id: None,
+            donation_id: None,
+            delivery_id: None,
+        }
+    }
 }
 
 /// A movement as the ledger lists it.
@@ -150,8 +180,9 @@ pub(crate) async fn write(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO supply_movements (community_id, item_id, kind, quantity, at, counted, \
-         reverses_id, reason, recorded_by, recorded_at, idempotency_key, request_hash, purchase_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+         reverses_id, reason, recorded_by, recorded_at, idempotency_key, request_hash, purchase_id, donation_id, \
+         delivery_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         RETURNING id",
     )
     .bind(m.community_id)
     .bind(m.item_id)
@@ -166,6 +197,8 @@ pub(crate) async fn write(
     .bind(&m.idempotency_key)
     .bind(&m.request_hash)
     .bind(m.purchase_id)
+    .bind(m.donation_id)
+    .bind(m.delivery_id)
     .fetch_one(&mut **tx)
     .await?;
     let frozen = match m.kind {
@@ -254,6 +287,8 @@ pub async fn stocktake(db: &Db, actor: &Actor, c: &Count) -> StoreResult<(i64, b
         idempotency_key: c.idempotency_key.clone(),
         request_hash: c.request_hash.clone(),
         purchase_id: None,
+        donation_id: None,
+        delivery_id: None,
     };
     let id = write(&mut tx, db.backend, actor, &m, Some(c.counted), None).await?;
     tx.commit().await?;
@@ -276,17 +311,19 @@ pub async fn reverse(
     if let Some(done) = replayed(&mut tx, actor, key, hash).await? {
         return Ok((done, true));
     }
-    let original: Option<(i64, String, i64, i64)> = sqlx::query_as(
-        "SELECT item_id, kind, quantity, at FROM supply_movements WHERE id = $1 AND community_id = $2",
+    let original: Option<(i64, String, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT item_id, kind, quantity, at, donation_id FROM supply_movements WHERE id = $1 \
+         AND community_id = $2",
     )
     .bind(id)
     .bind(community)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((item, kind, quantity, at)) = original else {
+    let Some((item, kind, quantity, at, donation)) = original else {
         return Err(StoreError::NotFound);
     };
-    if kind == "stocktake" || kind == "reversal" {
+    // A delivery's goods move with the delivery's own states (failed brings them back).
+    if kind == "stocktake" || kind == "reversal" || kind.starts_with("delivery_") {
         return Err(StoreError::Invalid {
             field: "movement",
             code: "not_reversible",
@@ -320,6 +357,9 @@ pub async fn reverse(
         idempotency_key: key.to_string(),
         request_hash: hash.to_string(),
         purchase_id: None,
+        // A donation undone stays its donor's: what is left of it is read by donation.
+        donation_id: donation,
+        delivery_id: None,
     };
     let done = write(&mut tx, db.backend, actor, &m, None, Some(id)).await?;
     tx.commit().await?;

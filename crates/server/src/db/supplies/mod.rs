@@ -1,6 +1,8 @@
 //! Supplies (物资): the shared catalogue, each community's limits, and its store's stock as the
 //! ledger gives it. The ledger itself is in [`ledger`].
 
+pub mod deliveries;
+pub mod donations;
 pub mod ledger;
 pub mod needs;
 pub mod purchases;
@@ -250,4 +252,28 @@ pub async fn set_limits(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Refuses an item not in the catalogue or retired, naming `field`.
+pub(crate) async fn known_item(
+    tx: &mut super::Tx,
+    item: i64,
+    field: &'static str,
+) -> StoreResult<()> {
+    let retired: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT retired_at FROM supply_items WHERE id = $1")
+            .bind(item)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match retired {
+        None => Err(StoreError::Invalid {
+            field,
+            code: "unknown_item",
+        }),
+        Some(Some(_)) => Err(StoreError::Invalid {
+            field,
+            code: "retired_item",
+        }),
+        Some(None) => Ok(()),
+    }
 }

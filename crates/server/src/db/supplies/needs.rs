@@ -406,6 +406,47 @@ pub async fn transition(
     Ok(())
 }
 
+/// Moves a need within a delivery's transaction: `fulfilled` counts when delivered. A need that
+/// cannot make the move (cancelled meanwhile, already delivered) refuses the whole delivery move.
+pub(crate) async fn move_with_delivery(
+    tx: &mut Tx,
+    need: i64,
+    to: NeedStatus,
+    fulfilled: i64,
+    by: i64,
+    at: i64,
+    note: &str,
+) -> StoreResult<()> {
+    let (status, quantity): (String, i64) =
+        sqlx::query_as("SELECT status, quantity FROM supply_needs WHERE id = $1")
+            .bind(need)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    let from = NeedStatus::parse(&status).ok_or(StoreError::Conflict)?;
+    if from == to {
+        return Ok(());
+    }
+    if !from.can_become(to) {
+        return Err(StoreError::Invalid {
+            field: "lines",
+            code: "need_not_open",
+        });
+    }
+    sqlx::query(
+        "UPDATE supply_needs SET status = $1, fulfilled = $2, over_delivery_confirmed = $3, \
+         updated_at = $4, version = version + 1 WHERE id = $5",
+    )
+    .bind(to.as_str())
+    .bind(fulfilled)
+    .bind(i64::from(fulfilled > quantity))
+    .bind(at)
+    .bind(need)
+    .execute(&mut **tx)
+    .await?;
+    event(tx, need, Some(from), to, by, at, note).await
+}
+
 /// A need's moves, oldest first: (from, to, by whom, when, note).
 pub async fn history(
     db: &Db,

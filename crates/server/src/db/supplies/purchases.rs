@@ -282,6 +282,8 @@ pub async fn transition(
                     idempotency_key: format!("purchase-{id}-{}", l.item_id),
                     request_hash: String::new(),
                     purchase_id: Some(id),
+                    donation_id: None,
+                    delivery_id: None,
                 };
                 ledger::write(&mut tx, db.backend, actor, &mv, None, None).await?;
             }

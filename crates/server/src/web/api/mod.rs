@@ -17,6 +17,8 @@ pub mod session;
 pub mod sheets;
 pub mod staff;
 pub mod supplies;
+pub mod supply_deliveries;
+pub mod supply_donations;
 pub mod supply_needs;
 pub mod supply_purchases;
 pub mod surveys;
@@ -59,6 +61,10 @@ use super::AppState;
         supply_needs::show_needs_list,
         supply_purchases::create_purchase, supply_purchases::list_purchases,
         supply_purchases::show_purchase, supply_purchases::put_lines, supply_purchases::move_purchase,
+        supply_donations::create_donation, supply_donations::list_donations,
+        supply_donations::show_donation,
+        supply_deliveries::create_delivery, supply_deliveries::list_deliveries,
+        supply_deliveries::show_delivery, supply_deliveries::move_delivery,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -276,6 +282,26 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/supplies/purchases/{id}/transition",
             post(supply_purchases::move_purchase),
+        )
+        .route(
+            "/api/v1/supplies/donations",
+            get(supply_donations::list_donations).post(supply_donations::create_donation),
+        )
+        .route(
+            "/api/v1/supplies/donations/{id}",
+            get(supply_donations::show_donation),
+        )
+        .route(
+            "/api/v1/supplies/deliveries",
+            get(supply_deliveries::list_deliveries).post(supply_deliveries::create_delivery),
+        )
+        .route(
+            "/api/v1/supplies/deliveries/{id}",
+            get(supply_deliveries::show_delivery),
+        )
+        .route(
+            "/api/v1/supplies/deliveries/{id}/transition",
+            post(supply_deliveries::move_delivery),
         )
         .route("/api/v1/staff", get(staff::staff))
         .route("/api/v1/teams", get(staff::teams))

@@ -22,7 +22,7 @@ pub struct CreatedId {
 
 /// 201 with the new id; a replay of an earlier send with the same key answers the first's id with
 /// the header `idempotent-replayed: true`.
-fn created((id, replayed): (i64, bool)) -> Response {
+pub(super) fn created((id, replayed): (i64, bool)) -> Response {
     let mut res = (StatusCode::CREATED, Json(CreatedId { id })).into_response();
     if replayed {
         res.headers_mut()
