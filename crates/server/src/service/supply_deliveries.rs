@@ -349,3 +349,60 @@ pub async fn transition(
     };
     Ok(deliveries::transition(&state.db, &caller.actor(), community, id, &m).await?)
 }
+
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+pub struct WaitingNeed {
+    pub need_id: i64,
+    pub item_id: i64,
+    pub item_name: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub paid: bool,
+    /// The day it was asked for.
+    pub day: String,
+}
+
+/// A household whose open needs no delivery carries yet.
+#[derive(Serialize, Clone, Debug, utoipa::ToSchema)]
+pub struct WaitingHousehold {
+    pub household_id: i64,
+    pub address: String,
+    /// In home isolation now: its delivery will be contactless.
+    pub isolated: bool,
+    pub needs: Vec<WaitingNeed>,
+}
+
+/// The households of a store's community waiting for a delivery to be scheduled, isolated ones
+/// first, then the longest waiting (their first 500 needs).
+pub async fn waiting(
+    state: &AppState,
+    caller: &Caller,
+    community: i64,
+) -> ApiResult<Vec<WaitingHousehold>> {
+    caller
+        .require(state, Right::ReadSupplies, "supplies.delivery")
+        .await?;
+    let (community, _) = supplies::community(&state.db, &caller.scope(), community).await?;
+    let mut out: Vec<WaitingHousehold> = Vec::new();
+    for w in deliveries::waiting(&state.db, community, 500).await? {
+        let need = WaitingNeed {
+            need_id: w.need_id,
+            item_id: w.item_id,
+            item_name: w.item_name,
+            unit: w.unit,
+            quantity: w.quantity,
+            paid: w.paid != 0,
+            day: w.day,
+        };
+        match out.iter_mut().find(|h| h.household_id == w.household_id) {
+            Some(h) => h.needs.push(need),
+            None => out.push(WaitingHousehold {
+                household_id: w.household_id,
+                address: w.address,
+                isolated: w.isolated != 0,
+                needs: vec![need],
+            }),
+        }
+    }
+    Ok(out)
+}

@@ -528,6 +528,43 @@ pub async fn transition(
     Ok(())
 }
 
+/// An open need of a household not yet on any delivery.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Waiting {
+    pub need_id: i64,
+    pub household_id: i64,
+    pub address: String,
+    pub item_id: i64,
+    pub item_name: String,
+    pub unit: String,
+    pub quantity: i64,
+    pub paid: i64,
+    pub day: String,
+    /// The household is in home isolation now.
+    pub isolated: i64,
+}
+
+/// The open needs of `community` that no delivery carries yet: isolated households first, then
+/// the longest waiting.
+pub async fn waiting(db: &Db, community: i64, limit: i64) -> StoreResult<Vec<Waiting>> {
+    let sql = format!(
+        "SELECT n.id AS need_id, n.household_id, h.address, n.item_id, i.name AS item_name, i.unit, \
+         n.quantity, n.paid, n.day, CASE WHEN EXISTS (SELECT 1 FROM quarantines q \
+           WHERE q.household_id = n.household_id AND q.kind = 'home' AND q.status = 'active') \
+           THEN 1 ELSE 0 END AS isolated \
+         FROM supply_needs n JOIN households h ON h.id = n.household_id \
+         JOIN supply_items i ON i.id = n.item_id \
+         WHERE n.community_id = $1 AND n.status IN ('requested','committed') \
+         AND NOT EXISTS (SELECT 1 FROM supply_delivery_lines l JOIN supply_deliveries d \
+           ON d.id = l.delivery_id WHERE l.need_id = n.id AND d.status IN ('scheduled','out','failed')) \
+         ORDER BY isolated DESC, n.created_at, n.id LIMIT {limit}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(community)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
 /// A delivery's moves, oldest first: (from, to, by whom, when, note).
 pub async fn history(
     db: &Db,

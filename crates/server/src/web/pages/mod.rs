@@ -20,6 +20,8 @@ mod rounds;
 mod sheets;
 mod staff;
 mod supplies;
+mod supply_deliveries;
+mod supply_donations;
 mod supply_needs;
 mod supply_purchases;
 mod surveys;
@@ -392,6 +394,22 @@ fn pages() -> Router<AppState> {
         .route("/supplies/movements/{id}/reverse", post(supplies::undo))
         .route("/supplies/items", post(supplies::add_item))
         .route("/supplies/purchases", post(supply_purchases::plan))
+        .route(
+            "/supplies/donations",
+            get(supply_donations::page).post(supply_donations::create),
+        )
+        .route(
+            "/supplies/donations/{id}/receipt",
+            get(supply_donations::receipt),
+        )
+        .route(
+            "/supplies/deliveries",
+            get(supply_deliveries::page).post(supply_deliveries::schedule),
+        )
+        .route(
+            "/supplies/deliveries/{id}/move",
+            post(supply_deliveries::move_delivery),
+        )
         .route("/supplies/purchases/{id}", get(supply_purchases::page))
         .route(
             "/supplies/purchases/{id}/lines",

@@ -24,7 +24,8 @@ struct SuppliesPage {
     c: Chrome,
     communities: Vec<(i64, String)>,
     stock: Option<Stock>,
-    recent: Vec<MovementView>,
+    /// The latest movements, each with when the goods moved (local time).
+    recent: Vec<(MovementView, String)>,
     /// The store's latest purchase runs, each with when it was planned for (local time).
     runs: Vec<(PurchaseView, String)>,
     yuan: fn(&i64) -> String,
@@ -77,7 +78,15 @@ async fn render(
                 (r, when)
             })
             .collect();
-        Ok::<_, AppError>((communities, Some(stock), recent.items, runs))
+        let recent = recent
+            .items
+            .into_iter()
+            .map(|m| {
+                let when = super::account::local_time(state, m.at);
+                (m, when)
+            })
+            .collect();
+        Ok::<_, AppError>((communities, Some(stock), recent, runs))
     }
     .await;
     let (communities, stock, recent, runs) = match loaded {
