@@ -380,6 +380,33 @@ async fn the_logistics_group_delivers_a_partner_units_gift_to_the_door() {
         assert_eq!(s, 200);
         assert!(html.contains(&format!("data-delivery=\"{}\"", ids[0])));
         assert!(!html.contains("/move\""), "no forms for a grid worker");
+        // Under its minimum, the item is flagged on the leader's and the logistics group's home.
+        let (_, html) = page(&logistics, &app, "/").await;
+        assert!(!html.contains("id=\"home-low-stock\""));
+        let (s, _) = app
+            .send(
+                &api_leader,
+                reqwest::Method::PUT,
+                &format!("/api/v1/supplies/stock/{c}/limits/{veg}"),
+                serde_json::json!({"household_cap": null, "min_stock": 50}),
+            )
+            .await;
+        assert_eq!(s, 204);
+        for who in [
+            &logistics,
+            &common::sign_in_page(&app, "jinhua-leader").await,
+        ] {
+            let (_, html) = page(who, &app, "/").await;
+            assert!(
+                html.contains("id=\"home-low-stock\"") && html.contains("爱心蔬菜包 28袋"),
+                "{html}"
+            );
+        }
+        let (_, html) = page(&grid_page, &app, "/").await;
+        assert!(
+            !html.contains("id=\"home-low-stock\""),
+            "a grid worker does not keep the store"
+        );
         // The receipt shows what reached households.
         let (_, html) = page(
             &logistics,

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::{Chrome, PageCaller, PageError, page};
 use crate::db::units;
 use crate::service::dashboard::{self, Dashboard};
+use crate::service::supplies::{self, StockLineView};
 use crate::web::AppState;
 
 #[derive(askama::Template)]
@@ -24,6 +25,47 @@ struct HomePage {
     deadline: String,
     /// The day at a glance: the round's coverage, isolations, the gates, the campaigns.
     board: Dashboard,
+    /// For whoever works a store: each store with items under their minimum (id, name, items).
+    low_stock: Vec<(i64, String, Vec<StockLineView>)>,
+}
+
+/// Beyond this many communities the home page leaves low stock to the store's own page.
+const HOME_STORES: usize = 10;
+
+/// The stores the caller works with items under their minimum: the leader's and the logistics
+/// group's first sight of what must be bought or asked for.
+async fn low_stock(state: &AppState, pc: &PageCaller) -> Vec<(i64, String, Vec<StockLineView>)> {
+    if !pc
+        .caller
+        .session
+        .user
+        .role
+        .has(shouhu_domain::Right::WorkStore)
+    {
+        return Vec::new();
+    }
+    let loaded = async {
+        let mut out = Vec::new();
+        for (id, _) in supplies::communities(state, &pc.caller)
+            .await?
+            .into_iter()
+            .take(HOME_STORES)
+        {
+            let stock = supplies::stock(state, &pc.caller, id).await?;
+            if stock.may_work && stock.low > 0 {
+                let low = stock.lines.into_iter().filter(|l| l.low).collect();
+                out.push((stock.community_id, stock.community_name, low));
+            }
+        }
+        Ok::<_, crate::web::error::AppError>(out)
+    };
+    match loaded.await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = ?e, "low stock for the home page failed");
+            Vec::new()
+        }
+    }
 }
 
 /// Today's report of each of the caller's communities, for a leader: due by the deadline.
@@ -187,6 +229,7 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
     let checks = check_counts(&state, &pc).await;
     let health = health_summary(&state, &pc).await;
     let reports = reports_due(&state, &pc).await;
+    let low_stock = low_stock(&state, &pc).await;
     // The home page still opens when a part cannot be read; that part's own page shows the error.
     let board = dashboard::load(&state, &pc.caller)
         .await
@@ -198,6 +241,7 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
         deadline: state.settings.report_deadline.format("%H:%M").to_string(),
         c: pc.chrome,
         units,
+        low_stock,
         checks,
         health,
         reports,
