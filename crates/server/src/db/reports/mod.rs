@@ -7,6 +7,7 @@
 
 pub mod service_figures;
 pub mod submit;
+pub mod supply_figures;
 pub mod trend;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,7 +18,7 @@ use super::report_stats::local_today;
 use super::{Db, StoreResult, state_changes};
 
 /// Every figure of a row, in the order of the sheet's columns.
-pub const KEYS: [&str; 35] = [
+pub const KEYS: [&str; 42] = [
     "residents",
     "households",
     "survey_visits",
@@ -53,6 +54,13 @@ pub const KEYS: [&str; 35] = [
     "care_calls_missed",
     "care_calls_escalated",
     "roster_gap_minutes",
+    "supply_needs_recorded",
+    "supply_needs_delivered",
+    "supply_households_waiting",
+    "supply_deliveries_isolated",
+    "supply_donations",
+    "protective_stock",
+    "protective_used_week",
 ];
 
 /// A row's figures by key; every key present.
@@ -239,6 +247,7 @@ async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
         }
     }
     service_figures::add(db, unit_id, day, &mut l).await?;
+    supply_figures::add(db, unit_id, day, &mut l).await?;
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT unit_id, beds, occupied FROM observation_sites WHERE unit_id IN ({UNDER})"
     )))
@@ -507,5 +516,10 @@ pub(crate) async fn build(
     }
     report.figures = total(&report.rows);
     report.times = service_figures::times(db, unit.id, day).await?;
+    report.times.supply_oldest_wait_seconds = supply_figures::oldest_wait(db, unit.id, day).await?;
+    report.times.protective_days_left = supply_figures::protective_days_left(
+        report.figures.get("protective_stock"),
+        report.figures.get("protective_used_week"),
+    );
     Ok(report)
 }

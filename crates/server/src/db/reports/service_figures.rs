@@ -86,6 +86,12 @@ pub struct Times {
     pub help_ack_median_seconds: Option<i64>,
     /// Over the requests resolved that day: from taken down to resolved, in seconds.
     pub help_resolve_median_seconds: Option<i64>,
+    /// How long the longest-waiting household's need had waited at the day's end, in seconds.
+    #[serde(default)]
+    pub supply_oldest_wait_seconds: Option<i64>,
+    /// The days the protective material lasts at the week's rate of use.
+    #[serde(default)]
+    pub protective_days_left: Option<i64>,
 }
 
 /// The middle value (the mean of the two middle ones, rounded down, for an even count).
