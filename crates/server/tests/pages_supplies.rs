@@ -252,8 +252,9 @@ async fn a_grid_worker_records_a_households_need_at_the_door() {
     for app in common::each_demo_app().await {
         let hh = scalar(
             &app,
-            "SELECT MIN(h.id) FROM households h JOIN org_units g ON g.id = h.grid_id \
-             WHERE g.code = '650203100001001' AND h.deleted_at IS NULL",
+            "SELECT MAX(h.id) FROM households h JOIN org_units g ON g.id = h.grid_id \
+             WHERE g.code = '650203100001001' AND h.deleted_at IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM supply_needs n WHERE n.household_id = h.id)",
         )
         .await;
         let leader = app.login("jinhua-leader").await;
@@ -301,7 +302,16 @@ async fn a_grid_worker_records_a_households_need_at_the_door() {
             html.contains("id=\"need-confirm\"") && html.contains("value=\"50\""),
             "{html}"
         );
-        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM supply_needs").await, 0);
+        // The demo's needs are there already: only what this form wrote counts.
+        let seeded = scalar(&app, "SELECT COUNT(*) FROM supply_needs").await;
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM supply_needs WHERE household_id = {hh}")
+            )
+            .await,
+            0
+        );
         let (s, _) = post(
             &grid,
             &app,
@@ -332,11 +342,14 @@ async fn a_grid_worker_records_a_households_need_at_the_door() {
         )
         .await;
         assert_eq!(s, 303);
-        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM supply_needs").await, 2);
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM supply_needs").await,
+            seeded + 2
+        );
         assert_eq!(
             scalar(
                 &app,
-                "SELECT COUNT(*) FROM supply_needs WHERE paid = 0 AND over_confirmed = 1"
+                &format!("SELECT COUNT(*) FROM supply_needs WHERE paid = 0 AND over_confirmed = 1 AND household_id = {hh}")
             )
             .await,
             1

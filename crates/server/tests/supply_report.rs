@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use shouhu_server::db::reports::{ReportUnit, daily};
 
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
-const JINHUA: &str = "650203100001";
+/// 南泉社区: the demo seeds supplies in 金华社区 only, so these figures are the test's alone.
+const NANQUAN: &str = "650203002005";
 
 fn day(offset: i64) -> String {
     (chrono::Utc::now().with_timezone(&TZ).date_naive() + chrono::Duration::days(offset))
@@ -63,12 +64,12 @@ async fn step(app: &common::TestApp, token: &str, community: i64, id: i64, body:
 #[tokio::test]
 async fn supplies_figures_equal_direct_counts_and_freeze_on_submission() {
     for app in common::each_demo_app().await {
-        let leader = app.login("jinhua-leader").await;
-        let logistics = app.login("jinhua-logistics1").await;
-        let grid = app.login("jinhua-grid1").await;
+        let leader = app.login("nanquan-leader").await;
+        let logistics = app.login("nanquan-logistics").await;
+        let grid = app.login("nanquan-grid1").await;
         let community = scalar(
             &app,
-            format!("SELECT id FROM org_units WHERE code = '{JINHUA}'"),
+            format!("SELECT id FROM org_units WHERE code = '{NANQUAN}'"),
         )
         .await;
         let in_jinhua = format!("community_id = {community}");
@@ -108,7 +109,7 @@ async fn supplies_figures_equal_direct_counts_and_freeze_on_submission() {
         // Needs of four households of grid 1; two are delivered today, one to an isolated home.
         let hh: Vec<i64> = sqlx::query_scalar(
             "SELECT h.id FROM households h JOIN org_units g ON g.id = h.grid_id \
-             WHERE g.code = '650203100001001' AND h.deleted_at IS NULL ORDER BY h.id LIMIT 4",
+             WHERE g.code = '650203002005001' AND h.deleted_at IS NULL ORDER BY h.id LIMIT 4",
         )
         .fetch_all(&app.db.db.pool)
         .await
@@ -167,7 +168,7 @@ async fn supplies_figures_equal_direct_counts_and_freeze_on_submission() {
         .await;
 
         let today = day(0);
-        let r = report(&app, JINHUA, &today).await;
+        let r = report(&app, NANQUAN, &today).await;
         let f = &r["figures"];
         let (start, end) = shouhu_server::db::report_stats::day_bounds(&today).unwrap();
         let direct = [
@@ -244,19 +245,22 @@ async fn supplies_figures_equal_direct_counts_and_freeze_on_submission() {
         assert!((oldest - waited).abs() <= 5, "{oldest} vs {waited}");
         // The district adds up its communities.
         let district = report(&app, "650203", &today).await;
+        let jinhua = report(&app, "650203100001", &today).await;
         for key in [
             "supply_needs_recorded",
+            "supply_needs_delivered",
             "supply_households_waiting",
             "protective_stock",
             "protective_used_week",
         ] {
             assert_eq!(
-                district["figures"][key], f[key],
-                "{key}: only 金华 has supplies"
+                district["figures"][key].as_i64().unwrap(),
+                f[key].as_i64().unwrap() + jinhua["figures"][key].as_i64().unwrap(),
+                "{key}: 南泉 and the demo's 金华"
             );
         }
         // Three days ago: the donation arrived; nobody was waiting yet, 700 masks in the store.
-        let past = report(&app, JINHUA, &day(-3)).await;
+        let past = report(&app, NANQUAN, &day(-3)).await;
         assert_eq!(
             [
                 past["figures"]["supply_donations"].as_i64(),
@@ -272,14 +276,14 @@ async fn supplies_figures_equal_direct_counts_and_freeze_on_submission() {
                 &leader,
                 Method::POST,
                 "/api/v1/reports/daily/submit",
-                json!({"unit": JINHUA, "date": today, "remark": "已核实"}),
+                json!({"unit": NANQUAN, "date": today, "remark": "已核实"}),
             )
             .await;
         assert_eq!(s, 200, "{sub}");
-        let frozen = report(&app, JINHUA, &today).await;
+        let frozen = report(&app, NANQUAN, &today).await;
         created(&app, &grid, "/api/v1/supplies/needs",
             json!({"household_id": hh[3], "item_id": masks, "quantity": 1, "paid": false, "idempotency_key": "late"})).await;
-        let after = report(&app, JINHUA, &today).await;
+        let after = report(&app, NANQUAN, &today).await;
         assert_eq!(after["figures"], frozen["figures"]);
         assert_eq!(after["times"], frozen["times"]);
         assert_eq!(after["status"], "submitted");

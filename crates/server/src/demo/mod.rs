@@ -6,6 +6,7 @@ mod care;
 mod help;
 mod people;
 mod roster;
+mod supplies;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -306,6 +307,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     help::seed_help(db).await?;
     roster::seed_roster(db).await?;
     care::seed_care(db).await?;
+    supplies::seed_supplies(db).await?;
     // Rows were loaded in bulk, around the per-grid totals: count them once.
     crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also
