@@ -418,6 +418,6 @@ async fn the_logistics_group_delivers_a_partner_units_gift_to_the_door() {
             &format!("/supplies/donations/{donation}/receipt"),
         )
         .await;
-        assert!(html.contains("<td class=\"no-print\">2</td>"), "{html}");
+        assert!(html.contains("<td class=\"noprint\">2</td>"), "{html}");
     }
 }
