@@ -90,8 +90,8 @@ async fn populate(url: &str) {
          WHERE u.username = 'bench-city' AND o.parent_id IS NULL",
     )
     .await;
-    // The ledger: nine items, each movement at its own second; goods in twice as often as out,
-    // so the store is never short.
+    // The ledger: nine items in turn, each movement at its own second; of each item's movements
+    // two in three bring goods in and the third takes one out, so the store is never short.
     let t = Instant::now();
     let community = store(&db).await;
     let mut done = 0;
@@ -104,8 +104,8 @@ async fn populate(url: &str) {
                  recorded_by, recorded_at, idempotency_key, request_hash) \
                  WITH RECURSIVE s(n) AS (SELECT {start} UNION ALL SELECT n + 1 FROM s WHERE n < {end}) \
                  SELECT {community}, (SELECT MIN(id) FROM supply_items) + n % 9, \
-                 CASE WHEN n % 3 = 2 THEN 'staff_out' ELSE 'purchase_in' END, \
-                 CASE WHEN n % 3 = 2 THEN -1 ELSE 1 END, 1500000000 + n, '', {leader}, 0, \
+                 CASE WHEN (n / 9) % 3 = 2 THEN 'staff_out' ELSE 'purchase_in' END, \
+                 CASE WHEN (n / 9) % 3 = 2 THEN -1 ELSE 1 END, 1500000000 + n, '', {leader}, 0, \
                  'bench-move-' || n, '' FROM s",
                 start = done + 1,
                 end = done + batch,
@@ -175,7 +175,10 @@ async fn needs_list_vs_group_by(db: &Db, reps: usize) {
         bare.push(t.elapsed().as_secs_f64());
         rows.1 = direct.iter().map(|r| r.1).sum::<i64>();
     }
-    assert_eq!(rows.0, rows.1, "the list adds up what the bare GROUP BY does");
+    assert_eq!(
+        rows.0, rows.1,
+        "the list adds up what the bare GROUP BY does"
+    );
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM supply_needs WHERE day = $1 AND status = 'requested'",
     )
@@ -288,7 +291,11 @@ async fn issues_vs_inserts(db: &Db) {
         1000.0 / bare,
         bare / issues
     );
-    assert_eq!((issued, kept, ledger), (100, 0, 0), "exactly the 100 units, never fewer than none");
+    assert_eq!(
+        (issued, kept, ledger),
+        (100, 0, 0),
+        "exactly the 100 units, never fewer than none"
+    );
 }
 
 async fn stock_vs_sum(db: &Db, reps: usize) {
@@ -316,7 +323,11 @@ async fn stock_vs_sum(db: &Db, reps: usize) {
         bare.push(t.elapsed().as_secs_f64());
         for (item, sum) in sums {
             let kept = lines.iter().find(|l| l.item_id == item).map(|l| l.balance);
-            assert_eq!(kept, Some(sum), "item {item}: the kept balance equals the ledger");
+            assert_eq!(
+                kept,
+                Some(sum),
+                "item {item}: the kept balance equals the ledger"
+            );
         }
     }
     let (s, b) = (median(stock), median(bare));
