@@ -196,20 +196,15 @@ async fn event(
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, actor: &Actor, d: &NewDelivery) -> StoreResult<(i64, bool)> {
     let mut tx = db.begin_write().await?;
-    let earlier: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, request_hash FROM supply_deliveries WHERE created_by = $1 AND idempotency_key = $2",
+    if let Some(id) = super::replayed(
+        &mut tx,
+        "supply_deliveries",
+        actor,
+        &d.idempotency_key,
+        &d.request_hash,
     )
-    .bind(actor.user_id)
-    .bind(&d.idempotency_key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, hash)) = earlier {
-        if hash != d.request_hash {
-            return Err(StoreError::Invalid {
-                field: "idempotency_key",
-                code: "idempotency_key_reused",
-            });
-        }
+    .await?
+    {
         return Ok((id, true));
     }
     let grid: i64 = sqlx::query_scalar(

@@ -60,20 +60,15 @@ const SELECT: &str = "SELECT d.id, d.community_id, c.name AS community_name, d.d
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, actor: &Actor, d: &NewDonation) -> StoreResult<(i64, bool)> {
     let mut tx = db.begin_write().await?;
-    let earlier: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, request_hash FROM supply_donations WHERE created_by = $1 AND idempotency_key = $2",
+    if let Some(id) = super::replayed(
+        &mut tx,
+        "supply_donations",
+        actor,
+        &d.idempotency_key,
+        &d.request_hash,
     )
-    .bind(actor.user_id)
-    .bind(&d.idempotency_key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, hash)) = earlier {
-        if hash != d.request_hash {
-            return Err(StoreError::Invalid {
-                field: "idempotency_key",
-                code: "idempotency_key_reused",
-            });
-        }
+    .await?
+    {
         return Ok((id, true));
     }
     let id: i64 = sqlx::query_scalar(

@@ -66,20 +66,15 @@ pub async fn create(
     n: &NewNeed,
 ) -> StoreResult<(i64, bool)> {
     let mut tx = db.begin_write().await?;
-    let earlier: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, request_hash FROM supply_needs WHERE created_by = $1 AND idempotency_key = $2",
+    if let Some(id) = super::replayed(
+        &mut tx,
+        "supply_needs",
+        actor,
+        &n.idempotency_key,
+        &n.request_hash,
     )
-    .bind(actor.user_id)
-    .bind(&n.idempotency_key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, hash)) = earlier {
-        if hash != n.request_hash {
-            return Err(StoreError::Invalid {
-                field: "idempotency_key",
-                code: "idempotency_key_reused",
-            });
-        }
+    .await?
+    {
         return Ok((id, true));
     }
     // The household's row is locked on PostgreSQL (SQLite's write transaction excludes every

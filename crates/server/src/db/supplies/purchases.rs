@@ -73,20 +73,15 @@ const SELECT: &str = "SELECT p.id, p.community_id, p.status, p.place, p.buyers, 
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn create(db: &Db, actor: &Actor, p: &NewPurchase) -> StoreResult<(i64, bool)> {
     let mut tx = db.begin_write().await?;
-    let earlier: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, request_hash FROM supply_purchases WHERE created_by = $1 AND idempotency_key = $2",
+    if let Some(id) = super::replayed(
+        &mut tx,
+        "supply_purchases",
+        actor,
+        &p.idempotency_key,
+        &p.request_hash,
     )
-    .bind(actor.user_id)
-    .bind(&p.idempotency_key)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, hash)) = earlier {
-        if hash != p.request_hash {
-            return Err(StoreError::Invalid {
-                field: "idempotency_key",
-                code: "idempotency_key_reused",
-            });
-        }
+    .await?
+    {
         return Ok((id, true));
     }
     let t = now();
