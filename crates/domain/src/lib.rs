@@ -11,6 +11,7 @@ pub mod help;
 pub mod id_number;
 pub mod mask;
 pub mod normalize;
+pub mod notice;
 pub mod phone;
 pub mod plate;
 pub mod role;

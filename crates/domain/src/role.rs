@@ -76,6 +76,11 @@ pub enum Right {
     WorkStore,
     /// Keep the catalogue and a community's caps and minimum stock.
     ManageSupplies,
+    /// Receive notices (通知) and answer them with a read receipt.
+    ReadNotices,
+    /// Publish notices to the staff of the jurisdiction (and residents), see who has read and
+    /// studied them, and issue a new version.
+    PublishNotices,
 }
 
 impl Role {
@@ -120,6 +125,8 @@ impl Role {
                 ReviewReports,
                 ReadSupplies,
                 ManageSupplies,
+                ReadNotices,
+                PublishNotices,
             ],
             Role::CommunityLeader => &[
                 ReadRegistry,
@@ -143,6 +150,8 @@ impl Role {
                 RecordNeeds,
                 WorkStore,
                 ManageSupplies,
+                ReadNotices,
+                PublishNotices,
             ],
             Role::GridWorker => &[
                 ReadRegistry,
@@ -157,8 +166,9 @@ impl Role {
                 HandleHelpRequests,
                 ReadSupplies,
                 RecordNeeds,
+                ReadNotices,
             ],
-            Role::GateGuard => &[ScanGate, ReadGateLog],
+            Role::GateGuard => &[ScanGate, ReadGateLog, ReadNotices],
             Role::TeamMember => &[
                 ReadRegistry,
                 CallResidents,
@@ -169,6 +179,7 @@ impl Role {
                 HandleHelpRequests,
                 ReadSupplies,
                 WorkStore,
+                ReadNotices,
             ],
             Role::SystemAdmin => &[ManageAccounts],
             Role::SecurityAdmin => &[ManageRoles],

@@ -24,6 +24,7 @@ pub mod health;
 pub mod help;
 pub mod households;
 pub mod import;
+pub mod notices;
 pub mod observation;
 pub mod purge;
 pub mod quarantine;
@@ -302,6 +303,34 @@ fn sqlite_url_with_create(url: &str) -> String {
         format!("{url}&mode=rwc")
     } else {
         format!("{url}?mode=rwc")
+    }
+}
+
+/// The earlier creation of `table` sent by the same person with the same key: its id, or a
+/// refusal when the key came with something else (needs, purchase runs,
+/// donations, deliveries, notices).
+pub(crate) async fn replayed(
+    tx: &mut Tx,
+    table: &'static str,
+    actor: &registry::Actor,
+    key: &str,
+    hash: &str,
+) -> StoreResult<Option<i64>> {
+    let sql = format!(
+        "SELECT id, request_hash FROM {table} WHERE created_by = $1 AND idempotency_key = $2"
+    );
+    let earlier: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(actor.user_id)
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match earlier {
+        Some((_, h)) if h != hash => Err(StoreError::Invalid {
+            field: "idempotency_key",
+            code: "idempotency_key_reused",
+        }),
+        Some((id, _)) => Ok(Some(id)),
+        None => Ok(None),
     }
 }
 

@@ -59,7 +59,7 @@ pub async fn tick(db: &Db, tz: chrono_tz::Tz, at: i64) -> StoreResult<usize> {
     Ok(fired)
 }
 
-/// Runs dispatch and the round of care every 15 seconds for as long as the service runs; the
+/// Runs dispatch, the round of care and the notices' reminders every 15 seconds for as long as the service runs; the
 /// day's call plan is made at start and when the local day turns. A failed round is logged and
 /// tried again at the next.
 pub fn schedule(db: Db, tz: chrono_tz::Tz, calls_by: chrono::NaiveTime) {
@@ -84,6 +84,15 @@ pub fn schedule(db: Db, tz: chrono_tz::Tz, calls_by: chrono::NaiveTime) {
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "care round failed; trying again shortly"),
+            }
+            match crate::service::notices::tick(&db, at).await {
+                Ok((0, 0)) => {}
+                Ok((reminded, told)) => {
+                    tracing::info!(reminded, told, "unstudied notices reminded and reported")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "notice reminders failed; trying again shortly")
+                }
             }
             tokio::time::sleep(Duration::from_secs(15)).await;
         }

@@ -13,6 +13,8 @@ pub mod gate_log;
 pub mod health;
 pub mod help;
 pub mod households;
+pub mod notice_receipts;
+pub mod notices;
 pub mod observation;
 pub mod paging;
 pub mod quarantine;

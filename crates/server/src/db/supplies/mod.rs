@@ -278,29 +278,4 @@ pub(crate) async fn known_item(
     }
 }
 
-/// The earlier creation of `table` sent by the same person with the same key: its id, or a
-/// refusal when the key came with something else (needs, purchase runs, donations, deliveries).
-pub(crate) async fn replayed(
-    tx: &mut super::Tx,
-    table: &'static str,
-    actor: &Actor,
-    key: &str,
-    hash: &str,
-) -> StoreResult<Option<i64>> {
-    let sql = format!(
-        "SELECT id, request_hash FROM {table} WHERE created_by = $1 AND idempotency_key = $2"
-    );
-    let earlier: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(actor.user_id)
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match earlier {
-        Some((_, h)) if h != hash => Err(StoreError::Invalid {
-            field: "idempotency_key",
-            code: "idempotency_key_reused",
-        }),
-        Some((id, _)) => Ok(Some(id)),
-        None => Ok(None),
-    }
-}
+pub(crate) use super::replayed;

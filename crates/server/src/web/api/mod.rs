@@ -8,6 +8,7 @@ pub mod gate_log;
 pub mod health;
 pub mod help;
 pub mod households;
+pub mod notices;
 pub mod observation;
 pub mod quarantine;
 pub mod reports;
@@ -65,6 +66,8 @@ use super::AppState;
         supply_donations::show_donation,
         supply_deliveries::create_delivery, supply_deliveries::list_deliveries,
         supply_deliveries::show_delivery, supply_deliveries::move_delivery,
+        notices::list_notices, notices::publish_notice, notices::show_notice, notices::revise_notice,
+        notices::answer_notice, notices::show_receipts, notices::attach_file, notices::download_file,
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
@@ -284,6 +287,20 @@ pub fn router() -> Router<AppState> {
             post(supply_purchases::move_purchase),
         )
         .route(
+            "/api/v1/notices",
+            get(notices::list_notices).post(notices::publish_notice),
+        )
+        .route(
+            "/api/v1/notices/{id}",
+            get(notices::show_notice).put(notices::revise_notice),
+        )
+        .route("/api/v1/notices/{id}/receipt", post(notices::answer_notice))
+        .route("/api/v1/notices/{id}/receipts", get(notices::show_receipts))
+        .route(
+            "/api/v1/notices/{id}/attachments/{file}",
+            get(notices::download_file),
+        )
+        .route(
             "/api/v1/supplies/donations",
             get(supply_donations::list_donations).post(supply_donations::create_donation),
         )
@@ -317,5 +334,10 @@ pub fn router() -> Router<AppState> {
 
 /// Routes that take uploads of up to 50 MB; every other route keeps the small body limit.
 pub fn upload_router() -> Router<AppState> {
-    Router::new().route("/api/v1/imports/residents", post(sheets::import_residents))
+    Router::new()
+        .route("/api/v1/imports/residents", post(sheets::import_residents))
+        .route(
+            "/api/v1/notices/{id}/attachments",
+            post(notices::attach_file),
+        )
 }
