@@ -488,8 +488,9 @@ pub async fn pending(db: &Db, user_id: i64, at: i64) -> StoreResult<(i64, i64)> 
     .await?)
 }
 
-/// Notices the caller published or that went to units of the caller's jurisdiction, newest first,
-/// with their receipts within that jurisdiction added up.
+/// Notices the caller published, that went to units of the caller's jurisdiction or reached its
+/// people (a street's notice, for a community's leader), newest first, with their receipts within
+/// that jurisdiction added up.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn published(db: &Db, scope: &Scope, limit: i64) -> StoreResult<Vec<Published>> {
     let mine = format!("r.notice_id = n.id AND r.unit_id IN ({UNITS_OF_USER})");
@@ -501,7 +502,8 @@ pub async fn published(db: &Db, scope: &Scope, limit: i64) -> StoreResult<Vec<Pu
          (SELECT COUNT(*) FROM notice_recipients r WHERE {mine} AND r.status = 'confirmed') AS confirmed \
          FROM notices n JOIN users u ON u.id = n.created_by WHERE n.created_by = $1 \
          OR EXISTS (SELECT 1 FROM notice_units nu WHERE nu.notice_id = n.id \
-         AND nu.unit_id IN ({UNITS_OF_USER})) ORDER BY n.created_at DESC, n.id DESC {}",
+         AND nu.unit_id IN ({UNITS_OF_USER})) \
+         OR EXISTS (SELECT 1 FROM notice_recipients r WHERE {mine}) ORDER BY n.created_at DESC, n.id DESC {}",
         super::limit_offset(limit, 0)
     )))
     .bind(scope.user_id)

@@ -4,6 +4,7 @@
 
 mod care;
 mod help;
+mod notices;
 mod people;
 mod roster;
 mod supplies;
@@ -308,6 +309,7 @@ pub async fn seed(db: &Db, opts: &Options) -> anyhow::Result<SeedReport> {
     roster::seed_roster(db).await?;
     care::seed_care(db).await?;
     supplies::seed_supplies(db).await?;
+    notices::seed_notices(db).await?;
     // Rows were loaded in bulk, around the per-grid totals: count them once.
     crate::db::grid_stats::rebuild(db).await?;
     // Fresh statistics, so the planners know a grid is a small part of a city; on PostgreSQL also

@@ -79,7 +79,7 @@ const CATALOGUE: [Listed; 9] = [
     ),
 ];
 
-async fn actor(db: &Db, username: &str) -> anyhow::Result<(Actor, Scope)> {
+pub(super) async fn actor(db: &Db, username: &str) -> anyhow::Result<(Actor, Scope)> {
     let (id, role): (i64, String) =
         sqlx::query_as("SELECT id, role FROM users WHERE username = $1")
             .bind(username)

@@ -211,6 +211,23 @@ const INLINE_TYPES: [&str; 5] = [
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 ];
 
+/// The type a file's name says it has (a phone's upload often says nothing), among the kinds
+/// kept; anything else is a plain download.
+fn type_of_name(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "txt" => "text/plain",
+        "docx" => INLINE_TYPES[4],
+        _ => "application/octet-stream",
+    }
+}
+
 /// Keeps a file with a notice the caller may change. Returns its id.
 pub async fn attach(
     state: &AppState,
@@ -241,11 +258,11 @@ pub async fn attach(
             "a file of at most 10 MB",
         ));
     }
-    let kind = content_type.split(';').next().unwrap_or("").trim();
-    let kind = if INLINE_TYPES.contains(&kind) {
-        kind
+    let sent = content_type.split(';').next().unwrap_or("").trim();
+    let kind = if INLINE_TYPES.contains(&sent) {
+        sent
     } else {
-        "application/octet-stream"
+        type_of_name(&name)
     };
     Ok(store::attach(
         &state.db,

@@ -27,6 +27,10 @@ struct HomePage {
     board: Dashboard,
     /// For whoever works a store: each store with items under their minimum (id, name, items).
     low_stock: Vec<(i64, String, Vec<StockLineView>)>,
+    /// Notices to study (how many, how many overdue), and for a leader the people reported for
+    /// not studying one in time: (notice, title, names).
+    notices: (i64, i64),
+    reported: Vec<(i64, String, String)>,
 }
 
 /// Beyond this many communities the home page leaves low stock to the store's own page.
@@ -230,6 +234,15 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
     let health = health_summary(&state, &pc).await;
     let reports = reports_due(&state, &pc).await;
     let low_stock = low_stock(&state, &pc).await;
+    let notices = crate::service::notices::pending(&state, &pc.caller)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "notices to study for the home page failed");
+            (0, 0)
+        });
+    let reported = crate::service::notices::reported(&state, &pc.caller)
+        .await
+        .unwrap_or_default();
     // The home page still opens when a part cannot be read; that part's own page shows the error.
     let board = dashboard::load(&state, &pc.caller)
         .await
@@ -242,6 +255,8 @@ pub async fn home(State(state): State<AppState>, pc: PageCaller) -> Response {
         c: pc.chrome,
         units,
         low_stock,
+        notices,
+        reported,
         checks,
         health,
         reports,

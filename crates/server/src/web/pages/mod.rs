@@ -12,6 +12,7 @@ mod health;
 mod help;
 mod home;
 mod isolation;
+mod notices;
 mod registry;
 mod reports;
 mod restore;
@@ -58,6 +59,7 @@ pub struct Chrome {
     pub can_manage_gates: bool,
     pub can_read_reports: bool,
     pub can_read_supplies: bool,
+    pub can_read_notices: bool,
     pub other_lang: &'static str,
 }
 
@@ -134,6 +136,7 @@ impl FromRequestParts<AppState> for PageCaller {
             can_manage_gates: user.role.has(Right::ManageGates),
             can_read_reports: user.role.has(Right::ReadReports),
             can_read_supplies: user.role.has(Right::ReadSupplies),
+            can_read_notices: user.role.has(Right::ReadNotices),
             other_lang: t.lang.other().code(),
         };
         Ok(PageCaller { caller, chrome })
@@ -388,6 +391,11 @@ fn pages() -> Router<AppState> {
         .route("/today/leave", post(care::log_leave))
         .route("/care", get(care::care_page))
         .route("/care/assign", post(care::assign))
+        .route("/notices", get(notices::list_page).post(notices::publish))
+        .route("/notices/{id}", get(notices::notice_page))
+        .route("/notices/{id}/study", post(notices::study))
+        .route("/notices/{id}/revise", post(notices::revise))
+        .route("/notices/{id}/files/{file}", get(notices::download))
         .route("/supplies", get(supplies::page))
         .route("/supplies/movements", post(supplies::move_goods))
         .route("/supplies/stocktakes", post(supplies::count))
@@ -453,5 +461,9 @@ fn pages() -> Router<AppState> {
 
 /// Pages that take uploads of up to 50 MB.
 pub fn upload_router() -> Router<AppState> {
-    with_csp(Router::new().route("/import", post(sheets::upload)))
+    with_csp(
+        Router::new()
+            .route("/import", post(sheets::upload))
+            .route("/notices/{id}/files", post(notices::upload)),
+    )
 }
