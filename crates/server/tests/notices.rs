@@ -649,3 +649,110 @@ async fn files_are_kept_with_the_notice_for_its_readers_only() {
         assert_eq!(r.status(), 422);
     }
 }
+
+fn local_day(offset: i64) -> String {
+    (chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+        + chrono::Duration::days(offset))
+    .to_string()
+}
+
+async fn figures(app: &common::TestApp, unit: &str, day: &str) -> Value {
+    use shouhu_server::db::reports::{ReportUnit, daily};
+    let u = ReportUnit::by_code(&app.db.db, unit)
+        .await
+        .unwrap()
+        .unwrap();
+    serde_json::to_value(daily(&app.db.db, &u, day).await.unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_daily_report_counts_receipts_due_studied_and_missing() {
+    for app in common::each_demo_app().await {
+        let nanquan = unit(&app, NANQUAN).await;
+        // Direct counts over the receipts as they stand now, of notices due on `day`.
+        let direct = |day: String, status: &'static str| {
+            let (start, end) = shouhu_server::db::report_stats::day_bounds(&day).unwrap();
+            format!(
+                "SELECT COUNT(*) FROM notice_recipients r JOIN notices n ON n.id = r.notice_id \
+                 JOIN org_units o ON o.id = r.unit_id WHERE n.deadline >= {start} AND n.deadline < {end} \
+                 AND o.kind IN ('grid','community') AND r.unit_id IN \
+                 (SELECT descendant_id FROM unit_closure WHERE ancestor_id = {nanquan}){status}"
+            )
+        };
+        for offset in [-1, 0, 1] {
+            let day = local_day(offset);
+            let f = &figures(&app, NANQUAN, &day).await["figures"];
+            let due = scalar(&app, &direct(day.clone(), "")).await;
+            let confirmed = scalar(&app, &direct(day.clone(), " AND r.status = 'confirmed'")).await;
+            assert_eq!(f["notices_due"].as_i64(), Some(due), "{day}");
+            assert_eq!(f["notices_confirmed"].as_i64(), Some(confirmed), "{day}");
+            assert_eq!(
+                f["notices_missing"].as_i64(),
+                Some(due - confirmed),
+                "{day}"
+            );
+        }
+        // Yesterday's study from the street: two of 南泉 missing at its end.
+        let yesterday = local_day(-1);
+        let before = figures(&app, NANQUAN, &yesterday).await["figures"].clone();
+        assert_eq!(before["notices_missing"].as_i64(), Some(2));
+        assert!(before["notices_due"].as_i64().unwrap() > 2);
+        // One studies it today: yesterday's end does not change.
+        let street_notice = scalar(
+            &app,
+            "SELECT MIN(n.id) FROM notices n JOIN users u ON u.id = n.created_by \
+             WHERE u.username = 'kunlun-street'",
+        )
+        .await;
+        let grid2 = app.login("nanquan-grid2").await;
+        let (s, _) = receipt(&app, &grid2, street_notice, "confirmed", 1).await;
+        assert_eq!(s, 200);
+        let after = figures(&app, NANQUAN, &yesterday).await["figures"].clone();
+        assert_eq!(after["notices_missing"], before["notices_missing"]);
+        assert_eq!(after["notices_confirmed"], before["notices_confirmed"]);
+        // The district adds up its communities.
+        let district = figures(&app, "650203", &yesterday).await["figures"].clone();
+        let jinhua = figures(&app, "650203100001", &yesterday).await["figures"].clone();
+        for key in ["notices_due", "notices_confirmed", "notices_missing"] {
+            assert_eq!(
+                district[key].as_i64().unwrap(),
+                after[key].as_i64().unwrap() + jinhua[key].as_i64().unwrap(),
+                "{key}"
+            );
+        }
+
+        // Today's, submitted: a study after it leaves the frozen figures as they were.
+        let leader = app.login("nanquan-leader").await;
+        let deadline = in_an_hour();
+        let id = publish(
+            &app,
+            &leader,
+            json!({"title": "报表测试", "body": "…", "deadline": deadline,
+                "roles": ["grid_worker"], "unit_ids": [nanquan], "idempotency_key": "rep"}),
+        )
+        .await;
+        let due_day = chrono::DateTime::from_timestamp(deadline, 0)
+            .unwrap()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive()
+            .to_string();
+        let (s, sub) = app
+            .send(
+                &leader,
+                Method::POST,
+                "/api/v1/reports/daily/submit",
+                json!({"unit": NANQUAN, "date": due_day, "remark": "已核实"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{sub}");
+        let frozen = figures(&app, NANQUAN, &due_day).await["figures"].clone();
+        let grid1 = app.login("nanquan-grid1").await;
+        let (s, _) = receipt(&app, &grid1, id, "confirmed", 1).await;
+        assert_eq!(s, 200);
+        let later = figures(&app, NANQUAN, &due_day).await;
+        assert_eq!(later["status"], "submitted");
+        assert_eq!(later["figures"], frozen);
+    }
+}

@@ -5,6 +5,7 @@
 //! Grids roll up into communities, communities into whatever the unit is; a community whose report
 //! was submitted counts with its frozen snapshot (`submit.rs`).
 
+mod notice_figures;
 pub mod service_figures;
 pub mod submit;
 pub mod supply_figures;
@@ -18,7 +19,7 @@ use super::report_stats::local_today;
 use super::{Db, StoreResult, state_changes};
 
 /// Every figure of a row, in the order of the sheet's columns.
-pub const KEYS: [&str; 42] = [
+pub const KEYS: [&str; 45] = [
     "residents",
     "households",
     "survey_visits",
@@ -61,6 +62,9 @@ pub const KEYS: [&str; 42] = [
     "supply_donations",
     "protective_stock",
     "protective_used_week",
+    "notices_due",
+    "notices_confirmed",
+    "notices_missing",
 ];
 
 /// A row's figures by key; every key present.
@@ -248,6 +252,7 @@ async fn live(db: &Db, unit_id: i64, day: &str) -> StoreResult<Live> {
     }
     service_figures::add(db, unit_id, day, &mut l).await?;
     supply_figures::add(db, unit_id, day, &mut l).await?;
+    notice_figures::add(db, unit_id, day, &mut l).await?;
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT unit_id, beds, occupied FROM observation_sites WHERE unit_id IN ({UNDER})"
     )))
