@@ -511,48 +511,59 @@ pub async fn published(db: &Db, scope: &Scope, limit: i64) -> StoreResult<Vec<Pu
     .await?)
 }
 
-/// The receipts of a notice within the caller's jurisdiction: added up per community, and per
-/// person — of one community when given, the ones not yet studied first.
+/// The receipts of a notice within the caller's jurisdiction, added up per community.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn receipts(
+pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTotal>> {
+    // Added up and picked by ids first, named after: joining every receipt to its names before
+    // grouping or sorting cost four times the counting itself at 10,000 recipients.
+    let totals: Vec<UnitTotal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT t.community_id, o.name AS community_name, t.recipients, t.read, t.confirmed \
+         FROM (SELECT r.community_id, COUNT(*) AS recipients, \
+         CAST(SUM(CASE WHEN r.status <> 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS read, \
+         CAST(SUM(CASE WHEN r.status = 'confirmed' THEN 1 ELSE 0 END) AS BIGINT) AS confirmed \
+         FROM notice_recipients r WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}) \
+         GROUP BY r.community_id) t JOIN org_units o ON o.id = t.community_id ORDER BY o.code"
+    )))
+    .bind(scope.user_id)
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(totals)
+}
+
+/// People's receipts of a notice within the caller's jurisdiction (of one community when given),
+/// at most `limit`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn receipt_people(
     db: &Db,
     scope: &Scope,
     id: i64,
     community: Option<i64>,
     limit: i64,
-) -> StoreResult<(Vec<UnitTotal>, Vec<Receipt>)> {
-    let totals = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT r.community_id, o.name AS community_name, COUNT(*) AS recipients, \
-         CAST(SUM(CASE WHEN r.status <> 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS read, \
-         CAST(SUM(CASE WHEN r.status = 'confirmed' THEN 1 ELSE 0 END) AS BIGINT) AS confirmed \
-         FROM notice_recipients r JOIN org_units o ON o.id = r.community_id \
-         WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}) \
-         GROUP BY r.community_id, o.name, o.code ORDER BY o.code"
-    )))
-    .bind(scope.user_id)
-    .bind(id)
-    .fetch_all(&db.pool)
-    .await?;
+) -> StoreResult<Vec<Receipt>> {
     let within = match community {
         Some(c) => format!(" AND r.community_id = {c}"),
         None => String::new(),
     };
-    let people = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    // The missing first, then by community and unit (in the order they were set up) and person.
+    let people: Vec<Receipt> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT r.user_id, us.display_name, us.role, r.unit_id, ou.name AS unit_name, \
          r.community_id, oc.name AS community_name, r.status, r.version, r.read_at, \
-         r.confirmed_at, r.reminded_at, r.escalated_at FROM notice_recipients r \
+         r.confirmed_at, r.reminded_at, r.escalated_at FROM (SELECT r.* FROM notice_recipients r \
+         WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}){within} \
+         ORDER BY CASE r.status WHEN 'delivered' THEN 0 WHEN 'read' THEN 1 ELSE 2 END, \
+         r.community_id, r.unit_id, r.user_id {limit}) r \
          JOIN users us ON us.id = r.user_id JOIN org_units ou ON ou.id = r.unit_id \
          JOIN org_units oc ON oc.id = r.community_id \
-         WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}){within} \
-         ORDER BY oc.code, CASE r.status WHEN 'delivered' THEN 0 WHEN 'read' THEN 1 ELSE 2 END, \
-         ou.code, us.display_name, r.user_id {}",
-        super::limit_offset(limit, 0)
+         ORDER BY CASE r.status WHEN 'delivered' THEN 0 WHEN 'read' THEN 1 ELSE 2 END, \
+         r.community_id, r.unit_id, r.user_id",
+        limit = super::limit_offset(limit, 0)
     )))
     .bind(scope.user_id)
     .bind(id)
     .fetch_all(&db.pool)
     .await?;
-    Ok((totals, people))
+    Ok(people)
 }
 
 /// How long after a notice's deadline a recipient who has not studied it is reported to their

@@ -49,8 +49,11 @@ pub struct ReceiptsView {
     pub total: UnitReceipts,
     /// Per community (or unit above one), in code order.
     pub units: Vec<UnitReceipts>,
-    /// People (of one community when asked), those not yet studied first; at most 500.
+    /// People (of one community when asked), those not yet studied first; at most 500. Beyond
+    /// 500 recipients in all, only when a community is asked for.
     pub people: Vec<PersonReceipt>,
+    /// The people are too many to list at once: pick a community.
+    pub pick_community: bool,
 }
 
 fn unit_receipts(t: store::UnitTotal) -> UnitReceipts {
@@ -92,12 +95,23 @@ async fn load(
         .await?;
     let scope = caller.scope();
     let (n, _, _) = store::get(&state.db, &scope, true, id).await?;
-    let (totals, people) = store::receipts(&state.db, &scope, id, community, limit).await?;
-    Ok((
-        n,
-        totals.into_iter().map(unit_receipts).collect(),
-        people.into_iter().map(person).collect(),
-    ))
+    let totals: Vec<UnitReceipts> = store::receipts(&state.db, &scope, id)
+        .await?
+        .into_iter()
+        .map(unit_receipts)
+        .collect();
+    // A city's thousands of people are listed a community at a time; a few hundred at once.
+    let all: i64 = totals.iter().map(|t| t.recipients).sum();
+    let people = if community.is_some() || all <= limit {
+        store::receipt_people(&state.db, &scope, id, community, limit)
+            .await?
+            .into_iter()
+            .map(person)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((n, totals, people))
 }
 
 /// The receipts of a notice within the caller's jurisdiction.
@@ -108,6 +122,7 @@ pub async fn receipts(
     community: Option<i64>,
 ) -> ApiResult<ReceiptsView> {
     let (n, units, people) = load(state, caller, id, community, PEOPLE_SHOWN).await?;
+    let pick_community = community.is_none() && people.is_empty() && !units.is_empty();
     let mut total = UnitReceipts {
         community_id: 0,
         community_name: String::new(),
@@ -130,6 +145,7 @@ pub async fn receipts(
         total,
         units,
         people,
+        pick_community,
     })
 }
 
