@@ -511,9 +511,29 @@ pub async fn published(db: &Db, scope: &Scope, limit: i64) -> StoreResult<Vec<Pu
     .await?)
 }
 
+/// SQL: the receipts `r` of notice `$2` within the jurisdiction of the user at `$1` — all of them,
+/// with no filter to pay for, when every unit it went to is in that jurisdiction (its recipients
+/// serve in or under those units), as for its publisher.
+async fn within_reader(db: &Db, scope: &Scope, id: i64) -> StoreResult<String> {
+    let outside: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM notice_units nu WHERE nu.notice_id = $2 \
+         AND nu.unit_id NOT IN ({UNITS_OF_USER})"
+    )))
+    .bind(scope.user_id)
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(if outside == 0 {
+        " AND $1 = $1".to_string()
+    } else {
+        format!(" AND r.unit_id IN ({UNITS_OF_USER})")
+    })
+}
+
 /// The receipts of a notice within the caller's jurisdiction, added up per community.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTotal>> {
+    let mine = within_reader(db, scope, id).await?;
     // Added up and picked by ids first, named after: joining every receipt to its names before
     // grouping or sorting cost four times the counting itself at 10,000 recipients.
     let totals: Vec<UnitTotal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -521,7 +541,7 @@ pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTo
          FROM (SELECT r.community_id, COUNT(*) AS recipients, \
          CAST(SUM(CASE WHEN r.status <> 'delivered' THEN 1 ELSE 0 END) AS BIGINT) AS read, \
          CAST(SUM(CASE WHEN r.status = 'confirmed' THEN 1 ELSE 0 END) AS BIGINT) AS confirmed \
-         FROM notice_recipients r WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}) \
+         FROM notice_recipients r WHERE r.notice_id = $2{mine} \
          GROUP BY r.community_id) t JOIN org_units o ON o.id = t.community_id ORDER BY o.code"
     )))
     .bind(scope.user_id)
@@ -541,16 +561,16 @@ pub async fn receipt_people(
     community: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<Receipt>> {
-    let within = match community {
-        Some(c) => format!(" AND r.community_id = {c}"),
-        None => String::new(),
-    };
+    let mut within = within_reader(db, scope, id).await?;
+    if let Some(c) = community {
+        within.push_str(&format!(" AND r.community_id = {c}"));
+    }
     // The missing first, then by community and unit (in the order they were set up) and person.
     let people: Vec<Receipt> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT r.user_id, us.display_name, us.role, r.unit_id, ou.name AS unit_name, \
          r.community_id, oc.name AS community_name, r.status, r.version, r.read_at, \
          r.confirmed_at, r.reminded_at, r.escalated_at FROM (SELECT r.* FROM notice_recipients r \
-         WHERE r.notice_id = $2 AND r.unit_id IN ({UNITS_OF_USER}){within} \
+         WHERE r.notice_id = $2 AND $1 = $1{within} \
          ORDER BY CASE r.status WHEN 'delivered' THEN 0 WHEN 'read' THEN 1 ELSE 2 END, \
          r.community_id, r.unit_id, r.user_id {limit}) r \
          JOIN users us ON us.id = r.user_id JOIN org_units ou ON ou.id = r.unit_id \
