@@ -756,3 +756,63 @@ async fn the_daily_report_counts_receipts_due_studied_and_missing() {
         assert_eq!(later["figures"], frozen);
     }
 }
+
+#[tokio::test]
+async fn hundreds_of_recipients_are_listed_a_community_at_a_time() {
+    for app in common::each_demo_app().await {
+        let grid = unit(&app, "650203002005001").await;
+        // 600 more grid workers in one grid of 南泉.
+        exec(
+            &app,
+            &format!(
+                "INSERT INTO users (username, display_name, role, password_hash, must_change_password, \
+                 disabled, created_at, phone) WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 \
+                 FROM k WHERE n < 600) SELECT 'many-' || k.n, '网格员' || k.n, 'grid_worker', 'x', 0, 0, 0, \
+                 '{grid}' FROM k"
+            ),
+        )
+        .await;
+        exec(
+            &app,
+            "INSERT INTO staff_units (user_id, unit_id) SELECT id, CAST(phone AS BIGINT) FROM users \
+             WHERE username LIKE 'many-%'",
+        )
+        .await;
+        let street = app.login("kunlun-street").await;
+        let kunlun = unit(&app, KUNLUN).await;
+        let id = publish(
+            &app,
+            &street,
+            json!({"title": "全街道网格员", "body": "…", "deadline": in_an_hour(),
+                "roles": ["grid_worker"], "unit_ids": [kunlun], "idempotency_key": "many"}),
+        )
+        .await;
+        let (s, v) = app
+            .get(&street, &format!("/api/v1/notices/{id}/receipts"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v["total"]["recipients"].as_i64().unwrap() > 600);
+        assert_eq!(v["pick_community"], true);
+        assert_eq!(v["people"].as_array().unwrap().len(), 0);
+        let nanquan = unit(&app, NANQUAN).await;
+        let (_, v) = app
+            .get(
+                &street,
+                &format!("/api/v1/notices/{id}/receipts?community_id={nanquan}"),
+            )
+            .await;
+        assert_eq!(v["pick_community"], false);
+        assert_eq!(
+            v["people"].as_array().unwrap().len(),
+            500,
+            "at most 500 at once"
+        );
+        assert!(
+            v["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["community_id"] == nanquan)
+        );
+    }
+}

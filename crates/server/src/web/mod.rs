@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod download;
 pub mod error;
 pub mod json;
 pub mod pages;

@@ -186,25 +186,5 @@ pub async fn download_file(
     let id = validate::path_id(&id)?;
     let file = validate::path_id(&file)?;
     let (name, kind, bytes) = attachment(&state, &caller, id, file).await?;
-    Ok(file_response(&name, &kind, bytes))
-}
-
-/// A kept file as a download: its name percent-encoded (RFC 6266) so Chinese names survive, and
-/// never sniffed into something the browser would run.
-pub fn file_response(name: &str, kind: &str, bytes: Vec<u8>) -> Response {
-    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20");
-    (
-        [
-            (header::CONTENT_TYPE, kind.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"file\"; filename*=UTF-8''{encoded}"),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        bytes,
-    )
-        .into_response()
+    Ok(crate::web::download::file_response(&name, &kind, bytes))
 }

@@ -395,7 +395,7 @@ pub async fn download(
         return PageError::new(t, AppError::NotFound).into_response();
     };
     match notices::attachment(&state, &pc.caller, id, file).await {
-        Ok((name, kind, bytes)) => crate::web::api::notices::file_response(&name, &kind, bytes),
+        Ok((name, kind, bytes)) => crate::web::download::file_response(&name, &kind, bytes),
         Err(e) => PageError::new(t, e).into_response(),
     }
 }
