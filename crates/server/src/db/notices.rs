@@ -511,29 +511,44 @@ pub async fn published(db: &Db, scope: &Scope, limit: i64) -> StoreResult<Vec<Pu
     .await?)
 }
 
-/// SQL: the receipts `r` of notice `$2` within the jurisdiction of the user at `$1` — all of them,
-/// with no filter to pay for, when every unit it went to is in that jurisdiction (its recipients
-/// serve in or under those units), as for its publisher.
-async fn within_reader(db: &Db, scope: &Scope, id: i64) -> StoreResult<String> {
-    let outside: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM notice_units nu WHERE nu.notice_id = $2 \
-         AND nu.unit_id NOT IN ({UNITS_OF_USER})"
-    )))
-    .bind(scope.user_id)
-    .bind(id)
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(if outside == 0 {
+/// A notice that reaches a reader with the right to publish, and whether every unit it went to is
+/// in the reader's jurisdiction (then so are all its recipients, who serve in or under them).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Head {
+    #[sqlx(flatten)]
+    pub notice: Notice,
+    pub outside: i64,
+}
+
+/// SQL: the receipts `r` within the jurisdiction of the user at `$1` — no filter to pay for when
+/// the notice went to the reader's units only, as for its publisher.
+fn within_reader(head: &Head) -> String {
+    if head.outside == 0 {
         " AND $1 = $1".to_string()
     } else {
         format!(" AND r.unit_id IN ({UNITS_OF_USER})")
-    })
+    }
 }
 
-/// The receipts of a notice within the caller's jurisdiction, added up per community.
+/// The receipts of a notice within the caller's jurisdiction (a publisher's), added up per
+/// community, with the notice: two statements, the page's whole cost.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTotal>> {
-    let mine = within_reader(db, scope, id).await?;
+pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<(Head, Vec<UnitTotal>)> {
+    let head: Head = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT n.id, n.title, n.body, n.deadline, n.roles, n.to_residents, n.version, \
+         n.recipients, n.created_by, u.display_name AS created_by_name, n.created_at, \
+         n.updated_at, (SELECT COUNT(*) FROM notice_units nu WHERE nu.notice_id = n.id \
+         AND nu.unit_id NOT IN ({UNITS_OF_USER})) AS outside \
+         FROM notices n JOIN users u ON u.id = n.created_by WHERE n.id = $3 AND {}",
+        visible()
+    )))
+    .bind(scope.user_id)
+    .bind(1_i64)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let mine = within_reader(&head);
     // Added up and picked by ids first, named after: joining every receipt to its names before
     // grouping or sorting cost four times the counting itself at 10,000 recipients.
     let totals: Vec<UnitTotal> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -548,7 +563,7 @@ pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTo
     .bind(id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(totals)
+    Ok((head, totals))
 }
 
 /// People's receipts of a notice within the caller's jurisdiction (of one community when given),
@@ -557,11 +572,12 @@ pub async fn receipts(db: &Db, scope: &Scope, id: i64) -> StoreResult<Vec<UnitTo
 pub async fn receipt_people(
     db: &Db,
     scope: &Scope,
-    id: i64,
+    head: &Head,
     community: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<Receipt>> {
-    let mut within = within_reader(db, scope, id).await?;
+    let id = head.notice.id;
+    let mut within = within_reader(head);
     if let Some(c) = community {
         within.push_str(&format!(" AND r.community_id = {c}"));
     }

@@ -94,16 +94,12 @@ async fn load(
         .require(state, Right::PublishNotices, "notices.receipts")
         .await?;
     let scope = caller.scope();
-    let (n, _, _) = store::get(&state.db, &scope, true, id).await?;
-    let totals: Vec<UnitReceipts> = store::receipts(&state.db, &scope, id)
-        .await?
-        .into_iter()
-        .map(unit_receipts)
-        .collect();
+    let (head, totals) = store::receipts(&state.db, &scope, id).await?;
+    let totals: Vec<UnitReceipts> = totals.into_iter().map(unit_receipts).collect();
     // A city's thousands of people are listed a community at a time; a few hundred at once.
     let all: i64 = totals.iter().map(|t| t.recipients).sum();
     let people = if community.is_some() || all <= limit {
-        store::receipt_people(&state.db, &scope, id, community, limit)
+        store::receipt_people(&state.db, &scope, &head, community, limit)
             .await?
             .into_iter()
             .map(person)
@@ -111,7 +107,7 @@ async fn load(
     } else {
         Vec::new()
     };
-    Ok((n, totals, people))
+    Ok((head.notice, totals, people))
 }
 
 /// The receipts of a notice within the caller's jurisdiction.
