@@ -573,6 +573,19 @@ pub async fn is_throttled(db: &Db, username: &str, address: &str) -> StoreResult
     Ok(by_account >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS)
 }
 
+/// Failures under `name` from `address` since `since` (the misses of household links, for one).
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn failures_from(db: &Db, name: &str, address: &str, since: i64) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND address = $2 AND at > $3",
+    )
+    .bind(name)
+    .bind(address)
+    .bind(since)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
 /// A successful sign-in clears the account's failures.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn clear_failures(db: &Db, username: &str) -> StoreResult<()> {

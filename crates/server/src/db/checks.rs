@@ -28,10 +28,12 @@ pub enum Kind {
     ElderlyAloneWithAdults,
     /// A household nobody lives in.
     EmptyHousehold,
+    /// A resident asked, through the household's link, for what is held to be corrected.
+    CorrectionRequested,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::DuplicateIdNumber,
         Kind::PersonInTwoHouseholds,
         Kind::ContradictsIdNumber,
@@ -40,6 +42,7 @@ impl Kind {
         Kind::ResidentWithoutPhone,
         Kind::ElderlyAloneWithAdults,
         Kind::EmptyHousehold,
+        Kind::CorrectionRequested,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Kind {
             Kind::ResidentWithoutPhone => "resident_without_phone",
             Kind::ElderlyAloneWithAdults => "elderly_alone_with_adults",
             Kind::EmptyHousehold => "empty_household",
+            Kind::CorrectionRequested => "correction_requested",
         }
     }
 
@@ -128,7 +132,10 @@ fn findings_sql(grids: &[i64], today: NaiveDate) -> String {
          SELECT {alone}, r.grid_id, r.id, r.household_id FROM residents r WHERE {live} \
            AND (',' || r.tags || ',') LIKE '%,elderly_alone,%' AND EXISTS (SELECT 1 FROM residents o \
            WHERE o.household_id = r.household_id AND o.id <> r.id AND o.deleted_at IS NULL \
-           AND o.birth_date <= '{adult_by}')",
+           AND o.birth_date <= '{adult_by}') \
+         UNION ALL \
+         SELECT {correction}, c.grid_id, COALESCE(c.resident_id, 0), c.household_id \
+           FROM resident_corrections c WHERE c.status = 'open' AND c.grid_id IN ({list})",
         two = k(Kind::PersonInTwoHouseholds),
         dup = k(Kind::DuplicateIdNumber),
         contradicts = k(Kind::ContradictsIdNumber),
@@ -137,6 +144,7 @@ fn findings_sql(grids: &[i64], today: NaiveDate) -> String {
         two_heads = k(Kind::HouseholdWithTwoHeads),
         no_phone = k(Kind::ResidentWithoutPhone),
         alone = k(Kind::ElderlyAloneWithAdults),
+        correction = k(Kind::CorrectionRequested),
     )
 }
 

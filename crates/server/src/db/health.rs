@@ -20,6 +20,8 @@ pub struct NewCheck {
     pub idempotency_key: String,
     /// A digest of the request, to tell a retry from another request reusing its key.
     pub request_hash: String,
+    /// The resident link a self-report came by; None when staff took the reading.
+    pub via_link_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -165,8 +167,8 @@ pub async fn record_in(
     .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO health_checks (resident_id, grid_id, household_id, temperature_tenths, symptoms, \
-         source, fever, day, checked_at, recorded_by, idempotency_key, request_hash) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) RETURNING id",
+         source, fever, day, checked_at, recorded_by, idempotency_key, request_hash, via_link_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
     )
     .bind(c.resident_id)
     .bind(grid_id)
@@ -180,6 +182,7 @@ pub async fn record_in(
     .bind(scope.user_id)
     .bind(&c.idempotency_key)
     .bind(&c.request_hash)
+    .bind(c.via_link_id)
     .fetch_one(&mut **tx)
     .await?;
     let mut alert_id = None;

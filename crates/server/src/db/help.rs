@@ -79,6 +79,8 @@ pub struct NewHelpRequest {
     pub ack_minutes: i64,
     pub idempotency_key: String,
     pub request_hash: String,
+    /// The resident link it came by; None when staff took it down (on the caller's behalf).
+    pub via_link_id: Option<i64>,
 }
 
 /// Where a new request counts: (community, grid) of its household or of the unit given.
@@ -180,8 +182,8 @@ pub async fn create(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO help_requests (community_id, grid_id, household_id, place, category, team_kind, \
          urgency, words, contact_phone, status, created_by, created_at, ack_due_at, idempotency_key, \
-         request_hash, ack_minutes, round_started_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'new',$10,$11,$12,$13,$14,$15,$11) RETURNING id",
+         request_hash, ack_minutes, round_started_at, via_link_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'new',$10,$11,$12,$13,$14,$15,$11,$16) RETURNING id",
     )
     .bind(community)
     .bind(grid)
@@ -198,6 +200,7 @@ pub async fn create(
     .bind(&r.idempotency_key)
     .bind(&r.request_hash)
     .bind(r.ack_minutes)
+    .bind(r.via_link_id)
     .fetch_one(&mut *tx)
     .await?;
     Event {

@@ -31,6 +31,8 @@ pub mod quarantine;
 pub mod registry;
 pub mod report_stats;
 pub mod reports;
+pub mod resident_links;
+pub mod resident_self;
 pub mod risk;
 pub mod roster;
 pub mod rounds;

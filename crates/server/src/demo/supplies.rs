@@ -250,6 +250,7 @@ pub async fn seed_supplies(db: &Db) -> anyhow::Result<()> {
                 day: day.clone(),
                 idempotency_key: key(&format!("need-{i}-{j}")),
                 request_hash: String::new(),
+                via_link_id: None,
             };
             let (scope, by) = match of_grid1 {
                 true => (&grid_scope, &grid),

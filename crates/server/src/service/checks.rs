@@ -138,8 +138,11 @@ fn fix_link(kind: Kind, resident: Option<i64>, household: i64) -> String {
         Kind::HouseholdWithoutHead | Kind::HouseholdWithTwoHeads | Kind::EmptyHousehold => {
             "members"
         }
+        Kind::CorrectionRequested => "corrections",
     };
     match (kind, resident) {
+        // The words the resident wrote are on the household's page, with the answer buttons.
+        (Kind::CorrectionRequested, _) => format!("/households/{household}#corrections"),
         // A double entry in one household is fixed by deleting one of the two, there.
         (Kind::DuplicateIdNumber, _) | (_, None) => format!("/households/{household}#members"),
         (_, Some(id)) => format!("/residents/{id}#{field}"),

@@ -105,6 +105,7 @@ pub(crate) fn new_check(b: &CheckBody) -> ApiResult<NewCheck> {
         source: b.source.clone(),
         idempotency_key: key,
         request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
+        via_link_id: None,
     })
 }
 

@@ -228,6 +228,7 @@ pub async fn create(state: &AppState, caller: &Caller, b: &HelpBody) -> ApiResul
         ack_minutes: state.settings.help_ack_minutes.of(urgency),
         idempotency_key: key,
         request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
+        via_link_id: None,
     };
     match help::create(&state.db, &caller.scope(), &caller.actor(), &new).await {
         Err(crate::db::StoreError::NotFound) if b.household_id.is_some() => Err(AppError::invalid(

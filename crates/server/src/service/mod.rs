@@ -19,6 +19,8 @@ pub mod observation;
 pub mod paging;
 pub mod quarantine;
 pub mod reports;
+pub mod resident_links;
+pub mod resident_self;
 pub mod residents;
 pub mod roster;
 pub mod session;

@@ -70,6 +70,7 @@ pub async fn create(state: &AppState, caller: &Caller, b: &NeedBody) -> ApiResul
         day: state.settings.today().to_string(),
         idempotency_key: key,
         request_hash: crate::service::supplies::request_hash(b)?,
+        via_link_id: None,
     };
     match needs::create(&state.db, &caller.scope(), &caller.actor(), &n).await {
         Err(crate::db::StoreError::NotFound) => Err(AppError::invalid(

@@ -4,7 +4,8 @@
 //! second is logged as a warning with its id; `RUST_LOG=shouhu_server=debug,tower_http=debug`
 //! shows every request and every store call with their times.
 //!
-//! The query string is never logged: a search holds names and ID numbers.
+//! The query string is never logged: a search holds names and ID numbers. Nor is a household
+//! link's token: `/h/{token}/…` is logged as `/h/*/…` (the token opens the household's pages).
 
 use std::time::Duration;
 
@@ -31,8 +32,32 @@ fn span_for<B>(req: &Request<B>) -> Span {
         "request",
         id,
         method = %req.method(),
-        path = req.uri().path(),
+        path = %redacted(req.uri().path()),
     )
+}
+
+/// The path as it may be logged: a household link's token replaced by `*`.
+fn redacted(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/h/") {
+        Some(rest) => {
+            let after = rest.find('/').map_or("", |i| &rest[i..]);
+            format!("/h/*{after}").into()
+        }
+        None => path.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_household_token_never_reaches_the_log() {
+        assert_eq!(redacted("/h/abcDEF123_-xyz"), "/h/*");
+        assert_eq!(redacted("/h/abcDEF123_-xyz/checks"), "/h/*/checks");
+        assert_eq!(redacted("/households/7"), "/households/7");
+        assert_eq!(redacted("/help"), "/help");
+    }
 }
 
 fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {

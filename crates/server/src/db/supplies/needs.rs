@@ -22,6 +22,8 @@ pub struct NewNeed {
     pub day: String,
     pub idempotency_key: String,
     pub request_hash: String,
+    /// The resident link it came by; None when staff recorded it (on the household's behalf).
+    pub via_link_id: Option<i64>,
 }
 
 /// A need as it is listed.
@@ -143,7 +145,8 @@ pub async fn create(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO supply_needs (community_id, grid_id, household_id, item_id, day, quantity, \
          paid, note, status, over_confirmed, created_by, created_at, updated_at, idempotency_key, \
-         request_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'requested',$9,$10,$11,$11,$12,$13) RETURNING id",
+         request_hash, via_link_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'requested',$9,$10,$11,$11,$12,$13,$14) \
+         RETURNING id",
     )
     .bind(community)
     .bind(grid)
@@ -158,6 +161,7 @@ pub async fn create(
     .bind(t)
     .bind(&n.idempotency_key)
     .bind(&n.request_hash)
+    .bind(n.via_link_id)
     .fetch_one(&mut *tx)
     .await?;
     event(

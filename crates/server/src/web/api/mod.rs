@@ -12,6 +12,7 @@ pub mod notices;
 pub mod observation;
 pub mod quarantine;
 pub mod reports;
+pub mod resident_self;
 pub mod residents;
 pub mod roster;
 pub mod session;
@@ -71,6 +72,10 @@ use super::AppState;
         surveys::template, surveys::create, surveys::list, surveys::show, surveys::households,
         surveys::visit, surveys::record_visit, surveys::areas, surveys::add_area, surveys::flags,
         surveys::confirm, surveys::dismiss,
+        resident_self::show_self, resident_self::create_self_check, resident_self::create_self_help,
+        resident_self::create_self_need, resident_self::create_self_correction,
+        resident_self::show_link, resident_self::issue_link, resident_self::revoke_link,
+        resident_self::answer,
         households::list, households::show, households::create, households::update, households::delete,
         staff::staff, staff::teams,
         audit::list,
@@ -107,6 +112,24 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sessions", get(session::list))
         .route("/api/v1/sessions/{handle}", delete(session::end))
         .route("/api/v1/units", get(units::list))
+        .route("/api/v1/self", get(resident_self::show_self))
+        .route("/api/v1/self/checks", post(resident_self::create_self_check))
+        .route("/api/v1/self/help", post(resident_self::create_self_help))
+        .route("/api/v1/self/needs", post(resident_self::create_self_need))
+        .route(
+            "/api/v1/self/corrections",
+            post(resident_self::create_self_correction),
+        )
+        .route(
+            "/api/v1/households/{id}/resident-link",
+            get(resident_self::show_link)
+                .post(resident_self::issue_link)
+                .delete(resident_self::revoke_link),
+        )
+        .route(
+            "/api/v1/corrections/{id}/answer",
+            post(resident_self::answer),
+        )
         .route(
             "/api/v1/residents",
             get(residents::list).post(residents::create),

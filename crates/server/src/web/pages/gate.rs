@@ -122,7 +122,7 @@ struct PassesPage {
     cards: Vec<Card>,
 }
 
-fn qr_svg(code: &str) -> String {
+pub(super) fn qr_svg(code: &str) -> String {
     match qrcode::QrCode::new(code.as_bytes()) {
         Ok(q) => q
             .render::<qrcode::render::svg::Color>()

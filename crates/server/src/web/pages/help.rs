@@ -18,7 +18,7 @@ use crate::web::error::AppError;
 const TABS: [&str; 6] = ["mine", "offered", "group", "open", "overdue", "closed"];
 
 /// A time as people read it on the page: local month-day and hour.
-fn when(state: &AppState, at: i64) -> String {
+pub(super) fn when(state: &AppState, at: i64) -> String {
     chrono::DateTime::from_timestamp(at, 0)
         .map(|t| {
             t.with_timezone(&state.settings.time_zone)

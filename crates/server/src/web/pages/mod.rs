@@ -11,10 +11,12 @@ mod gate;
 mod health;
 mod help;
 mod home;
+mod household_link;
 mod isolation;
 mod notices;
 mod registry;
 mod reports;
+mod resident;
 mod restore;
 mod roster;
 mod rounds;
@@ -364,9 +366,21 @@ fn pages() -> Router<AppState> {
         .route("/households", post(registry::create_household))
         .route("/households/{id}", get(registry::household))
         .route("/households/{id}/residents", post(registry::add_member))
+        .route("/households/{id}/link", post(household_link::issue_link))
+        .route(
+            "/households/{id}/link/revoke",
+            post(household_link::revoke_link),
+        )
+        .route("/corrections/{id}/answer", post(household_link::answer))
         .route("/residents/{id}/delete", post(registry::delete_resident))
         .route("/residents/{id}/restore", post(restore::restore_resident))
         .route("/checks", get(checks::checks))
+        .route("/h/{token}", get(resident::home))
+        .route("/h/{token}/info", get(resident::info))
+        .route("/h/{token}/checks", post(resident::check))
+        .route("/h/{token}/help", post(resident::help))
+        .route("/h/{token}/needs", post(resident::need))
+        .route("/h/{token}/corrections", post(resident::correction))
         .route("/reports", get(reports::reports_page))
         .route("/reports/submit", post(reports::submit))
         .route("/reports/return", post(reports::send_back))

@@ -528,6 +528,11 @@ struct HouseholdPage {
     deleted: Vec<(i64, String, String)>,
     /// What was typed into the new member's form when it was refused.
     member: MemberForm,
+    /// Whether the household's link works, and since when.
+    link: crate::service::resident_links::LinkState,
+    link_issued: String,
+    /// The residents' open correction requests: id, member, words, when.
+    corrections: Vec<(i64, String, String, String)>,
 }
 
 impl HouseholdPage {
@@ -564,7 +569,7 @@ pub async fn household(
 }
 
 /// `refused`: the faults of a refused new member, in words, and what was typed.
-async fn household_page(
+pub(super) async fn household_page(
     state: &AppState,
     pc: PageCaller,
     id: &str,
@@ -622,10 +627,29 @@ async fn household_page(
             (id, name, at)
         })
         .collect();
+    let link = match crate::service::resident_links::state_of(state, &pc.caller, hid).await {
+        Ok(l) => l,
+        Err(e) => return PageError::new(t, e).into_response(),
+    };
+    let corrections =
+        match crate::service::resident_links::open_corrections_of(state, &pc.caller, hid).await {
+            Ok(c) => c,
+            Err(e) => return PageError::new(t, e).into_response(),
+        };
+    let local = |at: i64| super::help::when(state, at);
     let today = state.settings.today();
     html(
         status,
         askama::Template::render(&HouseholdPage {
+            link_issued: link.issued_at.map(local).unwrap_or_default(),
+            link,
+            corrections: corrections
+                .into_iter()
+                .map(|c| {
+                    let who = c.resident_name.unwrap_or_default();
+                    (c.id, who, c.words, local(c.created_at))
+                })
+                .collect(),
             h: household_view(&h, pc.caller.names()),
             members: members.into_iter().map(|r| view(r, today)).collect(),
             can_edit,
