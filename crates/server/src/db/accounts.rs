@@ -565,7 +565,11 @@ pub async fn is_throttled(db: &Db, username: &str, address: &str) -> StoreResult
             .fetch_one(&db.pool)
             .await?;
     let by_address: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at > $2")
+        // Misses of household links are counted under `#…` names: they do not lock staff out.
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM login_failures WHERE address = $1 AND at > $2 \
+             AND username NOT LIKE '#%'",
+        )
             .bind(address)
             .bind(since)
             .fetch_one(&db.pool)

@@ -25,9 +25,12 @@ pub struct Link {
 
 /// The worker who records for a link: the issuer while they serve the grid and are enabled, else
 /// the grid's own workers before anyone above them, the lowest id first so it does not wander.
-const ACTING: &str = "SELECT u.id FROM staff_units su JOIN unit_closure c ON c.ancestor_id = su.unit_id \
+const ACTING: &str = "COALESCE((SELECT u.id FROM staff_units su \
+     JOIN unit_closure c ON c.ancestor_id = su.unit_id JOIN users u ON u.id = su.user_id \
+     WHERE c.descendant_id = h.grid_id AND u.id = l.issued_by AND u.disabled = 0 LIMIT 1), \
+     (SELECT u.id FROM staff_units su JOIN unit_closure c ON c.ancestor_id = su.unit_id \
      JOIN users u ON u.id = su.user_id WHERE c.descendant_id = h.grid_id AND u.disabled = 0 \
-     ORDER BY CASE WHEN u.id = l.issued_by THEN 0 ELSE 1 END, c.depth, u.id LIMIT 1";
+     ORDER BY c.depth, u.id LIMIT 1))";
 
 /// The active link of this token hash, with the worker it records under; None for an unknown,
 /// revoked or orphaned link (a deleted household, a grid no one serves any longer).
@@ -64,7 +67,8 @@ pub async fn touch(db: &Db, link: &Link, at: i64) -> StoreResult<()> {
 pub fn scope_of(link: &Link) -> Scope {
     Scope {
         user_id: link.acting_user_id,
-        role: shouhu_domain::Role::parse(&link.acting_role).unwrap_or(shouhu_domain::Role::GridWorker),
+        role: shouhu_domain::Role::parse(&link.acting_role)
+            .unwrap_or(shouhu_domain::Role::GridWorker),
         grids: Some(std::sync::Arc::new(vec![link.grid_id])),
     }
 }
@@ -78,7 +82,11 @@ pub fn actor_of(link: &Link, address: String) -> Actor {
     }
 }
 
-async fn household_in_scope(tx: &mut super::Tx, scope: &Scope, household_id: i64) -> StoreResult<()> {
+async fn household_in_scope(
+    tx: &mut super::Tx,
+    scope: &Scope,
+    household_id: i64,
+) -> StoreResult<()> {
     let sql = format!(
         "SELECT id FROM households WHERE id = $2 AND deleted_at IS NULL AND grid_id IN ({GRIDS_OF_USER})"
     );
@@ -127,7 +135,12 @@ pub async fn issue(
     audit::append(
         &mut tx,
         db.backend,
-        &actor.entry("resident_link.issue", "household", household_id, detail.into()),
+        &actor.entry(
+            "resident_link.issue",
+            "household",
+            household_id,
+            detail.into(),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -153,7 +166,12 @@ pub async fn revoke(db: &Db, scope: &Scope, actor: &Actor, household_id: i64) ->
         audit::append(
             &mut tx,
             db.backend,
-            &actor.entry("resident_link.revoke", "household", household_id, String::new()),
+            &actor.entry(
+                "resident_link.revoke",
+                "household",
+                household_id,
+                String::new(),
+            ),
         )
         .await?;
     }

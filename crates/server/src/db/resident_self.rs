@@ -167,7 +167,12 @@ pub async fn ask_correction(
     audit::append(
         &mut tx,
         db.backend,
-        &actor.entry("correction.ask", "household", link.household_id, format!("correction={id}")),
+        &actor.entry(
+            "correction.ask",
+            "household",
+            link.household_id,
+            format!("correction={id}"),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -87,7 +87,11 @@ pub async fn revoke(state: &AppState, caller: &Caller, household_id: i64) -> Api
     }
 }
 
-pub async fn state_of(state: &AppState, caller: &Caller, household_id: i64) -> ApiResult<LinkState> {
+pub async fn state_of(
+    state: &AppState,
+    caller: &Caller,
+    household_id: i64,
+) -> ApiResult<LinkState> {
     caller
         .require(state, Right::ReadRegistry, "resident_link.read")
         .await?;
@@ -192,9 +196,11 @@ pub async fn open_corrections_of(
         .require(state, Right::ReadRegistry, "correction.list")
         .await?;
     let grids = crate::db::scope::grids(&state.db, &caller.scope()).await?;
-    Ok(crate::db::resident_self::corrections_of(&state.db, household_id)
-        .await?
-        .into_iter()
-        .filter(|c| c.status == "open" && grids.contains(&c.grid_id))
-        .collect())
+    Ok(
+        crate::db::resident_self::corrections_of(&state.db, household_id)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == "open" && grids.contains(&c.grid_id))
+            .collect(),
+    )
 }

@@ -156,17 +156,21 @@ pub async fn household(state: &AppState, link: &Link, address: &str) -> ApiResul
         members: members
             .into_iter()
             .map(|r| {
-                let reading = readings.iter().rev().find(|c| c.resident_id == r.id).map(|c| {
-                    let (by_self, recorded_by) =
-                        by_whom(c.via_link_id, c.recorded_by_name.clone());
-                    SelfReading {
-                        temperature: Temperature::from_tenths(c.temperature_tenths).celsius(),
-                        fever: c.fever != 0,
-                        at: c.checked_at,
-                        by_self,
-                        recorded_by,
-                    }
-                });
+                let reading = readings
+                    .iter()
+                    .rev()
+                    .find(|c| c.resident_id == r.id)
+                    .map(|c| {
+                        let (by_self, recorded_by) =
+                            by_whom(c.via_link_id, c.recorded_by_name.clone());
+                        SelfReading {
+                            temperature: Temperature::from_tenths(c.temperature_tenths).celsius(),
+                            fever: c.fever != 0,
+                            at: c.checked_at,
+                            by_self,
+                            recorded_by,
+                        }
+                    });
                 SelfMember {
                     id: r.id,
                     name: mask::name(&r.name),
@@ -252,7 +256,11 @@ fn digest<T: Serialize>(b: &T) -> ApiResult<String> {
 
 /// Someone not of this household: the same answer as an unknown id, so none can be probed.
 fn not_a_member() -> AppError {
-    AppError::invalid("resident_id", "unknown_resident", "no such member of this household")
+    AppError::invalid(
+        "resident_id",
+        "unknown_resident",
+        "no such member of this household",
+    )
 }
 
 pub async fn report_temperature(
@@ -318,7 +326,11 @@ pub async fn ask_help(
     let mut f = Faults::default();
     let category = HelpCategory::parse(b.category.trim()).filter(|c| *c != HelpCategory::Emergency);
     if category.is_none() {
-        f.add("category", "unknown_category", "ride, medicine, food, medical or other");
+        f.add(
+            "category",
+            "unknown_category",
+            "ride, medicine, food, medical or other",
+        );
     }
     let urgency = Urgency::parse(b.urgency.trim()).filter(|u| *u != Urgency::Critical);
     if urgency.is_none() {
@@ -430,7 +442,12 @@ pub async fn ask_correction(
 ) -> ApiResult<SelfAskAnswer> {
     let mut f = Faults::default();
     let words = f.take(validate::text("words", &b.words, 1000, true))?;
-    let key = f.take(validate::text("idempotency_key", &b.idempotency_key, 100, true))?;
+    let key = f.take(validate::text(
+        "idempotency_key",
+        &b.idempotency_key,
+        100,
+        true,
+    ))?;
     f.into_result()?;
     let (Some(words), Some(key)) = (words, key) else {
         return Err(AppError::Internal("a value missing without a fault".into()));

@@ -47,19 +47,6 @@ fn redacted(path: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn a_household_token_never_reaches_the_log() {
-        assert_eq!(redacted("/h/abcDEF123_-xyz"), "/h/*");
-        assert_eq!(redacted("/h/abcDEF123_-xyz/checks"), "/h/*/checks");
-        assert_eq!(redacted("/households/7"), "/households/7");
-        assert_eq!(redacted("/help"), "/help");
-    }
-}
-
 fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     let status = res.status().as_u16();
     if latency >= SLOW {
@@ -79,4 +66,17 @@ pub fn with_request_ids(app: Router) -> Router {
                 .on_response(on_response),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_household_token_never_reaches_the_log() {
+        assert_eq!(redacted("/h/abcDEF123_-xyz"), "/h/*");
+        assert_eq!(redacted("/h/abcDEF123_-xyz/checks"), "/h/*/checks");
+        assert_eq!(redacted("/households/7"), "/households/7");
+        assert_eq!(redacted("/help"), "/help");
+    }
 }

@@ -113,7 +113,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/sessions/{handle}", delete(session::end))
         .route("/api/v1/units", get(units::list))
         .route("/api/v1/self", get(resident_self::show_self))
-        .route("/api/v1/self/checks", post(resident_self::create_self_check))
+        .route(
+            "/api/v1/self/checks",
+            post(resident_self::create_self_check),
+        )
         .route("/api/v1/self/help", post(resident_self::create_self_help))
         .route("/api/v1/self/needs", post(resident_self::create_self_need))
         .route(

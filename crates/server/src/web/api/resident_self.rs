@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
+use crate::db::resident_links::Link;
 pub use crate::service::resident_links::{
     CorrectionAnswerBody, IssuedLink, LinkState, answer_correction, issue, revoke, state_of,
 };
 pub use crate::service::resident_self::*;
-use crate::db::resident_links::Link;
 use crate::service::validate;
 use crate::web::AppState;
 use crate::web::auth::{Caller, client_address};

@@ -107,33 +107,43 @@ fn closed(t: Tr, status: StatusCode, key: &str) -> Response {
     )
 }
 
+/// Who is on the household's page: the link, its token (for the page's own addresses) and the
+/// phone's network address.
+struct Visit<'a> {
+    link: &'a Link,
+    token: &'a str,
+    address: String,
+}
+
 async fn render(
     state: &AppState,
     t: Tr,
-    link: &Link,
-    token: &str,
-    address: &str,
+    v: &Visit<'_>,
     status: StatusCode,
     sent: &str,
     error: String,
 ) -> Response {
+    let (link, token, address) = (v.link, v.token, v.address.as_str());
     let h: SelfHousehold = match household(state, link, address).await {
         Ok(h) => h,
         Err(e) => return super::PageError::new(t, e).into_response(),
     };
-    let asked_row = |what: String, status: String, at: i64, by_self: bool, by: Option<&str>| {
-        AskedRow {
+    let asked_row =
+        |what: String, status: String, at: i64, by_self: bool, by: Option<&str>| AskedRow {
             what,
             status,
             at: when(state, at),
             by: by_words(t, by_self, by),
-        }
-    };
+        };
     let page = HomePage {
         t,
         base: format!("/h/{token}"),
         address: h.address,
-        pass_svg: h.pass_code.as_deref().map(super::gate::qr_svg).unwrap_or_default(),
+        pass_svg: h
+            .pass_code
+            .as_deref()
+            .map(super::gate::qr_svg)
+            .unwrap_or_default(),
         members: h
             .members
             .into_iter()
@@ -200,7 +210,11 @@ async fn render(
                 by: c.answer,
             })
             .collect(),
-        items: h.items.into_iter().map(|i| (i.id, i.name, i.unit)).collect(),
+        items: h
+            .items
+            .into_iter()
+            .map(|i| (i.id, i.name, i.unit))
+            .collect(),
         categories: ["medicine", "food", "ride", "medical", "other"],
         sent: if SENT.contains(&sent) {
             t.tk("self.sent", sent)
@@ -226,8 +240,12 @@ pub async fn home(
     };
     let t = Tr::new(lang_of(&parts));
     let sent = q.sent.unwrap_or_default();
-    let address = client_address(&parts);
-    render(&state, t, &link, &token, &address, StatusCode::OK, &sent, String::new()).await
+    let visit = Visit {
+        link: &link,
+        token: &token,
+        address: client_address(&parts),
+    };
+    render(&state, t, &visit, StatusCode::OK, &sent, String::new()).await
 }
 
 /// After a send: back to the page (303, so a reload sends nothing again), or the page again
@@ -245,8 +263,12 @@ async fn answer(
         Ok(()) => Redirect::to(&format!("/h/{token}?sent={sent}")).into_response(),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict)) => {
             let words = super::refusal_words(t, &e);
-            let address = client_address(parts);
-            render(state, t, link, token, &address, e.status(), "", words).await
+            let visit = Visit {
+                link,
+                token,
+                address: client_address(parts),
+            };
+            render(state, t, &visit, e.status(), "", words).await
         }
         Err(e) => super::PageError::new(t, e).into_response(),
     }
@@ -294,9 +316,10 @@ pub async fn check(
         return unreadable(&parts);
     };
     let outcome = async {
-        let resident_id = f.resident_id.trim().parse::<i64>().map_err(|_| {
-            AppError::invalid("resident_id", "unknown_resident", "no such member")
-        })?;
+        let resident_id =
+            f.resident_id.trim().parse::<i64>().map_err(|_| {
+                AppError::invalid("resident_id", "unknown_resident", "no such member")
+            })?;
         let temperature = number("temperature", "temperature_out_of_range", &f.temperature)?;
         let b = SelfCheckBody {
             resident_id,
@@ -431,7 +454,9 @@ pub async fn correction(
             words: f.words,
             idempotency_key: f.key,
         };
-        ask_correction(&state, &link, &address, &b).await.map(|_| ())
+        ask_correction(&state, &link, &address, &b)
+            .await
+            .map(|_| ())
     }
     .await;
     answer(&state, &parts, &link, &token, "correction", outcome).await

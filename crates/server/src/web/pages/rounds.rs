@@ -413,7 +413,7 @@ pub async fn record_round(
             // The page's key and the person: a second tap of the same page records nothing more.
             idempotency_key: format!("round-{key}-{id}"),
             request_hash: format!("{id}:{}:{}", temperature.tenths(), symptoms.join(",")),
-                via_link_id: None,
+            via_link_id: None,
         })
         .collect();
     let outcomes = match health::record_batch(
