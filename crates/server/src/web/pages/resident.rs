@@ -528,7 +528,9 @@ pub async fn info(
                             "{} {}",
                             v.emergency_contact.name,
                             v.emergency_contact.phone.unwrap_or_default()
-                        ),
+                        )
+                        .trim()
+                        .to_string(),
                     ),
                     ("field.note", v.note),
                 ],
