@@ -6,6 +6,7 @@
 pub mod address;
 pub mod care;
 pub mod delivery;
+pub mod device_clock;
 pub mod health;
 pub mod help;
 pub mod id_number;

@@ -187,6 +187,16 @@ impl Settings {
             .with_timezone(&self.time_zone)
             .date_naive()
     }
+
+    /// The local day a record counts on: the phone's time when plausible, else now (a record
+    /// taken offline before midnight and sent after counts on the day it was taken).
+    pub fn day_of(&self, device_at: Option<i64>) -> chrono::NaiveDate {
+        let now = chrono::Utc::now().timestamp();
+        let at = shouhu_domain::device_clock::DeviceClock::counts_at(device_at, now);
+        chrono::DateTime::from_timestamp(at, 0)
+            .map(|t| t.with_timezone(&self.time_zone).date_naive())
+            .unwrap_or_else(|| self.today())
+    }
 }
 
 impl Default for Settings {

@@ -22,6 +22,9 @@ pub struct NewCheck {
     pub request_hash: String,
     /// The resident link a self-report came by; None when staff took the reading.
     pub via_link_id: Option<i64>,
+    /// The phone's clock when the reading was taken (sent later from an offline queue); kept
+    /// beside the server's `checked_at`.
+    pub device_at: Option<i64>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -38,6 +41,8 @@ pub struct Check {
     pub recorded_by: i64,
     /// The alert this check opened or joined, if any.
     pub alert_id: Option<i64>,
+    /// The phone's time, for a reading sent from an offline queue.
+    pub device_at: Option<i64>,
 }
 
 /// A recorded check, and whether this request recorded it or an earlier one with the same key did.
@@ -48,7 +53,7 @@ pub struct Recorded {
 }
 
 const CHECK_SELECT: &str = "SELECT c.id, c.resident_id, c.grid_id, c.temperature_tenths, c.symptoms, \
-     c.source, c.fever, c.day, c.checked_at, c.recorded_by, \
+     c.source, c.fever, c.day, c.checked_at, c.recorded_by, c.device_at, \
      (SELECT MIN(a.id) FROM alerts a WHERE a.health_check_id = c.id) AS alert_id \
      FROM health_checks c";
 
@@ -167,8 +172,8 @@ pub async fn record_in(
     .await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO health_checks (resident_id, grid_id, household_id, temperature_tenths, symptoms, \
-         source, fever, day, checked_at, recorded_by, idempotency_key, request_hash, via_link_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) RETURNING id",
+         source, fever, day, checked_at, recorded_by, idempotency_key, request_hash, via_link_id, \
+         device_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING id",
     )
     .bind(c.resident_id)
     .bind(grid_id)
@@ -183,6 +188,7 @@ pub async fn record_in(
     .bind(&c.idempotency_key)
     .bind(&c.request_hash)
     .bind(c.via_link_id)
+    .bind(c.device_at)
     .fetch_one(&mut **tx)
     .await?;
     let mut alert_id = None;
@@ -203,6 +209,7 @@ pub async fn record_in(
             checked_at: t,
             recorded_by: scope.user_id,
             alert_id,
+            device_at: c.device_at,
         },
         replay: false,
     })
@@ -511,6 +518,7 @@ async fn record_batch_once(
             Val::from(scope.user_id),
             Val::from(c.idempotency_key.as_str()),
             Val::from(c.request_hash.as_str()),
+            Val::from(c.device_at),
         ]);
         fresh.push(i);
     }
@@ -532,6 +540,7 @@ async fn record_batch_once(
             "recorded_by",
             "idempotency_key",
             "request_hash",
+            "device_at",
         ],
         &rows,
         "idempotency_key",
@@ -576,6 +585,7 @@ async fn record_batch_once(
                 checked_at: t,
                 recorded_by: scope.user_id,
                 alert_id: alert_of.get(&c.resident_id).copied(),
+                device_at: c.device_at,
             },
             replay: false,
         }));

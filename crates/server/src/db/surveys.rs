@@ -318,6 +318,26 @@ pub async fn answers(db: &Db, s: &Survey, household_id: i64) -> StoreResult<Opti
 pub struct Outcome<'a> {
     pub status: &'a str,
     pub answers: &'a BTreeMap<String, Value>,
+    /// The send's key: the same key again (a replay from a phone's queue) changes nothing more.
+    pub key: Option<&'a str>,
+    /// When the visit was last saved as the worker saw it (0: not visited). Someone else's save
+    /// since is a conflict, not overwritten; None saves regardless (the API's older callers).
+    pub seen: Option<i64>,
+    /// The phone's time, for a visit sent later from an offline queue.
+    pub device_at: Option<i64>,
+}
+
+/// When the household's visit was last saved, 0 if never: what a visit's page was shown with.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn saved_at(db: &Db, s: &Survey, household_id: i64) -> StoreResult<i64> {
+    let at: Option<i64> = sqlx::query_scalar(
+        "SELECT updated_at FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
+    )
+    .bind(s.id)
+    .bind(household_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(at.unwrap_or(0))
 }
 
 /// Records a visit: `done` with answers (checked against the questionnaire and the members),
@@ -332,7 +352,13 @@ pub async fn visit(
     outcome: Outcome<'_>,
     today: chrono::NaiveDate,
 ) -> StoreResult<i64> {
-    let Outcome { status, answers } = outcome;
+    let Outcome {
+        status,
+        answers,
+        key,
+        seen,
+        device_at,
+    } = outcome;
     if s.status != "open" {
         return Err(StoreError::Invalid {
             field: "survey",
@@ -358,20 +384,34 @@ pub async fn visit(
         .fetch_one(&db.pool)
         .await?;
     let mut tx = db.begin_write().await?;
-    let existing: Option<(i64, i64, String)> = sqlx::query_as(
-        "SELECT id, attempts, status FROM survey_visits WHERE survey_id = $1 AND household_id = $2",
+    type Existing = (i64, i64, String, i64, i64, Option<String>);
+    let existing: Option<Existing> = sqlx::query_as(
+        "SELECT id, attempts, status, updated_by, updated_at, idempotency_key FROM survey_visits \
+         WHERE survey_id = $1 AND household_id = $2",
     )
     .bind(s.id)
     .bind(household_id)
     .fetch_optional(&mut *tx)
     .await?;
+    if let Some((id, _, _, by, at, earlier_key)) = &existing {
+        // A replay of the send that made this save: answered as it was, nothing written again.
+        if key.is_some() && earlier_key.as_deref() == key {
+            return Ok(*id);
+        }
+        // Someone else saved it since the worker's page was shown: theirs stands until the
+        // worker looks again. The worker's own earlier save (another queued send) is no conflict.
+        if seen.is_some_and(|seen| seen != *at) && *by != scope.user_id {
+            return Err(StoreError::Conflict);
+        }
+    }
     let was_done = existing.as_ref().is_some_and(|e| e.2 == "done");
     let t = now();
     let id = match existing {
-        Some((id, attempts, _)) => {
+        Some((id, attempts, ..)) => {
             let attempts = if status == "nobody_home" { attempts + 1 } else { attempts };
             sqlx::query(
-                "UPDATE survey_visits SET status = $1, attempts = $2, answers = $3, updated_by = $4, updated_at = $5 WHERE id = $6",
+                "UPDATE survey_visits SET status = $1, attempts = $2, answers = $3, updated_by = $4, \
+                 updated_at = $5, idempotency_key = $7, device_at = $8 WHERE id = $6",
             )
             .bind(status)
             .bind(attempts)
@@ -379,13 +419,16 @@ pub async fn visit(
             .bind(scope.user_id)
             .bind(t)
             .bind(id)
+            .bind(key)
+            .bind(device_at)
             .execute(&mut *tx)
             .await?;
             id
         }
         None => sqlx::query_scalar(
-            "INSERT INTO survey_visits (survey_id, household_id, grid_id, status, attempts, answers, updated_by, updated_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $7) RETURNING id",
+            "INSERT INTO survey_visits (survey_id, household_id, grid_id, status, attempts, answers, \
+             updated_by, updated_at, idempotency_key, device_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(s.id)
         .bind(household_id)
@@ -394,6 +437,8 @@ pub async fn visit(
         .bind(&json)
         .bind(scope.user_id)
         .bind(t)
+        .bind(key)
+        .bind(device_at)
         .fetch_one(&mut *tx)
         .await?,
     };

@@ -9,6 +9,7 @@ use crate::service::validate;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use shouhu_domain::Temperature;
+use shouhu_domain::device_clock::DeviceClock;
 use shouhu_domain::health::{SOURCES, is_symptom};
 
 #[derive(Deserialize, Serialize, utoipa::ToSchema)]
@@ -25,6 +26,11 @@ pub struct CheckBody {
     pub source: String,
     /// Unique per request of the caller; a retry with the same key returns the first answer.
     pub idempotency_key: String,
+    /// Unix seconds on the phone when the reading was taken, for a reading sent later from an
+    /// offline queue: kept beside the server's time, and the day it counts on when plausible (a
+    /// time ahead of the server or over two days old is flagged and not used).
+    #[serde(default)]
+    pub device_time: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -39,6 +45,10 @@ pub struct CheckView {
     pub checked_at: i64,
     /// The alert this check opened, if it opened one.
     pub alert_id: Option<i64>,
+    /// The phone's time, when sent with the reading.
+    pub device_time: Option<i64>,
+    /// `future` or `old` when the phone's time was not believed.
+    pub device_time_flag: Option<&'static str>,
 }
 
 pub(crate) fn check_view(c: &Check) -> CheckView {
@@ -52,6 +62,10 @@ pub(crate) fn check_view(c: &Check) -> CheckView {
         day: c.day.clone(),
         checked_at: c.checked_at,
         alert_id: c.alert_id,
+        device_time: c.device_at,
+        device_time_flag: c
+            .device_at
+            .and_then(|d| DeviceClock::judge(d, c.checked_at).flag()),
     }
 }
 
@@ -106,7 +120,38 @@ pub(crate) fn new_check(b: &CheckBody) -> ApiResult<NewCheck> {
         idempotency_key: key,
         request_hash: hex::encode(Sha256::digest(canonical.as_bytes())),
         via_link_id: None,
+        device_at: b.device_time,
     })
+}
+
+/// Records checks in batches by the day each counts on (one batch unless a queue sent from
+/// offline spans midnight), answering in the order given.
+pub async fn record_by_day(
+    db: &crate::db::Db,
+    scope: &crate::db::Scope,
+    settings: &crate::config::Settings,
+    items: &[NewCheck],
+) -> ApiResult<Vec<crate::db::health::BatchOutcome>> {
+    let days: Vec<String> = items
+        .iter()
+        .map(|c| settings.day_of(c.device_at).to_string())
+        .collect();
+    let mut distinct = days.clone();
+    distinct.sort();
+    distinct.dedup();
+    let mut out: Vec<Option<crate::db::health::BatchOutcome>> =
+        (0..items.len()).map(|_| None).collect();
+    for day in distinct {
+        let at: Vec<usize> = (0..items.len()).filter(|i| days[*i] == day).collect();
+        let group: Vec<NewCheck> = at.iter().map(|i| items[*i].clone()).collect();
+        let answers = crate::db::health::record_batch(db, scope, &day, &group).await?;
+        for (i, a) in at.into_iter().zip(answers) {
+            out[i] = Some(a);
+        }
+    }
+    out.into_iter()
+        .map(|o| o.ok_or_else(|| AppError::Internal("a check without an answer".into())))
+        .collect()
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

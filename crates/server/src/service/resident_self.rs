@@ -281,6 +281,7 @@ pub async fn report_temperature(
         idempotency_key: key,
         request_hash: digest(b)?,
         via_link_id: Some(link.id),
+        device_at: None,
     };
     let day = state.settings.today().to_string();
     let r = match health::record(&state.db, &scope_of(link), &day, &new).await {

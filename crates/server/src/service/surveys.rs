@@ -167,6 +167,8 @@ pub struct Visit {
     pub members: Vec<Member>,
     #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Value>,
+    /// When it was last saved (0: not visited): sent back as `seen_updated_at` with a change.
+    pub updated_at: i64,
 }
 
 pub async fn visit_of(
@@ -179,7 +181,9 @@ pub async fn visit_of(
     let (status, attempts, answers) = surveys::answers(&state.db, s, hid)
         .await?
         .unwrap_or_else(|| ("not_visited".into(), 0, BTreeMap::new()));
+    let updated_at = surveys::saved_at(&state.db, s, hid).await?;
     Ok(Visit {
+        updated_at,
         household_id: hid,
         status,
         attempts,
@@ -205,6 +209,16 @@ pub struct VisitBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Value>,
+    /// Unique per send: the same key again (a retry, a phone's queue replayed) saves nothing more.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// The visit's `updated_at` as the caller saw it (0: not visited yet). If someone else saved
+    /// the visit since, the answer is 409 and theirs stands. Left out, the visit is saved anyway.
+    #[serde(default)]
+    pub seen_updated_at: Option<i64>,
+    /// Unix seconds on the phone when the visit was made, for one sent later from a queue.
+    #[serde(default)]
+    pub device_time: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

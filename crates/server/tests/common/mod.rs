@@ -6,6 +6,8 @@
 //! with the reason (see build.rs); when it is set, a PostgreSQL that cannot be reached fails them.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use shouhu_server::config::Settings;
 use shouhu_server::db::{Backend, Db};
 use shouhu_server::web::AppState;

@@ -29,7 +29,7 @@ pub async fn create(
         .require(&state, Right::RecordHealth, "health_check.create")
         .await?;
     let c = new_check(&b)?;
-    let day = state.settings.today().to_string();
+    let day = state.settings.day_of(c.device_at).to_string();
     let rec = health::record(&state.db, &caller.scope(), &day, &c).await?;
     let mut res = (StatusCode::CREATED, Json(check_view(&rec.check))).into_response();
     if rec.replay {
@@ -59,7 +59,6 @@ pub async fn batch(
             "a batch holds 1 to 1,000 checks",
         ));
     }
-    let day = state.settings.today().to_string();
     // Items that do not parse are refused here; the rest go to the store together.
     let parsed: Vec<Result<NewCheck, AppError>> = b.items.iter().map(new_check).collect();
     let valid: Vec<NewCheck> = parsed
@@ -69,7 +68,7 @@ pub async fn batch(
     let mut stored = if valid.is_empty() {
         Vec::new()
     } else {
-        health::record_batch(&state.db, &caller.scope(), &day, &valid).await?
+        record_by_day(&state.db, &caller.scope(), &state.settings, &valid).await?
     }
     .into_iter();
     let mut items: Vec<BatchItem> = Vec::with_capacity(parsed.len());

@@ -168,7 +168,7 @@ pub async fn visit(
 /// Records a household's visit; a done visit's answers may put members at risk.
 #[utoipa::path(put, path = "/api/v1/surveys/{id}/households/{household_id}", tag = "surveys", request_body = VisitBody,
     params(("id" = i64, Path), ("household_id" = i64, Path)),
-    responses((status = 200, body = Visit), (status = 404), (status = 422, body = crate::web::error::ErrorBody)))]
+    responses((status = 200, body = Visit), (status = 404), (status = 409), (status = 422, body = crate::web::error::ErrorBody)))]
 pub async fn record_visit(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,6 +188,10 @@ pub async fn record_visit(
     }
     let s = surveys::get(&state.db, &caller.scope(), validate::path_id(&id)?).await?;
     let hid = validate::path_id(&hid)?;
+    let key = match &b.idempotency_key {
+        Some(k) => Some(validate::text("idempotency_key", k, 100, true)?),
+        None => None,
+    };
     surveys::visit(
         &state.db,
         &caller.scope(),
@@ -197,8 +201,11 @@ pub async fn record_visit(
         surveys::Outcome {
             status,
             answers: &b.answers,
+            key: key.as_deref(),
+            seen: b.seen_updated_at,
+            device_at: b.device_time,
         },
-        state.settings.today(),
+        state.settings.day_of(b.device_time),
     )
     .await
     .map_err(|e| match e {

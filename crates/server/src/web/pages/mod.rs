@@ -52,6 +52,8 @@ pub struct Chrome {
     pub display_name: String,
     pub role: String,
     pub csrf: String,
+    /// Whose phone queue of offline records a page shows and sends (`static/field.js`).
+    pub user_id: i64,
     pub can_read_registry: bool,
     pub can_read_audit: bool,
     pub can_manage_accounts: bool,
@@ -128,6 +130,7 @@ impl FromRequestParts<AppState> for PageCaller {
             display_name: user.display_name.clone(),
             role: t.t(&format!("role.{}", user.role.as_str())).to_string(),
             csrf: caller.session.csrf_token.clone(),
+            user_id: user.id,
             can_read_registry: user.role.has(Right::ReadRegistry),
             can_read_audit: user.role.has(Right::ReadAudit),
             can_manage_accounts: user.role.has(Right::ManageAccounts)
@@ -275,6 +278,18 @@ pub fn page<T: askama::Template>(t: &T) -> Response {
 /// What a page is written into at first.
 const PAGE_BYTES: usize = 32 * 1024;
 
+/// The offline queue of the round and the survey visits.
+async fn field_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../../../static/field.js"),
+    )
+        .into_response()
+}
+
 /// A file of the site's own, cached by the browser for an hour.
 pub fn static_file(content_type: &'static str, body: &'static str) -> Response {
     (
@@ -386,6 +401,7 @@ fn pages() -> Router<AppState> {
         .route("/reports/return", post(reports::send_back))
         .route("/gate", get(gate::gate_page))
         .route("/static/gate.js", get(gate::script))
+        .route("/static/field.js", get(field_script))
         .route("/gate/passes", get(gate::passes_page))
         .route("/gate/rules", get(gate::rules_page).post(gate::save_rules))
         .route("/gate/log", get(gate::log_page))

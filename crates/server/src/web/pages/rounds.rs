@@ -13,7 +13,7 @@ use shouhu_domain::health::SYMPTOMS;
 use shouhu_domain::{Right, Temperature};
 
 use super::{Chrome, PageCaller, PageError, PageForm, html};
-use crate::db::health::{self, BatchOutcome, NewCheck};
+use crate::db::health::{BatchOutcome, NewCheck};
 use crate::db::rounds::{self, Unchecked};
 use crate::db::units;
 use crate::i18n::Tr;
@@ -399,6 +399,8 @@ pub async fn record_round(
         ..RoundQuery::default()
     };
     let key: String = field("key").chars().take(40).collect();
+    // Set by the page's script when the round was taken with no signal and sent from its queue.
+    let device_at = field("device_time").trim().parse::<i64>().ok();
     let (readings, typed) = readings(t, &form);
     if !typed.errors.is_empty() {
         return render(&state, pc, q, typed, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -414,18 +416,19 @@ pub async fn record_round(
             idempotency_key: format!("round-{key}-{id}"),
             request_hash: format!("{id}:{}:{}", temperature.tenths(), symptoms.join(",")),
             via_link_id: None,
+            device_at,
         })
         .collect();
-    let outcomes = match health::record_batch(
+    let outcomes = match crate::service::health::record_by_day(
         &state.db,
         &pc.caller.scope(),
-        &state.settings.today().to_string(),
+        &state.settings,
         &items,
     )
     .await
     {
         Ok(o) => o,
-        Err(e) => return PageError::new(t, e.into()).into_response(),
+        Err(e) => return PageError::new(t, e).into_response(),
     };
     let mut typed = Typed::default();
     let (mut saved, mut fevers) = (0, 0);

@@ -275,6 +275,8 @@ struct VisitPage {
     v: Visit,
     questions: Vec<QuestionView>,
     error: Option<String>,
+    /// This page's send: a second tap, or a replay from the phone's queue, saves once.
+    key: String,
 }
 
 /// A question's words in the reader's language: the built-in questionnaire's questions (their
@@ -403,6 +405,7 @@ pub async fn visit(
             survey_name: s.name,
             v,
             error: None,
+            key: super::form_key(),
         }),
         Err(e) => PageError::new(t, e).into_response(),
     }
@@ -501,6 +504,10 @@ pub async fn save_visit(
         } else {
             BTreeMap::new()
         };
+        // Sent by the page's script from its queue when the visit was made with no signal.
+        let device_at = field("device_time").trim().parse::<i64>().ok();
+        let key: String = field("key").trim().chars().take(100).collect();
+        let seen = field("seen").trim().parse::<i64>().ok();
         surveys::visit(
             &state.db,
             &scope,
@@ -510,8 +517,11 @@ pub async fn save_visit(
             surveys::Outcome {
                 status: &status,
                 answers: &answers,
+                key: Some(key.as_str()).filter(|k| !k.is_empty()),
+                seen,
+                device_at,
             },
-            state.settings.today(),
+            state.settings.day_of(device_at),
         )
         .await?;
         Ok(())
@@ -530,6 +540,7 @@ pub async fn save_visit(
                     .map(|f| answer_fault(t, &s, &f.field, &f.code))
                     .collect::<Vec<_>>()
                     .join("；"),
+                AppError::Conflict => t.t("survey.visited_meanwhile").to_string(),
                 _ => t.t("error.title").to_string(),
             };
             match visit_of(&state, &s, hid, pc.caller.names()).await {
@@ -551,6 +562,7 @@ pub async fn save_visit(
                             survey_name: s.name.clone(),
                             v,
                             error: Some(message),
+                            key: super::form_key(),
                         }),
                     )
                 }
