@@ -246,3 +246,92 @@ async fn a_household_uses_its_link_and_the_worker_answers_it() {
         assert_eq!(r.status(), 404);
     }
 }
+
+#[tokio::test]
+async fn the_pass_sheet_prints_a_link_for_each_household_without_one() {
+    for app in common::each_demo_app().await {
+        let leader = common::sign_in_page(&app, "nanquan-leader").await;
+        let grid: String = sqlx::query_scalar(
+            "SELECT g.code FROM org_units g JOIN staff_units su ON su.unit_id = g.id \
+             JOIN users u ON u.id = su.user_id WHERE u.username = 'nanquan-grid1'",
+        )
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        let households = scalar(
+            &app,
+            &format!(
+                "SELECT COUNT(*) FROM households h JOIN org_units g ON g.id = h.grid_id \
+                 WHERE g.code = '{grid}' AND h.deleted_at IS NULL"
+            ),
+        )
+        .await;
+        // One household already has its link: it keeps it.
+        let h = household(&app).await;
+        let worker = app.login("nanquan-grid1").await;
+        let (s, _) = app
+            .send(
+                &worker,
+                reqwest::Method::POST,
+                &format!("/api/v1/households/{h}/resident-link"),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(s, 201);
+        let kept_hash: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT token_hash FROM resident_links WHERE household_id = {h} AND status = 'active'"
+        )))
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        let page = leader
+            .get(app.url(&format!("/gate/passes?grid={grid}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = common::csrf_of(&page);
+        let r = leader
+            .post(app.url("/gate/passes/links"))
+            .form(&[("csrf", csrf.as_str()), ("grid", grid.as_str()), ("building", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let sheet = r.text().await.unwrap();
+        assert_eq!(
+            sheet.matches("class=\"pass-link\"").count() as i64,
+            households - 1,
+            "{}",
+            app.db.name()
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                &format!(
+                    "SELECT COUNT(*) FROM resident_links l JOIN households h ON h.id = l.household_id \
+                     JOIN org_units g ON g.id = h.grid_id WHERE g.code = '{grid}' AND l.status = 'active'"
+                )
+            )
+            .await,
+            households
+        );
+        let still: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT token_hash FROM resident_links WHERE household_id = {h} AND status = 'active'"
+        )))
+        .fetch_one(&app.db.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(still, kept_hash, "a working link is not replaced");
+        // Printed again: nothing more to issue.
+        let r = leader
+            .post(app.url("/gate/passes/links"))
+            .form(&[("csrf", csrf.as_str()), ("grid", grid.as_str()), ("building", "")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.text().await.unwrap().matches("class=\"pass-link\"").count(), 0);
+    }
+}

@@ -225,6 +225,13 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             if !args.seed_only {
                 print_banner(&args.serve);
+                // A fresh one each start: the token is shown only when issued.
+                if let Some((address, path)) = crate::demo::resident_link(&db).await? {
+                    println!(
+                        "a household's own page (居民端, {address}): http://{}{path}",
+                        args.serve.listen
+                    );
+                }
                 serve(db, &args.serve, true).await?;
             }
         }

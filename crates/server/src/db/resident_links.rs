@@ -200,3 +200,22 @@ pub async fn status(db: &Db, scope: &Scope, household_id: i64) -> StoreResult<Op
         .fetch_optional(&db.pool)
         .await?)
 }
+
+/// Which of `households` have a working link.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn active_among(
+    db: &Db,
+    households: &[i64],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    if households.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT household_id FROM resident_links WHERE status = 'active' AND household_id IN ({})",
+        super::id_list(households)
+    );
+    let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(ids.into_iter().collect())
+}

@@ -5,6 +5,8 @@
 mod care;
 mod help;
 mod notices;
+mod resident;
+pub use resident::resident_link;
 mod people;
 mod roster;
 mod supplies;

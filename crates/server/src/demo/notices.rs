@@ -161,5 +161,23 @@ pub async fn seed_notices(db: &Db) -> anyhow::Result<()> {
     .await?;
     let (home1, _) = actor(db, "jinhua-home1").await?;
     notices::answer(db, &home1, id, 1, ReceiptStatus::Confirmed).await?;
+
+    // Publicity to 南泉's residents, shown on every household's own page.
+    let mut public = notice(
+        "致南泉社区居民的一封信",
+        "各位居民：
+请每天早晚为家人测量体温，并通过\"我家\"页面上报；         如有发热、咳嗽等症状，请在页面上求助或直接联系网格员。
+         买药、生活物资有困难的，也可以在页面上提出，社区统一安排配送。
+         居家期间请不串门、不聚集。感谢大家的理解和支持！",
+        evening(3),
+        &[],
+        nanquan,
+    );
+    public.to_residents = true;
+    notices::publish(db, &leader_of(db, "nanquan-leader").await?, &public).await?;
     Ok(())
+}
+
+async fn leader_of(db: &Db, name: &str) -> anyhow::Result<crate::db::registry::Actor> {
+    Ok(actor(db, name).await?.0)
 }

@@ -109,6 +109,8 @@ pub struct Card {
     pub head: String,
     pub code: String,
     pub svg: String,
+    /// The household link issued for this printing (its QR), if one was.
+    pub link_svg: String,
 }
 
 #[derive(askama::Template)]
@@ -120,6 +122,9 @@ struct PassesPage {
     buildings: Vec<String>,
     building: String,
     cards: Vec<Card>,
+    /// The sheet was printed with household links: how many were issued now.
+    links_issued: Option<usize>,
+    can_issue_links: bool,
 }
 
 pub(super) fn qr_svg(code: &str) -> String {
@@ -139,8 +144,40 @@ pub async fn passes_page(
     pc: PageCaller,
     Query(q): Query<PassesQuery>,
 ) -> Response {
+    passes(&state, pc, q, None).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct LinksForm {
+    #[serde(default)]
+    grid: String,
+    #[serde(default)]
+    building: String,
+}
+
+/// The pass sheet with a household link (居民端) for every household on it that has none: its QR
+/// printed beside the pass, this once (only the link's hash is kept). Households whose link works
+/// keep it; a lost one is issued anew from the household's page.
+pub async fn passes_with_links(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    super::PageForm { pc, form }: super::PageForm<LinksForm>,
+) -> Response {
+    let q = PassesQuery {
+        grid: Some(form.grid),
+        building: Some(form.building),
+    };
+    passes(&state, pc, q, Some(&headers)).await
+}
+
+async fn passes(
+    state: &AppState,
+    pc: PageCaller,
+    q: PassesQuery,
+    links_for: Option<&axum::http::HeaderMap>,
+) -> Response {
     let t = pc.t();
-    if let Err(e) = pc.require(&state, Right::ManageGates, "gate.passes").await {
+    if let Err(e) = pc.require(state, Right::ManageGates, "gate.passes").await {
         return e.into_response();
     }
     let scope = pc.caller.scope();
@@ -154,6 +191,7 @@ pub async fn passes_page(
     let building = q.building.unwrap_or_default().trim().to_string();
     let mut cards = Vec::new();
     let mut buildings = Vec::new();
+    let mut links_issued = None;
     if !grid.is_empty() {
         let unit = match units::get_by_code(&state.db, &scope, &grid).await {
             Ok(u) if u.kind == "grid" => u,
@@ -172,9 +210,26 @@ pub async fn passes_page(
                 buildings.push(b.clone());
             }
         }
-        cards = all
+        let shown: Vec<_> = all
             .into_iter()
             .filter(|c| building.is_empty() || c.building.as_deref() == Some(building.as_str()))
+            .collect();
+        let links = match links_for {
+            Some(headers) => {
+                let ids: Vec<i64> = shown.iter().map(|c| c.household_id).collect();
+                match super::household_link::issue_missing(state, &pc.caller, headers, &ids).await
+                {
+                    Ok(l) => l,
+                    Err(e) => return PageError::new(t, e).into_response(),
+                }
+            }
+            None => Default::default(),
+        };
+        if links_for.is_some() {
+            links_issued = Some(links.len());
+        }
+        cards = shown
+            .into_iter()
             .map(|c| {
                 let code = c.code.unwrap_or_default();
                 let place = match (&c.building, &c.unit) {
@@ -187,17 +242,20 @@ pub async fn passes_page(
                     head: c.head.map(|h| mask::name(&h)).unwrap_or_default(),
                     svg: qr_svg(&code),
                     code,
+                    link_svg: links.get(&c.household_id).map(|u| qr_svg(u)).unwrap_or_default(),
                 }
             })
             .collect();
     }
     page(&PassesPage {
+        can_issue_links: pc.caller.session.user.role.has(Right::EditRegistry),
         c: pc.chrome,
         grids,
         grid,
         buildings,
         building,
         cards,
+        links_issued,
     })
 }
 

@@ -39,6 +39,22 @@ fn full_url(state: &AppState, headers: &axum::http::HeaderMap, path: &str) -> St
     format!("{scheme}://{host}{path}")
 }
 
+/// Issues a link for each of `households` that has none working; their addresses, by household.
+pub(super) async fn issue_missing(
+    state: &AppState,
+    caller: &crate::web::auth::Caller,
+    headers: &axum::http::HeaderMap,
+    households: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, AppError> {
+    let working = crate::db::resident_links::active_among(&state.db, households).await?;
+    let mut out = std::collections::HashMap::new();
+    for h in households.iter().filter(|h| !working.contains(h)) {
+        let issued = issue(state, caller, *h).await?;
+        out.insert(*h, full_url(state, headers, &issued.path));
+    }
+    Ok(out)
+}
+
 pub async fn issue_link(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -403,6 +403,7 @@ fn pages() -> Router<AppState> {
         .route("/static/gate.js", get(gate::script))
         .route("/static/field.js", get(field_script))
         .route("/gate/passes", get(gate::passes_page))
+        .route("/gate/passes/links", post(gate::passes_with_links))
         .route("/gate/rules", get(gate::rules_page).post(gate::save_rules))
         .route("/gate/log", get(gate::log_page))
         .route("/health", get(health::health_page))
