@@ -88,7 +88,11 @@ async fn links(url: &str, n: i64, file: &str) -> (f64, usize) {
 }
 
 /// Sends `requests` CONC at a time; each is (path, header name, header value, body).
-async fn drive(base: &str, requests: Vec<(String, String, String, serde_json::Value)>, conc: usize) -> (f64, usize) {
+async fn drive(
+    base: &str,
+    requests: Vec<(String, String, String, serde_json::Value)>,
+    conc: usize,
+) -> (f64, usize) {
     let client = reqwest::Client::new();
     let queue = Arc::new(tokio::sync::Mutex::new(requests.into_iter()));
     let t = Instant::now();
@@ -98,7 +102,9 @@ async fn drive(base: &str, requests: Vec<(String, String, String, serde_json::Va
         workers.push(tokio::spawn(async move {
             let mut done = 0usize;
             loop {
-                let Some((path, name, value, body)) = queue.lock().await.next() else { break };
+                let Some((path, name, value, body)) = queue.lock().await.next() else {
+                    break;
+                };
                 let r = client
                     .post(format!("{base}{path}"))
                     .header(name.as_str(), value.as_str())
@@ -107,7 +113,11 @@ async fn drive(base: &str, requests: Vec<(String, String, String, serde_json::Va
                     .await
                     .unwrap();
                 let status = r.status();
-                assert!(status.is_success(), "{path}: {status} {}", r.text().await.unwrap());
+                assert!(
+                    status.is_success(),
+                    "{path}: {status} {}",
+                    r.text().await.unwrap()
+                );
                 let v: serde_json::Value = r.json().await.unwrap();
                 done += v["recorded"].as_u64().map_or(1, |n| n as usize);
             }

@@ -57,7 +57,11 @@ async fn a_late_reading_counts_on_the_day_it_was_taken_and_a_wrong_clock_is_flag
         let now = chrono::Utc::now().timestamp();
         let cases = [
             // Taken yesterday on the staircase, sent today.
-            (now - 86_400, serde_json::Value::Null, local_day(now - 86_400)),
+            (
+                now - 86_400,
+                serde_json::Value::Null,
+                local_day(now - 86_400),
+            ),
             // A phone an hour ahead: not believed.
             (now + 3600, json!("future"), local_day(now)),
             // Three days in a queue: counted now, flagged for a look.
@@ -79,10 +83,17 @@ async fn a_late_reading_counts_on_the_day_it_was_taken_and_a_wrong_clock_is_flag
             assert_eq!(v["day"], day.as_str(), "{} {v}", app.db.name());
             let id = v["id"].as_i64().unwrap();
             assert_eq!(
-                scalar(&app, &format!("SELECT device_at FROM health_checks WHERE id = {id}")).await,
+                scalar(
+                    &app,
+                    &format!("SELECT device_at FROM health_checks WHERE id = {id}")
+                )
+                .await,
                 *device
             );
-            assert!(v["checked_at"].as_i64().unwrap() >= now, "the server's time is kept too");
+            assert!(
+                v["checked_at"].as_i64().unwrap() >= now,
+                "the server's time is kept too"
+            );
         }
         // One batch from a queue that spans midnight: each reading on its own day.
         let (s, v) = app
@@ -118,11 +129,16 @@ async fn a_visit_replayed_changes_nothing_and_one_overtaken_is_a_conflict() {
         let leader = app.login("nanquan-leader").await;
         let survey = scalar(&app, "SELECT MIN(id) FROM surveys WHERE status = 'open'").await;
         let (_, list) = app
-            .get(&worker, &format!("/api/v1/surveys/{survey}/households?per_page=5"))
+            .get(
+                &worker,
+                &format!("/api/v1/surveys/{survey}/households?per_page=5"),
+            )
             .await;
-        let household = list["items"][0]["household_id"].as_i64().unwrap_or_else(|| {
-            panic!("{list}");
-        });
+        let household = list["items"][0]["household_id"]
+            .as_i64()
+            .unwrap_or_else(|| {
+                panic!("{list}");
+            });
         let path = format!("/api/v1/surveys/{survey}/households/{household}");
         let (_, shown) = app.get(&worker, &path).await;
         let seen = shown["updated_at"].as_i64().unwrap();

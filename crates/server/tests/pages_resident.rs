@@ -113,7 +113,7 @@ async fn a_household_uses_its_link_and_the_worker_answers_it() {
             .await
             .unwrap();
         assert!(home.contains("体温已上报"));
-        assert!(home.contains("36.8℃"));
+        assert!(home.contains("36.8°C"));
         assert!(home.contains("本人上报"));
 
         // Out of range: the page again with the words, nothing kept.
@@ -295,7 +295,11 @@ async fn the_pass_sheet_prints_a_link_for_each_household_without_one() {
         let csrf = common::csrf_of(&page);
         let r = leader
             .post(app.url("/gate/passes/links"))
-            .form(&[("csrf", csrf.as_str()), ("grid", grid.as_str()), ("building", "")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("grid", grid.as_str()),
+                ("building", ""),
+            ])
             .send()
             .await
             .unwrap();
@@ -328,10 +332,21 @@ async fn the_pass_sheet_prints_a_link_for_each_household_without_one() {
         // Printed again: nothing more to issue.
         let r = leader
             .post(app.url("/gate/passes/links"))
-            .form(&[("csrf", csrf.as_str()), ("grid", grid.as_str()), ("building", "")])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("grid", grid.as_str()),
+                ("building", ""),
+            ])
             .send()
             .await
             .unwrap();
-        assert_eq!(r.text().await.unwrap().matches("class=\"pass-link\"").count(), 0);
+        assert_eq!(
+            r.text()
+                .await
+                .unwrap()
+                .matches("class=\"pass-link\"")
+                .count(),
+            0
+        );
     }
 }

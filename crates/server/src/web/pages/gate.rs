@@ -217,8 +217,7 @@ async fn passes(
         let links = match links_for {
             Some(headers) => {
                 let ids: Vec<i64> = shown.iter().map(|c| c.household_id).collect();
-                match super::household_link::issue_missing(state, &pc.caller, headers, &ids).await
-                {
+                match super::household_link::issue_missing(state, &pc.caller, headers, &ids).await {
                     Ok(l) => l,
                     Err(e) => return PageError::new(t, e).into_response(),
                 }
@@ -242,7 +241,10 @@ async fn passes(
                     head: c.head.map(|h| mask::name(&h)).unwrap_or_default(),
                     svg: qr_svg(&code),
                     code,
-                    link_svg: links.get(&c.household_id).map(|u| qr_svg(u)).unwrap_or_default(),
+                    link_svg: links
+                        .get(&c.household_id)
+                        .map(|u| qr_svg(u))
+                        .unwrap_or_default(),
                 }
             })
             .collect();

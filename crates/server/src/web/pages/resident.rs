@@ -151,7 +151,7 @@ async fn render(
                 reading: m
                     .today
                     .as_ref()
-                    .map(|r| format!("{:.1}℃ · {}", r.temperature, when(state, r.at)))
+                    .map(|r| format!("{:.1}°C · {}", r.temperature, when(state, r.at)))
                     .unwrap_or_default(),
                 by: m
                     .today
