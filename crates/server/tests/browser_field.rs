@@ -266,3 +266,80 @@ async fn a_round_and_a_visit_made_offline_are_sent_once_by_their_own_worker() {
     let _ = client.close().await;
     result.unwrap();
 }
+
+/// A resident's phone: the household's link opened in Chromium with no account, a temperature
+/// tapped in, the page says it was reported and by whom.
+#[tokio::test]
+#[cfg_attr(
+    not(shouhu_test_browser),
+    ignore = "needs SHOUHU_TEST_BROWSER=1 at build"
+)]
+async fn a_resident_reports_a_temperature_through_the_household_link() {
+    let db = common::sqlite().await;
+    common::seed_demo(&db.db).await;
+    let app = common::spawn_app(db, true).await;
+    let worker = app.login("nanquan-grid1").await;
+    let household = scalar(
+        &app,
+        "SELECT MIN(h.id) FROM households h JOIN staff_units su ON su.unit_id = h.grid_id \
+         JOIN users u ON u.id = su.user_id WHERE u.username = 'nanquan-grid1' \
+         AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL)",
+    )
+    .await;
+    let (s, link) = app
+        .send(
+            &worker,
+            reqwest::Method::POST,
+            &format!("/api/v1/households/{household}/resident-link"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let path = link["path"].as_str().unwrap().to_string();
+    let before = scalar(&app, "SELECT COUNT(*) FROM health_checks").await;
+    let (_driver, driver_url) = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let client = chromium(&driver_url, &profile).await;
+    let result = async {
+        client.goto(&app.url(&path)).await?;
+        let row = client
+            .wait()
+            .for_element(Locator::Css("#members li.row"))
+            .await?;
+        let field = row.find(Locator::Css("input[name=temperature]")).await?;
+        field.clear().await?;
+        field.send_keys("37.9").await?;
+        row.find(Locator::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        let sent = client.wait().for_element(Locator::Id("sent")).await?;
+        assert!(sent.text().await?.contains("体温已上报"));
+        let reported = client
+            .find(Locator::Css("#members li.row .self-reading"))
+            .await?
+            .text()
+            .await?;
+        assert!(reported.contains("37.9°C"), "{reported}");
+        assert!(reported.contains("本人上报"), "{reported}");
+        assert!(reported.contains("发热"), "{reported}");
+        screenshot(&client, "resident-self-report-360").await?;
+        Ok::<(), CmdError>(())
+    }
+    .await;
+    let _ = client.close().await;
+    result.unwrap();
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM health_checks").await,
+        before + 1
+    );
+    let alerts = scalar(
+        &app,
+        &format!(
+            "SELECT COUNT(*) FROM alerts a JOIN residents r ON r.id = a.resident_id \
+             WHERE r.household_id = {household} AND a.status = 'open'"
+        ),
+    )
+    .await;
+    assert!(alerts >= 1, "the fever reached the medical group");
+}
