@@ -17,6 +17,7 @@ mod notices;
 mod registry;
 mod reports;
 mod resident;
+mod resident_info;
 mod restore;
 mod roster;
 mod rounds;
@@ -391,7 +392,7 @@ fn pages() -> Router<AppState> {
         .route("/residents/{id}/restore", post(restore::restore_resident))
         .route("/checks", get(checks::checks))
         .route("/h/{token}", get(resident::home))
-        .route("/h/{token}/info", get(resident::info))
+        .route("/h/{token}/info", get(resident_info::info))
         .route("/h/{token}/checks", post(resident::check))
         .route("/h/{token}/help", post(resident::help))
         .route("/h/{token}/needs", post(resident::need))

@@ -16,7 +16,7 @@ use crate::i18n::Tr;
 use crate::service::resident_links::open;
 use crate::service::resident_self::{
     SelfCheckBody, SelfCorrectionBody, SelfHelpBody, SelfHousehold, SelfNeedBody, ask_correction,
-    ask_help, ask_need, household, members, report_temperature,
+    ask_help, ask_need, household, report_temperature,
 };
 use crate::web::AppState;
 use crate::web::auth::client_address;
@@ -80,7 +80,11 @@ fn by_words(t: Tr, by_self: bool, worker: Option<&str>) -> String {
 }
 
 /// The link, or the page to show instead: too many misses (429), or a link that opens nothing.
-async fn link_of(state: &AppState, token: &str, parts: &Parts) -> Result<Link, Response> {
+pub(super) async fn link_of(
+    state: &AppState,
+    token: &str,
+    parts: &Parts,
+) -> Result<Link, Response> {
     let t = Tr::new(lang_of(parts));
     match open(state, token, &client_address(parts)).await {
         Ok(link) => Ok(link),
@@ -274,6 +278,20 @@ async fn answer(
     }
 }
 
+/// The link and the form of a send to it, or the page to show instead.
+async fn opened<T>(
+    state: &AppState,
+    token: &str,
+    parts: &Parts,
+    form: Result<Form<T>, FormRejection>,
+) -> Result<(Link, T), Response> {
+    let link = link_of(state, token, parts).await?;
+    match form {
+        Ok(Form(f)) => Ok((link, f)),
+        Err(_) => Err(unreadable(parts)),
+    }
+}
+
 fn unreadable(parts: &Parts) -> Response {
     let t = Tr::new(lang_of(parts));
     super::PageError::new(
@@ -308,12 +326,9 @@ pub async fn check(
     parts: Parts,
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
-    let link = match link_of(&state, &token, &parts).await {
-        Ok(l) => l,
+    let (link, f) = match opened(&state, &token, &parts, form).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(Form(f)) = form else {
-        return unreadable(&parts);
     };
     let outcome = async {
         let resident_id =
@@ -352,12 +367,9 @@ pub async fn help(
     parts: Parts,
     form: Result<Form<HelpForm>, FormRejection>,
 ) -> Response {
-    let link = match link_of(&state, &token, &parts).await {
-        Ok(l) => l,
+    let (link, f) = match opened(&state, &token, &parts, form).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(Form(f)) = form else {
-        return unreadable(&parts);
     };
     let b = SelfHelpBody {
         category: f.category,
@@ -389,12 +401,9 @@ pub async fn need(
     parts: Parts,
     form: Result<Form<NeedForm>, FormRejection>,
 ) -> Response {
-    let link = match link_of(&state, &token, &parts).await {
-        Ok(l) => l,
+    let (link, f) = match opened(&state, &token, &parts, form).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(Form(f)) = form else {
-        return unreadable(&parts);
     };
     let address = client_address(&parts);
     let outcome = async {
@@ -434,12 +443,9 @@ pub async fn correction(
     parts: Parts,
     form: Result<Form<CorrectionForm>, FormRejection>,
 ) -> Response {
-    let link = match link_of(&state, &token, &parts).await {
-        Ok(l) => l,
+    let (link, f) = match opened(&state, &token, &parts, form).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Ok(Form(f)) = form else {
-        return unreadable(&parts);
     };
     let address = client_address(&parts);
     let outcome = async {
@@ -460,91 +466,4 @@ pub async fn correction(
     }
     .await;
     answer(&state, &parts, &link, &token, "correction", outcome).await
-}
-
-/// One member's record as held, masked as for staff: what PIPL lets the household see.
-pub struct HeldRow {
-    pub id: i64,
-    pub fields: Vec<(&'static str, String)>,
-}
-
-#[derive(askama::Template)]
-#[template(path = "self_info.html")]
-struct InfoPage {
-    t: Tr,
-    base: String,
-    address: String,
-    members: Vec<HeldRow>,
-    correction_key: String,
-}
-
-/// What is held about the household's members (个人信息查询), with the way to ask for a correction.
-pub async fn info(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    parts: Parts,
-) -> Response {
-    let link = match link_of(&state, &token, &parts).await {
-        Ok(l) => l,
-        Err(r) => return r,
-    };
-    let t = Tr::new(lang_of(&parts));
-    let members = match members(&state, &link).await {
-        Ok(m) => m,
-        Err(e) => return super::PageError::new(t, e).into_response(),
-    };
-    let today = state.settings.today();
-    let rows = members
-        .into_iter()
-        .map(|r| {
-            let v = crate::service::residents::view(r, today);
-            let contacts = v
-                .family_contacts
-                .iter()
-                .map(|c| format!("{} {}", c.name, c.phone))
-                .collect::<Vec<_>>()
-                .join("；");
-            HeldRow {
-                id: v.id,
-                fields: vec![
-                    ("field.name", shouhu_domain::mask::name(&v.name)),
-                    ("field.id_number", v.id_number),
-                    ("resident.sex", t.tk("resident.sex", &v.sex)),
-                    ("resident.birth_date", v.birth_date),
-                    ("field.phone", v.phone.unwrap_or_default()),
-                    ("field.relation", v.relation),
-                    (
-                        "field.tags",
-                        v.tags
-                            .iter()
-                            .map(|g| t.tk("tag", g))
-                            .collect::<Vec<_>>()
-                            .join("、"),
-                    ),
-                    ("self.family_contacts", contacts),
-                    (
-                        "field.emergency_contact_name",
-                        format!(
-                            "{} {}",
-                            v.emergency_contact.name,
-                            v.emergency_contact.phone.unwrap_or_default()
-                        )
-                        .trim()
-                        .to_string(),
-                    ),
-                    ("field.note", v.note),
-                ],
-            }
-        })
-        .collect();
-    html(
-        StatusCode::OK,
-        askama::Template::render(&InfoPage {
-            t,
-            base: format!("/h/{token}"),
-            address: link.address.clone(),
-            members: rows,
-            correction_key: super::form_key(),
-        }),
-    )
 }
