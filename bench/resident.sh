@@ -43,12 +43,12 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 echo "== seeding $HOUSEHOLDS households on $BACKEND"
 "$BIN" demo --database "$DB" --households "$HOUSEHOLDS" --seed-only 2>&1 | grep -E "^seeded" || true
-echo "== links for $LINKS households of 南泉社区"
-"$EX" links "$DB" "$LINKS" "$WORK/tokens"
-
 "$BIN" demo --database "$DB" --listen "127.0.0.1:$PORT" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 120); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.5; done
+# After the start: the demo issues its own household link then, which would replace one of these.
+echo "== links for up to $LINKS households of 南泉社区 (those its workers serve)"
+"$EX" links "$DB" "$LINKS" "$WORK/tokens"
 LEADER=$(curl -s -X POST -H 'content-type: application/json' \
   -d "{\"username\":\"nanquan-leader\",\"password\":\"$PW\"}" "$URL/api/v1/session" | jq -r .token)
 

@@ -49,6 +49,7 @@ async fn links(url: &str, n: i64, file: &str) -> (f64, usize) {
          JOIN org_units c ON c.id = g.parent_id JOIN staff_units su ON su.unit_id = g.id \
          WHERE c.code = $1 AND h.deleted_at IS NULL \
          AND EXISTS (SELECT 1 FROM residents r WHERE r.household_id = h.id AND r.deleted_at IS NULL) \
+         AND NOT EXISTS (SELECT 1 FROM resident_links l WHERE l.household_id = h.id AND l.status = 'active') \
          GROUP BY h.id ORDER BY h.id LIMIT $2",
     )
     .bind(NANQUAN)
