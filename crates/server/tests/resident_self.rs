@@ -595,3 +595,68 @@ async fn a_correction_request_lands_in_the_data_checks_until_answered() {
         assert_eq!(me["corrections"][0]["answer"], "已改为新号码");
     }
 }
+
+#[tokio::test]
+async fn links_issued_at_once_leave_one_working() {
+    for app in common::each_demo_app().await {
+        let grid = app.login("nanquan-grid1").await;
+        let h = households(&app).await[0];
+        let path = format!("/api/v1/households/{h}/resident-link");
+        let sends = (0..8).map(|_| app.send(&grid, Method::POST, &path, json!({})));
+        let answers = futures::future::join_all(sends).await;
+        let issued: Vec<String> = answers
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .map(|(_, v)| v["token"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            answers.iter().all(|(s, _)| *s == 201 || *s == 409),
+            "{} {:?}",
+            app.db.name(),
+            answers.iter().map(|a| a.0).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM resident_links WHERE household_id = {h} AND status = 'active'")
+            )
+            .await,
+            1
+        );
+        // Exactly one of the tokens handed out opens the household.
+        let mut working = Vec::new();
+        for token in &issued {
+            let (s, _, _) = as_household(&app, token, Method::GET, "/api/v1/self", None).await;
+            if s == 200 {
+                working.push(token.clone());
+            }
+        }
+        assert_eq!(working.len(), 1, "{}", app.db.name());
+        // The same correction sent twice at once is kept once.
+        let token = &working[0];
+        let person = members(&app, h).await[0];
+        let body = json!({"resident_id": person, "words": "电话错了", "idempotency_key": "twice"});
+        let (a, b) = tokio::join!(
+            as_household(
+                &app,
+                token,
+                Method::POST,
+                "/api/v1/self/corrections",
+                Some(body.clone())
+            ),
+            as_household(
+                &app,
+                token,
+                Method::POST,
+                "/api/v1/self/corrections",
+                Some(body)
+            )
+        );
+        assert_eq!((a.0, b.0), (201, 201));
+        assert_eq!(a.1["id"], b.1["id"]);
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM resident_corrections").await,
+            1
+        );
+    }
+}

@@ -130,7 +130,13 @@ pub async fn issue(
     .bind(t)
     .bind(actor.user_id)
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    // Another worker issued one for the household in the same instant (PostgreSQL: both saw the
+    // old one revoked): theirs stands, and this one is told so.
+    .map_err(|e| match super::health::is_unique_violation(&e) {
+        true => StoreError::Conflict,
+        false => e.into(),
+    })?;
     let detail = if revoked > 0 { "replaced" } else { "first" };
     audit::append(
         &mut tx,

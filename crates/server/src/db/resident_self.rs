@@ -151,7 +151,7 @@ pub async fn ask_correction(
         .await?;
         member.ok_or(StoreError::NotFound)?;
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO resident_corrections (household_id, grid_id, resident_id, link_id, words, status, \
          created_at, idempotency_key) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
     )
@@ -163,7 +163,23 @@ pub async fn ask_correction(
     .bind(now())
     .bind(key)
     .fetch_one(&mut *tx)
-    .await?;
+    .await;
+    let id = match id {
+        Ok(id) => id,
+        // The same send twice at once (PostgreSQL): the other one made it.
+        Err(e) if super::health::is_unique_violation(&e) => {
+            drop(tx);
+            let id: i64 = sqlx::query_scalar(
+                "SELECT id FROM resident_corrections WHERE link_id = $1 AND idempotency_key = $2",
+            )
+            .bind(link.id)
+            .bind(key)
+            .fetch_one(&db.pool)
+            .await?;
+            return Ok((id, true));
+        }
+        Err(e) => return Err(e.into()),
+    };
     audit::append(
         &mut tx,
         db.backend,
