@@ -180,7 +180,17 @@ async fn a_round_and_a_visit_made_offline_are_sent_once_by_their_own_worker() {
             .await?
             .click()
             .await?;
-        client.wait().for_element(Locator::Css("h1")).await?;
+        // Saved: the page's script follows the server to the survey. Wait for it, or that
+        // navigation would leave the next page under the test's feet.
+        let mut saved = false;
+        for _ in 0..100 {
+            if client.current_url().await?.query() == Some("saved=1") {
+                saved = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(saved, "the leader's visit was saved");
         // A few of the page's replay rounds pass on the leader's round page.
         client
             .goto(&format!("{}/health/round?grid={grid}", relay.base))
