@@ -139,6 +139,10 @@ pub async fn record_by_day(
     let mut distinct = days.clone();
     distinct.sort();
     distinct.dedup();
+    // The usual batch (a round sent at once) is one day: stored as it came, nothing copied.
+    if let [day] = distinct.as_slice() {
+        return Ok(crate::db::health::record_batch(db, scope, day, items).await?);
+    }
     let mut out: Vec<Option<crate::db::health::BatchOutcome>> =
         (0..items.len()).map(|_| None).collect();
     for day in distinct {
